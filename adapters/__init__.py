@@ -1,0 +1,1 @@
+"""One self-contained package per provider: signing, request building, response parsing, status maps."""

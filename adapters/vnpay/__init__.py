@@ -1,0 +1,1 @@
+"""VNPay API 2.1.0 adapter."""

@@ -1,0 +1,104 @@
+"""Pure parsers of what VNPay sends back: IPN/return parameters and merchant API answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.vnpay import signing
+from adapters.vnpay.codes import (
+    API_RESPONSE_CODES,
+    RETRYABLE_API_CODES,
+    describe_payment,
+    payment_outcome,
+    query_outcome,
+    refund_outcome,
+)
+from adapters.vnpay.config import VNPayConfig
+from adapters.vnpay.wire import from_wire_amount, parse_time
+from contracts.errors import InvalidSignature, ProviderRejected, ProviderUnavailable
+from contracts.providers import ProviderOutcome, ProviderResult, RefundResult
+
+PROVIDER = "vnpay"
+NOTIFICATION_CODE_FIELDS = ("vnp_ResponseCode", "vnp_TransactionStatus", "vnp_BankCode", "vnp_CardType")
+
+
+def _codes(source: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
+    return {f: str(source[f]) for f in fields if source.get(f) not in (None, "")}
+
+
+def parse_notification(config: VNPayConfig, params: Mapping[str, str]) -> ProviderResult:
+    """Read the signed parameters of an IPN or a return URL."""
+    if not signing.verify_query(params, config.hash_secret):
+        raise InvalidSignature(PROVIDER, "vnp_SecureHash does not match")
+    if params.get("vnp_TmnCode") != config.tmn_code:
+        raise InvalidSignature(PROVIDER, "vnp_TmnCode is not this merchant's")
+    response_code = params.get("vnp_ResponseCode", "")
+    status = params.get("vnp_TransactionStatus", "")
+    outcome = payment_outcome(response_code, status)
+    pay_date = params.get("vnp_PayDate")
+    transaction_no = params.get("vnp_TransactionNo")
+    return ProviderResult(
+        reference=params.get("vnp_TxnRef", ""),
+        outcome=outcome,
+        amount=from_wire_amount(params["vnp_Amount"]),
+        transaction_id=transaction_no if transaction_no not in (None, "", "0") else None,
+        paid_at=parse_time(pay_date) if pay_date and outcome is ProviderOutcome.SUCCEEDED else None,
+        message=describe_payment(response_code),
+        codes=_codes(params, NOTIFICATION_CODE_FIELDS),
+    )
+
+
+def _check_api_answer(config: VNPayConfig, body: Mapping[str, Any], fields: tuple[str, ...]) -> str:
+    code = str(body.get("vnp_ResponseCode", ""))
+    given = str(body.get("vnp_SecureHash", ""))
+    expected = signing.pipe_checksum(body, fields, config.hash_secret)
+    if not signing.constant_time_equal(given, expected):
+        raise InvalidSignature(PROVIDER, f"answer to {body.get('vnp_Command')} carries a bad checksum")
+    return code
+
+
+def _api_error(code: str, body: Mapping[str, Any]) -> Exception:
+    message = str(body.get("vnp_Message") or API_RESPONSE_CODES.get(code, "unknown response"))
+    codes = {"vnp_ResponseCode": code}
+    if code in RETRYABLE_API_CODES:
+        return ProviderUnavailable(PROVIDER, message, codes=codes)
+    return ProviderRejected(PROVIDER, message, codes=codes)
+
+
+def parse_querydr_response(config: VNPayConfig, body: Mapping[str, Any], reference: str) -> ProviderResult:
+    code = _check_api_answer(config, body, signing.QUERYDR_RESPONSE_FIELDS)
+    status = str(body.get("vnp_TransactionStatus", ""))
+    outcome = query_outcome(code, status)
+    if outcome is None:
+        raise _api_error(code, body)
+    if outcome is not ProviderOutcome.NOT_FOUND and body.get("vnp_TxnRef") != reference:
+        raise ProviderRejected(PROVIDER, f"querydr answered for {body.get('vnp_TxnRef')!r}, not {reference!r}")
+    amount = body.get("vnp_Amount")
+    pay_date = body.get("vnp_PayDate")
+    transaction_no = body.get("vnp_TransactionNo")
+    return ProviderResult(
+        reference=reference,
+        outcome=outcome,
+        amount=from_wire_amount(amount) if amount not in (None, "") else None,
+        transaction_id=str(transaction_no) if transaction_no not in (None, "", "0") else None,
+        paid_at=parse_time(str(pay_date)) if pay_date and outcome is ProviderOutcome.SUCCEEDED else None,
+        message=str(body.get("vnp_Message", "")),
+        codes=_codes(body, ("vnp_ResponseCode", "vnp_TransactionStatus", "vnp_TransactionType", "vnp_BankCode")),
+    )
+
+
+def parse_refund_response(config: VNPayConfig, body: Mapping[str, Any], request_id: str) -> RefundResult:
+    code = _check_api_answer(config, body, signing.REFUND_RESPONSE_FIELDS)
+    status = str(body.get("vnp_TransactionStatus", ""))
+    codes = _codes(body, ("vnp_ResponseCode", "vnp_TransactionStatus", "vnp_TransactionType"))
+    if code in RETRYABLE_API_CODES:
+        raise _api_error(code, body)
+    transaction_no = body.get("vnp_TransactionNo")
+    return RefundResult(
+        request_id=request_id,
+        outcome=refund_outcome(code, status),
+        transaction_id=str(transaction_no) if transaction_no not in (None, "", "0") else None,
+        message=str(body.get("vnp_Message") or API_RESPONSE_CODES.get(code, "")),
+        codes=codes,
+    )

@@ -1,0 +1,95 @@
+"""VNPay API 2.1.0 checksums.
+
+Two schemes exist. The redirect flow (payment URL, return URL, IPN) signs the form-encoded, key-sorted
+query string; the merchant web API (querydr, refund) signs a pipe-joined list of fields in a fixed
+order. Both are lowercase hex HMAC-SHA512 with the merchant's hash secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlencode
+
+HASH_FIELDS = frozenset({"vnp_SecureHash", "vnp_SecureHashType"})
+
+QUERYDR_REQUEST_FIELDS = (
+    "vnp_RequestId",
+    "vnp_Version",
+    "vnp_Command",
+    "vnp_TmnCode",
+    "vnp_TxnRef",
+    "vnp_TransactionDate",
+    "vnp_CreateDate",
+    "vnp_IpAddr",
+    "vnp_OrderInfo",
+)
+REFUND_REQUEST_FIELDS = (
+    "vnp_RequestId",
+    "vnp_Version",
+    "vnp_Command",
+    "vnp_TmnCode",
+    "vnp_TransactionType",
+    "vnp_TxnRef",
+    "vnp_Amount",
+    "vnp_TransactionNo",
+    "vnp_TransactionDate",
+    "vnp_CreateBy",
+    "vnp_CreateDate",
+    "vnp_IpAddr",
+    "vnp_OrderInfo",
+)
+QUERYDR_RESPONSE_FIELDS = (
+    "vnp_ResponseId",
+    "vnp_Command",
+    "vnp_ResponseCode",
+    "vnp_Message",
+    "vnp_TmnCode",
+    "vnp_TxnRef",
+    "vnp_Amount",
+    "vnp_BankCode",
+    "vnp_PayDate",
+    "vnp_TransactionNo",
+    "vnp_TransactionType",
+    "vnp_TransactionStatus",
+    "vnp_OrderInfo",
+    "vnp_PromotionCode",
+    "vnp_PromotionAmount",
+)
+REFUND_RESPONSE_FIELDS = QUERYDR_RESPONSE_FIELDS[:-2]
+
+
+def hmac_sha512(secret: str, data: str) -> str:
+    return hmac.new(secret.encode(), data.encode(), hashlib.sha512).hexdigest()
+
+
+def canonical_query(params: Mapping[str, str]) -> str:
+    """The string VNPay signs: vnp_* fields but the hash fields, empty values dropped, sorted, form-encoded.
+
+    It is also the query string itself, so building and signing cannot drift apart.
+    """
+    items = sorted(
+        (k, str(v)) for k, v in params.items() if k.startswith("vnp_") and k not in HASH_FIELDS and v != ""
+    )
+    return urlencode(items)
+
+
+def sign_query(params: Mapping[str, str], secret: str) -> str:
+    return hmac_sha512(secret, canonical_query(params))
+
+
+def verify_query(params: Mapping[str, str], secret: str) -> bool:
+    given = params.get("vnp_SecureHash", "")
+    return constant_time_equal(given, sign_query(params, secret))
+
+
+def pipe_checksum(body: Mapping[str, object], fields: Iterable[str], secret: str) -> str:
+    """Checksum of the merchant web API: the named fields joined by '|', a missing one as ''."""
+    data = "|".join("" if body.get(f) is None else str(body.get(f)) for f in fields)
+    return hmac_sha512(secret, data)
+
+
+def constant_time_equal(given: str, expected: str) -> bool:
+    # Libraries differ in the case of the hex digest they send, so compare case-insensitively.
+    return hmac.compare_digest(given.lower().encode(), expected.lower().encode())

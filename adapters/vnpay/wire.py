@@ -1,0 +1,40 @@
+"""VNPay's wire formats: yyyyMMddHHmmss in GMT+7, amounts ×100, text without diacritics."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+TIME_FORMAT = "%Y%m%d%H%M%S"
+
+
+def format_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("VNPay times need an aware datetime")
+    return moment.astimezone(VN_TZ).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=VN_TZ)
+
+
+def to_wire_amount(vnd: int) -> str:
+    return str(vnd * 100)
+
+
+def from_wire_amount(text: str | int) -> int:
+    value = int(text)
+    if value % 100:
+        raise ValueError(f"VNPay amount {value} is not a whole number of đồng")
+    return value // 100
+
+
+def plain_text(text: str, limit: int = 255) -> str:
+    """vnp_OrderInfo must be Vietnamese without diacritics and without special characters."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9 .,:_\-/]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()[:limit]

@@ -1,0 +1,131 @@
+"""What the portal sends and receives on /v1/payments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from contracts.money import VND
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+VNPhone = Annotated[str, StringConstraints(pattern=r"^(\+84|0)\d{9}$")]
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class FeeKind(StrEnum):
+    FEE = "fee"  # phí
+    CHARGE = "charge"  # lệ phí
+    POSTAGE = "postage"  # cước bưu chính
+
+
+class Provider(StrEnum):
+    VNPAY = "vnpay"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Payer(_In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    phone: VNPhone | None = None
+    email: EmailStr | None = None
+
+
+class FeeLineIn(_In):
+    kind: FeeKind
+    code: Code
+    description: Text
+    amount: VND
+
+
+class PaymentCreate(_In):
+    dossier_code: Code = Field(description="Mã hồ sơ on the portal")
+    agency_code: Code
+    procedure_code: Code = Field(description="Mã thủ tục hành chính")
+    payer: Payer
+    fee_lines: list[FeeLineIn] = Field(min_length=1, max_length=50)
+    provider: Provider
+    return_url: AnyHttpUrl = Field(description="Where the citizen's browser goes back to after paying")
+    expires_in_seconds: int | None = Field(default=None, ge=60)
+
+    @field_validator("return_url")
+    @classmethod
+    def _http_only(cls, value: AnyHttpUrl) -> AnyHttpUrl:
+        if value.scheme not in {"http", "https"}:
+            raise ValueError("return_url must be http or https")
+        return value
+
+
+class FeeLineOut(BaseModel):
+    kind: FeeKind
+    code: str
+    description: str
+    amount: int
+
+
+class PaymentOut(BaseModel):
+    id: str
+    status: PaymentStatus
+    provider: Provider
+    amount: int
+    refunded_amount: int
+    currency: Literal["VND"] = "VND"
+    dossier_code: str
+    agency_code: str
+    procedure_code: str
+    checkout_url: str
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None
+    lines: list[FeeLineOut]
+
+
+class PaymentPage(BaseModel):
+    items: list[PaymentOut]
+    next_cursor: str | None = None
+
+
+class PaymentEventOut(BaseModel):
+    from_status: str | None
+    to_status: str
+    cause: str
+    refund_id: str | None
+    provider_codes: dict[str, str]
+    detail: str
+    occurred_at: datetime
+
+
+class RefundCreate(_In):
+    amount: VND | None = Field(default=None, description="Omit for the whole remaining amount")
+    reason: Text
+
+
+class RefundOut(BaseModel):
+    id: str
+    payment_id: str
+    amount: int
+    status: RefundStatus
+    reason: str
+    created_at: datetime
+    updated_at: datetime

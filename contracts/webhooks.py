@@ -1,0 +1,45 @@
+"""Events the gateway sends a portal, signed by the Standard Webhooks spec."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict
+
+
+class EventType(StrEnum):
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_CANCELLED = "payment.cancelled"
+    PAYMENT_EXPIRED = "payment.expired"
+    REFUND_SUCCEEDED = "refund.succeeded"
+    REFUND_FAILED = "refund.failed"
+
+
+class WebhookEventStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+class WebhookEventOut(BaseModel):
+    id: str
+    type: EventType
+    status: WebhookEventStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class WebhookEndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: AnyHttpUrl
+
+
+class WebhookEndpointOut(BaseModel):
+    url: str | None
+    secret: str

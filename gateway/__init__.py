@@ -1,0 +1,1 @@
+"""dvc-gateway: the Litestar app, services, persistence and workers."""

@@ -1,0 +1,113 @@
+"""The app factory: everything a running gateway needs is built here from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import httpx
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.orm.exc import StaleDataError
+
+from gateway import problems
+from gateway.callbacks.vnpay import VNPayCallbackController
+from gateway.clock import Clock, clock as system_clock
+from gateway.db.engine import create_engine, create_sessionmaker
+from gateway.deps import provide_db_session
+from gateway.errors import Conflict
+from gateway.health import health, ready
+from gateway.logging import configure_logging
+from gateway.middleware import RequestContextMiddleware
+from gateway.payments.controller import PaymentController
+from gateway.payments.providers import build_providers
+from gateway.payments.resolver import Resolver
+from gateway.settings import Settings
+from gateway.webhooks.controller import WebhookController
+from gateway.webhooks.dispatcher import Dispatcher
+from gateway.workers import Workers
+
+
+def _stale_to_conflict(exc: StaleDataError) -> problems.ProblemDetailsException:
+    return problems.from_domain(Conflict("The resource changed while this request ran; send it again."))
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    provider_transport: httpx.AsyncBaseTransport | None = None,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+) -> Litestar:
+    settings = settings or Settings()
+    clock = clock or system_clock
+    configure_logging(settings.log_level, json=settings.log_json)
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    providers = build_providers(settings, clock, provider_transport)
+    dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport)
+    resolver = Resolver(sessionmaker, providers, settings, clock)
+    workers = Workers({"webhooks": dispatcher.run_once, "resolver": resolver.run_once}, settings.worker_poll_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        if settings.workers_enabled:
+            workers.start()
+        try:
+            yield
+        finally:
+            await workers.stop()
+            await dispatcher.aclose()
+            await providers.aclose()
+            await engine.dispose()
+
+    plugin = problems.problem_details_plugin()
+    plugin.config.exception_to_problem_detail_map[StaleDataError] = _stale_to_conflict  # type: ignore[index]
+    return Litestar(
+        route_handlers=[
+            PaymentController,
+            WebhookController,
+            VNPayCallbackController,
+            health,
+            ready,
+        ],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        plugins=[plugin],
+        exception_handlers={HTTP_500_INTERNAL_SERVER_ERROR: problems.internal_error, Exception: problems.internal_error},
+        middleware=[RequestContextMiddleware()],
+        openapi_config=OpenAPIConfig(
+            title="dvc-gateway",
+            version="0.1.0",
+            description="Fee payments and postal delivery for level-4 online public services.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="Portal API key")}
+            ),
+            security=[{"apiKey": []}],
+        ),
+        cors_config=CORSConfig(allow_origins=[]),
+        request_max_body_size=settings.request_max_body_bytes,
+        state=State(
+            {
+            "settings": settings,
+            "clock": clock,
+            "engine": engine,
+            "sessionmaker": sessionmaker,
+            "providers": providers,
+            "dispatcher": dispatcher,
+                "resolver": resolver,
+            }
+        ),
+        debug=settings.debug,
+    )

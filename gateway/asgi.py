@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from litestar import Litestar
+
+
+def create() -> Litestar:
+    """Entry point for ASGI servers (`uvicorn gateway.asgi:create --factory`); settings from the environment."""
+    from gateway.app import create_app
+
+    return create_app()

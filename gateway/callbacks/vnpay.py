@@ -1,0 +1,128 @@
+"""VNPay's server-to-server IPN and the browser's return URL.
+
+The IPN answer follows VNPay's merchant sample, checks in this order: checksum (97), order exists
+(01), amount (04), order still open (02), then record (00); anything unexpected is 99. VNPay re-sends
+an IPN until it gets 00 or 02, so 99 is also how we ask for another try after a transient failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import structlog
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.response import Redirect
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from adapters.vnpay.codes import IPN_ACK_MESSAGES
+from contracts.errors import InvalidSignature
+from contracts.payments import PaymentStatus
+from gateway.db.models import ProviderNotification
+from gateway.deps import provide_payment_service
+from gateway.errors import NotFound
+from gateway.payments.service import PaymentService, Recorded
+
+log = structlog.get_logger()
+PROVIDER = "vnpay"
+
+
+def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+
+
+def _ack(code: str) -> dict[str, str]:
+    return {"RspCode": code, "Message": IPN_ACK_MESSAGES[code]}
+
+
+async def handle_ipn(payments: PaymentService, params: dict[str, str]) -> str:
+    session = payments.session
+    provider = payments.providers.get(PROVIDER)
+    try:
+        result = provider.parse_notification(params)
+    except InvalidSignature:
+        code = "97"
+    except (KeyError, ValueError):
+        code = "99"
+    else:
+        payment = await payments.find_by_reference(PROVIDER, result.reference)
+        if payment is None:
+            code = "01"
+        elif result.amount != payment.amount:
+            code = "04"
+        else:
+            recorded = payments.record(payment, result, "ipn")
+            if recorded is Recorded.UNCHANGED:
+                payments.schedule_query(payment, soon=True)
+            code = "02" if recorded is Recorded.ALREADY_FINAL else "00"
+    session.add(
+        ProviderNotification(
+            provider=PROVIDER,
+            reference=params.get("vnp_TxnRef"),
+            payload=params,
+            signature_valid=code != "97",
+            ack_code=code,
+            received_at=payments.clock.now(),
+        )
+    )
+    await session.commit()
+    return code
+
+
+class VNPayCallbackController(Controller):
+    path = "/callbacks/vnpay"
+    tags = ["provider callbacks"]
+    include_in_schema = False
+    dependencies = {"payments": Provide(provide_payment_service)}
+
+    @get("/ipn", operation_id="vnpayIpn")
+    async def ipn(self, request: Request[Any, Any, Any], state: State, db_session: AsyncSession,
+                  payments: PaymentService) -> dict[str, str]:
+        params = _params(request)
+        for attempt in range(2):
+            try:
+                code = await handle_ipn(payments, params)
+                break
+            except StaleDataError:
+                # A duplicate IPN or a query updated the payment first; re-read and answer from that.
+                await db_session.rollback()
+                db_session.expunge_all()
+                if attempt:
+                    code = "99"
+            except SQLAlchemyError:
+                log.exception("vnpay_ipn_storage_error", reference=params.get("vnp_TxnRef"))
+                await db_session.rollback()
+                code = "99"
+                break
+        log.info("vnpay_ipn", reference=params.get("vnp_TxnRef"), rsp_code=code,
+                 response_code=params.get("vnp_ResponseCode"))
+        return _ack(code)
+
+    @get("/return", operation_id="vnpayReturn")
+    async def browser_return(self, request: Request[Any, Any, Any], payments: PaymentService) -> Redirect:
+        """Informational only: the IPN or a query decides. A signed return triggers an early query."""
+        params = _params(request)
+        payment = await payments.find_by_reference(PROVIDER, params.get("vnp_TxnRef", ""))
+        if payment is None:
+            raise NotFound("This return link does not belong to a payment of this gateway.")
+        try:
+            payments.providers.get(PROVIDER).parse_notification(params)
+        except (InvalidSignature, KeyError, ValueError):
+            log.warning("vnpay_return_bad_signature", payment_id=payment.id)
+        else:
+            if payment.status == PaymentStatus.PENDING.value:
+                # The citizen has finished on VNPay's page: the outcome exists, we just do not know it yet.
+                payments.transition(payment, PaymentStatus.PROCESSING, "return", detail="citizen returned from VNPay")
+            payments.schedule_query(payment, soon=True)
+            await payments.session.commit()
+        return Redirect(_with_query(payment.return_url, payment_id=payment.id, status=payment.status))
+
+
+def _with_query(url: str, **extra: str) -> str:
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *extra.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,198 @@
+"""Tables. ORM models stay inside the gateway; the API speaks the pydantic models in contracts/."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gateway.db.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Client(Base):
+    """A portal (machine client) and where its webhooks go."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    api_key_prefix: Mapped[str] = mapped_column(String(16))
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_ref"),
+        Index("ix_payments_client_dossier", "client_id", "dossier_code"),
+        Index("ix_payments_due_query", "status", "next_query_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    dossier_code: Mapped[str] = mapped_column(String(64))
+    agency_code: Mapped[str] = mapped_column(String(64))
+    procedure_code: Mapped[str] = mapped_column(String(64))
+    payer_name: Mapped[str] = mapped_column(String(200))
+    payer_phone: Mapped[str | None] = mapped_column(String(20))
+    payer_email: Mapped[str | None] = mapped_column(String(254))
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_ref: Mapped[str] = mapped_column(String(64))
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="VND")
+    status: Mapped[str] = mapped_column(String(20))
+    return_url: Mapped[str] = mapped_column(String(2000))
+    checkout_url: Mapped[str] = mapped_column(Text)
+    client_ip: Mapped[str] = mapped_column(String(45))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    next_query_at: Mapped[datetime | None]
+    query_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_codes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer)
+
+    lines: Mapped[list[PaymentLine]] = relationship(
+        order_by="PaymentLine.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Two writers racing on one payment (duplicate IPNs, a query and an IPN) cannot both win:
+    # the loser gets StaleDataError and re-reads.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PaymentLine(Base):
+    __tablename__ = "payment_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaymentEvent(Base):
+    """Append-only audit trail of every status change of a payment or of its refunds."""
+
+    __tablename__ = "payment_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    refund_id: Mapped[str | None] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    cause: Mapped[str] = mapped_column(String(20))
+    provider_codes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    occurred_at: Mapped[datetime]
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(500))
+    provider_request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
+    provider_codes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ProviderNotification(Base):
+    """Inbox: every notification a provider sent, with the answer we gave, forged ones included."""
+
+    __tablename__ = "provider_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]]
+    signature_valid: Mapped[bool] = mapped_column(Boolean)
+    ack_code: Mapped[str] = mapped_column(String(10))
+    received_at: Mapped[datetime]
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    operation: Mapped[str] = mapped_column(String(200))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebhookEvent(Base):
+    """Outbox of events for a portal, written in the transaction that caused them."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), index=True)
+    type: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    attempted_at: Mapped[datetime]

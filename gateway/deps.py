@@ -1,0 +1,38 @@
+"""Dependency providers: one database session per request, the calling client, the services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.auth import authenticate, presented_key
+from gateway.db.models import Client
+from gateway.idempotency import Idempotency
+from gateway.payments.refunds import RefundService
+from gateway.payments.service import PaymentService
+
+
+async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    async with state.sessionmaker() as session:
+        yield session
+
+
+async def provide_client(request: Request[Any, Any, Any], db_session: AsyncSession) -> Client:
+    return await authenticate(db_session, presented_key(request))
+
+
+async def provide_payment_service(state: State, db_session: AsyncSession) -> PaymentService:
+    return PaymentService(db_session, state.providers, state.settings, state.clock)
+
+
+async def provide_refund_service(payments: PaymentService) -> RefundService:
+    return RefundService(payments)
+
+
+async def provide_idempotency(state: State, db_session: AsyncSession) -> Idempotency:
+    s = state.settings
+    return Idempotency(db_session, state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours)

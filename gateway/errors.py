@@ -1,0 +1,70 @@
+"""Domain errors. Services raise these; gateway/problems.py alone turns them into HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    type_slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status = 404
+    type_slug = "not-found"
+    title = "Not found"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    type_slug = "unauthorized"
+    title = "Missing or invalid API key"
+
+
+class Conflict(DomainError):
+    status = 409
+    type_slug = "conflict"
+    title = "Conflict with the current state"
+
+
+class InvalidTransition(Conflict):
+    type_slug = "invalid-transition"
+    title = "The payment is not in a state that allows this"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    type_slug = "unprocessable"
+    title = "The request cannot be processed"
+
+
+class RefundExceedsPaid(Unprocessable):
+    type_slug = "refund-exceeds-paid"
+    title = "Refunds cannot exceed what was paid"
+
+
+class IdempotencyKeyMissing(DomainError):
+    type_slug = "idempotency-key-missing"
+    title = "Idempotency-Key header is required"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    type_slug = "idempotency-key-reused"
+    title = "Idempotency-Key was already used with a different request"
+
+
+class IdempotencyKeyInFlight(Conflict):
+    type_slug = "idempotency-key-in-flight"
+    title = "A request with this Idempotency-Key is still being processed"
+
+
+class ProviderDisabled(Unprocessable):
+    type_slug = "provider-disabled"
+    title = "This payment provider is not enabled"

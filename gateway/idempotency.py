@@ -1,0 +1,123 @@
+"""The Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header) for POSTs that create things.
+
+A key is first claimed in a transaction of its own, so that a second request with the same key sees
+it while the first is still running (409). The response is stored in the same transaction as the work,
+so a replay returns exactly what the first request returned. A failed request releases the key: the
+failure changed nothing, and the client may try again with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.clock import Clock
+from gateway.db.models import IdempotencyKey
+from gateway.errors import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyMissing,
+    IdempotencyKeyReused,
+    Unprocessable,
+)
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+
+
+def fingerprint(operation: str, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = body.decode(errors="replace")
+    return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
+
+
+class Idempotency:
+    def __init__(self, session: AsyncSession, clock: Clock, lock_seconds: int, retention_hours: int) -> None:
+        self.session = session
+        self.clock = clock
+        self.lock = timedelta(seconds=lock_seconds)
+        self.retention = timedelta(hours=retention_hours)
+        self._row: IdempotencyKey | None = None
+
+    async def begin(self, client_id: str, key: str | None, operation: str, body: bytes) -> StoredResponse | None:
+        """Claim the key, or return the response to replay. Raises when the key cannot be used now."""
+        if not key:
+            raise IdempotencyKeyMissing("Send an 'Idempotency-Key' header (a UUID is a good choice) with this POST.")
+        if len(key) > MAX_KEY_LENGTH:
+            raise Unprocessable(f"Idempotency-Key may be at most {MAX_KEY_LENGTH} characters.")
+        print_ = fingerprint(operation, body)
+        now = self.clock.now()
+        existing = await self._load(client_id, key)
+        if existing is not None and existing.created_at < now - self.retention:
+            await self.session.delete(existing)
+            await self.session.flush()
+            existing = None
+        if existing is None:
+            row = IdempotencyKey(
+                client_id=client_id,
+                key=key,
+                fingerprint=print_,
+                operation=operation,
+                locked_until=now + self.lock,
+                created_at=now,
+            )
+            self.session.add(row)
+            try:
+                await self.session.commit()
+            except IntegrityError:
+                await self.session.rollback()
+                existing = await self._load(client_id, key)
+                if existing is None:  # claimed and released in between: the caller retries
+                    raise IdempotencyKeyInFlight("The same Idempotency-Key was just used; retry.") from None
+            else:
+                self._row = row
+                return None
+        return await self._reuse(existing, print_, operation)
+
+    async def _reuse(self, existing: IdempotencyKey, print_: str, operation: str) -> StoredResponse | None:
+        if existing.fingerprint != print_ or existing.operation != operation:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for a different request; use a new key for a new request."
+            )
+        if existing.response_status is not None:
+            return StoredResponse(existing.response_status, json.loads(existing.response_body or "null"))
+        now = self.clock.now()
+        if existing.locked_until and existing.locked_until > now:
+            raise IdempotencyKeyInFlight("The first request with this Idempotency-Key has not finished yet.")
+        # The first request died without an answer (its process stopped); this one takes over.
+        existing.locked_until = now + self.lock
+        await self.session.commit()
+        self._row = existing
+        return None
+
+    def complete(self, status_code: int, body: Any) -> None:
+        """Store the response; the caller commits it together with the work."""
+        assert self._row is not None, "complete() without a successful begin()"
+        self._row.response_status = status_code
+        self._row.response_body = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+        self._row.locked_until = None
+
+    async def release(self) -> None:
+        await self.session.rollback()
+        if self._row is not None:
+            await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == self._row.id))
+            await self.session.commit()
+            self._row = None
+
+    async def _load(self, client_id: str, key: str) -> IdempotencyKey | None:
+        return await self.session.scalar(
+            select(IdempotencyKey).where(IdempotencyKey.client_id == client_id, IdempotencyKey.key == key)
+        )

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from contracts.payments import (
+    PaymentCreate,
+    PaymentEventOut,
+    PaymentOut,
+    PaymentPage,
+    PaymentStatus,
+    RefundCreate,
+    RefundOut,
+)
+from gateway.db.models import Client
+from gateway.deps import provide_client, provide_idempotency, provide_payment_service, provide_refund_service
+from gateway.idempotency import Idempotency
+from gateway.payments.refunds import RefundService
+from gateway.payments.service import PaymentService
+from gateway.payments.views import event_out, payment_out, refund_out
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        required=False,
+        description="Required. A unique key per new request; a retry with the same key and body replays the answer.",
+    ),
+]
+
+
+async def idempotent(
+    request: Request[Any, Any, Any],
+    idem: Idempotency,
+    client: Client,
+    key: str | None,
+    work: Callable[[], Awaitable[tuple[int, Any]]],
+) -> Response[Any]:
+    operation = f"{request.method} {request.url.path}"
+    replay = await idem.begin(client.id, key, operation, await request.body())
+    if replay is not None:
+        return Response(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
+    try:
+        status_code, body = await work()
+        idem.complete(status_code, body)
+        await idem.session.commit()
+    except BaseException:
+        await idem.release()
+        raise
+    return Response(body, status_code=status_code)
+
+
+class PaymentController(Controller):
+    path = "/v1/payments"
+    tags = ["payments"]
+    dependencies = {
+        "client": Provide(provide_client),
+        "payments": Provide(provide_payment_service),
+        "refunds": Provide(provide_refund_service),
+        "idem": Provide(provide_idempotency),
+    }
+
+    @post("/", operation_id="createPayment", status_code=201, responses=None)
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: PaymentCreate,
+        client: Client,
+        payments: PaymentService,
+        idem: Idempotency,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[PaymentOut]:
+        """Create a fee payment for a dossier; answers the provider's checkout URL for the citizen."""
+
+        async def work() -> tuple[int, Any]:
+            client_ip = request.client.host if request.client else "127.0.0.1"
+            payment = await payments.create(client, data, client_ip)
+            await payments.session.flush()
+            return 201, payment_out(payment).model_dump(mode="json")
+
+        return await idempotent(request, idem, client, idempotency_key, work)
+
+    @get("/", operation_id="listPayments")
+    async def list_payments(
+        self,
+        client: Client,
+        payments: PaymentService,
+        dossier_code: str | None = None,
+        status: PaymentStatus | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        cursor: str | None = None,
+    ) -> PaymentPage:
+        rows, next_cursor = await payments.list(client, dossier_code, status, limit, cursor)
+        return PaymentPage(items=[payment_out(p) for p in rows], next_cursor=next_cursor)
+
+    @get("/{payment_id:str}", operation_id="getPayment")
+    async def get_payment(self, client: Client, payments: PaymentService, payment_id: str) -> PaymentOut:
+        return payment_out(await payments.get(client, payment_id))
+
+    @get("/{payment_id:str}/events", operation_id="listPaymentEvents")
+    async def list_events(self, client: Client, payments: PaymentService, payment_id: str) -> list[PaymentEventOut]:
+        """The audit trail: every status change with its time, cause and the provider's raw codes."""
+        return [event_out(e) for e in await payments.events(client, payment_id)]
+
+    @post("/{payment_id:str}/cancel", operation_id="cancelPayment", status_code=200)
+    async def cancel(self, client: Client, payments: PaymentService, payment_id: str) -> PaymentOut:
+        payment = await payments.cancel(client, payment_id)
+        await payments.session.commit()
+        return payment_out(payment)
+
+    @post("/{payment_id:str}/refunds", operation_id="createRefund", status_code=201)
+    async def create_refund(
+        self,
+        request: Request[Any, Any, Any],
+        data: RefundCreate,
+        client: Client,
+        refunds: RefundService,
+        idem: Idempotency,
+        payment_id: str,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[RefundOut]:
+        """Refund all or part of a succeeded payment; the total refunded never exceeds what was paid."""
+
+        async def work() -> tuple[int, Any]:
+            refund = await refunds.reserve(client, payment_id, data, requested_by=client.name)
+            await refunds.session.commit()
+            await refunds.execute(refund, requested_by=client.name)
+            return 201, refund_out(refund).model_dump(mode="json")
+
+        return await idempotent(request, idem, client, idempotency_key, work)
+
+    @get("/{payment_id:str}/refunds", operation_id="listRefunds")
+    async def list_refunds(self, client: Client, refunds: RefundService, payment_id: str) -> list[RefundOut]:
+        return [refund_out(r) for r in await refunds.list(client, payment_id)]

@@ -1,0 +1,92 @@
+"""Background resolution: asks the provider about every open payment whose next query is due.
+
+This is what makes a missing IPN, a browser that never came back or a provider timeout end in a
+known state instead of a payment left pending for ever.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from contracts.errors import ProviderError
+from contracts.providers import ProviderOutcome
+from gateway.clock import Clock
+from gateway.db.models import Payment
+from gateway.payments.providers import Providers
+from gateway.payments.service import PaymentService, transaction_ref
+from gateway.payments.transitions import OPEN
+from gateway.settings import Settings
+
+log = structlog.get_logger()
+OPEN_VALUES = [s.value for s in OPEN]
+
+
+class Resolver:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[Any], providers: Providers, settings: Settings, clock: Clock
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.providers = providers
+        self.settings = settings
+        self.clock = clock
+
+    async def run_once(self) -> int:
+        ids = await self._claim()
+        for payment_id in ids:
+            await self.resolve(payment_id)
+        return len(ids)
+
+    async def _claim(self) -> list[str]:
+        now = self.clock.now()
+        lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+        async with self.sessionmaker() as session:
+            ids = list(
+                await session.scalars(
+                    select(Payment.id)
+                    .where(Payment.status.in_(OPEN_VALUES), Payment.next_query_at <= now)
+                    .order_by(Payment.next_query_at)
+                    .limit(self.settings.worker_batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if ids:
+                # Pushing next_query_at past a lease is the claim: another process skips these rows.
+                await session.execute(
+                    update(Payment)
+                    .where(Payment.id.in_(ids))
+                    .values(next_query_at=lease, version=Payment.version + 1)
+                    .execution_options(synchronize_session=False)
+                )
+            await session.commit()
+        return ids
+
+    async def resolve(self, payment_id: str) -> None:
+        async with self.sessionmaker() as session:
+            service = PaymentService(session, self.providers, self.settings, self.clock)
+            payment = await session.get(Payment, payment_id)
+            if payment is None or payment.status not in OPEN_VALUES:
+                return
+            try:
+                result = await self.providers.get(payment.provider).query(transaction_ref(payment))
+            except ProviderError as exc:
+                log.warning("payment_query_failed", payment_id=payment.id, error=str(exc))
+                service.note_unknown_outcome(payment, f"query failed: {exc.message}")
+            else:
+                if result.outcome is ProviderOutcome.SUCCEEDED and result.amount != payment.amount:
+                    log.error("payment_amount_mismatch", payment_id=payment.id, provider_amount=result.amount)
+                    service.note_unknown_outcome(payment, f"provider reports {result.amount} VND paid")
+                else:
+                    service.record(payment, result, "query")
+            payment.query_attempts += 1
+            service.schedule_query(payment)
+            try:
+                await session.commit()
+            except StaleDataError:
+                # An IPN changed the payment meanwhile; it is the fresher truth.
+                await session.rollback()

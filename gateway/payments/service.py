@@ -1,0 +1,280 @@
+"""The rules of a fee payment: creation, reading, cancelling, and recording what the provider says."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.payments import PaymentCreate, PaymentStatus
+from contracts.providers import CheckoutOrder, ProviderOutcome, ProviderResult, TransactionRef
+from gateway.clock import Clock
+from gateway.db.models import Client, Payment, PaymentEvent, PaymentLine
+from gateway.errors import InvalidTransition, NotFound, Unprocessable
+from gateway.ids import new_id
+from gateway.payments.providers import Providers
+from gateway.payments.transitions import EVENTS, OPEN, can_move
+from gateway.payments.views import payment_event_data
+from gateway.settings import Settings
+from gateway.webhooks.outbox import enqueue
+
+log = structlog.get_logger()
+S = PaymentStatus
+
+
+class Recorded(Enum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"  # noted; the payment stays open
+    ALREADY_FINAL = "already_final"  # the payment had already reached a final status
+
+
+def transaction_ref(payment: Payment) -> TransactionRef:
+    return TransactionRef(
+        reference=payment.provider_ref,
+        created_at=payment.created_at,
+        transaction_id=payment.provider_transaction_id,
+        description=f"Thanh toan ho so {payment.dossier_code}",
+    )
+
+
+class PaymentService:
+    def __init__(self, session: AsyncSession, providers: Providers, settings: Settings, clock: Clock) -> None:
+        self.session = session
+        self.providers = providers
+        self.settings = settings
+        self.clock = clock
+
+    # -- portal operations -------------------------------------------------------------------------
+
+    async def create(self, client: Client, data: PaymentCreate, client_ip: str) -> Payment:
+        provider = self.providers.get(data.provider.value)
+        ttl = data.expires_in_seconds or self.settings.payment_default_ttl_seconds
+        if ttl > self.settings.payment_max_ttl_seconds:
+            raise Unprocessable(
+                f"expires_in_seconds may be at most {self.settings.payment_max_ttl_seconds}.",
+                field="expires_in_seconds",
+            )
+        now = self.clock.now()
+        payment_id = new_id("pay")
+        payment = Payment(
+            id=payment_id,
+            client_id=client.id,
+            dossier_code=data.dossier_code,
+            agency_code=data.agency_code,
+            procedure_code=data.procedure_code,
+            payer_name=data.payer.name,
+            payer_phone=data.payer.phone,
+            payer_email=str(data.payer.email) if data.payer.email else None,
+            provider=provider.name,
+            # VNPay wants vnp_TxnRef unique per day; the random part of the id is unique for ever.
+            provider_ref=payment_id.removeprefix("pay_").upper(),
+            amount=sum(line.amount for line in data.fee_lines),
+            refunded_amount=0,
+            currency="VND",
+            status=S.PENDING.value,
+            return_url=str(data.return_url),
+            client_ip=client_ip,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            next_query_at=now + timedelta(seconds=min(self.settings.payment_first_query_seconds, ttl)),
+            query_attempts=0,
+            provider_codes={},
+            lines=[
+                PaymentLine(position=i, kind=x.kind.value, code=x.code, description=x.description, amount=x.amount)
+                for i, x in enumerate(data.fee_lines)
+            ],
+        )
+        payment.checkout_url = provider.checkout_url(
+            CheckoutOrder(
+                reference=payment.provider_ref,
+                amount=payment.amount,
+                description=f"Thanh toan phi le phi ho so {data.dossier_code}",
+                created_at=now,
+                expires_at=payment.expires_at,
+                return_url=self.provider_return_url(provider.name),
+                client_ip=client_ip,
+            )
+        )
+        self.session.add(payment)
+        self.audit(payment, None, S.PENDING, "portal", detail="created")
+        log.info("payment_created", payment_id=payment.id, provider=payment.provider, amount=payment.amount)
+        return payment
+
+    def provider_return_url(self, provider: str) -> str:
+        return f"{self.settings.public_base_url.rstrip('/')}/callbacks/{provider}/return"
+
+    async def get(self, client: Client, payment_id: str) -> Payment:
+        payment = await self.session.scalar(
+            select(Payment).where(Payment.id == payment_id, Payment.client_id == client.id)
+        )
+        if payment is None:
+            # Another client's payment answers exactly like a missing one (OWASP API1).
+            raise NotFound(f"No payment '{payment_id}'.")
+        return payment
+
+    async def list(
+        self, client: Client, dossier_code: str | None, status: PaymentStatus | None, limit: int, cursor: str | None
+    ) -> tuple[list[Payment], str | None]:
+        query = select(Payment).where(Payment.client_id == client.id)
+        if dossier_code:
+            query = query.where(Payment.dossier_code == dossier_code)
+        if status:
+            query = query.where(Payment.status == status.value)
+        if cursor:
+            created_at, last_id = _decode_cursor(cursor)
+            query = query.where(
+                or_(Payment.created_at < created_at, and_(Payment.created_at == created_at, Payment.id < last_id))
+            )
+        rows = list(
+            (await self.session.scalars(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1)))
+        )
+        next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    async def events(self, client: Client, payment_id: str) -> list[PaymentEvent]:
+        await self.get(client, payment_id)
+        return list(
+            await self.session.scalars(
+                select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
+            )
+        )
+
+    async def cancel(self, client: Client, payment_id: str) -> Payment:
+        payment = await self.get(client, payment_id)
+        if payment.status == S.CANCELLED.value:
+            return payment
+        if payment.status != S.PENDING.value:
+            raise InvalidTransition(
+                f"Payment is {payment.status}; only a pending payment can be cancelled.", status=payment.status
+            )
+        self.transition(payment, S.CANCELLED, "portal", detail="cancelled by the portal")
+        return payment
+
+    # -- provider evidence -------------------------------------------------------------------------
+
+    async def find_by_reference(self, provider: str, reference: str) -> Payment | None:
+        return await self.session.scalar(
+            select(Payment).where(Payment.provider == provider, Payment.provider_ref == reference)
+        )
+
+    def record(self, payment: Payment, result: ProviderResult, cause: str) -> Recorded:
+        """Apply what the provider says of this payment; the caller has checked signature and amount."""
+        now = self.clock.now()
+        current = S(payment.status)
+        target = self._target(payment, result, now)
+        if result.transaction_id:
+            payment.provider_transaction_id = payment.provider_transaction_id or result.transaction_id
+        if target is None or target == current:
+            if current not in OPEN:
+                return Recorded.ALREADY_FINAL
+            self.audit(payment, current, current, cause, result.codes, result.message or result.outcome.value)
+            return Recorded.UNCHANGED
+        if not can_move(current, target):
+            return Recorded.ALREADY_FINAL
+        if target is S.SUCCEEDED:
+            payment.paid_at = result.paid_at or now
+        payment.provider_codes = result.codes
+        detail = result.message
+        if target is S.SUCCEEDED and current not in OPEN:
+            detail = f"provider reports payment after the payment was {current.value}: {result.message}"
+            log.warning("late_payment", payment_id=payment.id, previous=current.value)
+        self.transition(payment, target, cause, result.codes, detail)
+        return Recorded.CHANGED
+
+    def _target(self, payment: Payment, result: ProviderResult, now: datetime) -> S | None:
+        expired = now >= payment.expires_at + timedelta(seconds=self.settings.payment_expiry_grace_seconds)
+        match result.outcome:
+            case ProviderOutcome.SUCCEEDED:
+                return S.SUCCEEDED
+            case ProviderOutcome.FAILED:
+                return S.FAILED
+            case ProviderOutcome.UNDER_REVIEW:
+                return S.PROCESSING
+            # The provider enforces our expiry (vnp_ExpireDate), so an unfinished or unknown
+            # transaction past it can no longer be paid.
+            case ProviderOutcome.PENDING | ProviderOutcome.NOT_FOUND:
+                return S.EXPIRED if expired else None
+        return None
+
+    def note_unknown_outcome(self, payment: Payment, reason: str) -> None:
+        """A query failed. Once the citizen can no longer be paying, the outcome is formally unknown."""
+        expired = self.clock.now() >= payment.expires_at
+        if payment.status == S.PENDING.value and expired:
+            self.transition(payment, S.PROCESSING, "query", detail=reason)
+        else:
+            self.audit(payment, S(payment.status), S(payment.status), "query", detail=reason)
+
+    def schedule_query(self, payment: Payment, *, soon: bool = False) -> None:
+        now = self.clock.now()
+        if payment.status not in OPEN:
+            payment.next_query_at = None
+            return
+        if soon:
+            payment.next_query_at = now
+            return
+        schedule = self.settings.payment_query_schedule_seconds
+        delay = timedelta(seconds=schedule[min(payment.query_attempts, len(schedule) - 1)])
+        next_at = now + delay
+        deadline = payment.expires_at + timedelta(seconds=self.settings.payment_expiry_grace_seconds)
+        if payment.status == S.PENDING.value and now < deadline:
+            next_at = min(next_at, deadline)
+        payment.next_query_at = next_at
+
+    # -- shared ------------------------------------------------------------------------------------
+
+    def transition(
+        self, payment: Payment, target: S, cause: str, codes: dict[str, str] | None = None, detail: str = ""
+    ) -> None:
+        current = S(payment.status)
+        if not can_move(current, target):
+            raise InvalidTransition(f"Payment cannot move from {current.value} to {target.value}.")
+        now = self.clock.now()
+        payment.status = target.value
+        payment.updated_at = now
+        if target not in OPEN:
+            payment.next_query_at = None
+        self.audit(payment, current, target, cause, codes, detail)
+        if target in EVENTS:
+            enqueue(self.session, payment.client_id, EVENTS[target], payment_event_data(payment), now)
+        log.info("payment_status", payment_id=payment.id, from_status=current.value, to_status=target.value, cause=cause)
+
+    def audit(
+        self,
+        payment: Payment,
+        current: S | None,
+        target: S,
+        cause: str,
+        codes: dict[str, str] | None = None,
+        detail: str = "",
+        refund_id: str | None = None,
+    ) -> None:
+        self.session.add(
+            PaymentEvent(
+                payment_id=payment.id,
+                refund_id=refund_id,
+                from_status=current.value if current else None,
+                to_status=target.value,
+                cause=cause,
+                provider_codes=codes or {},
+                detail=detail[:2000],
+                occurred_at=self.clock.now(),
+            )
+        )
+
+
+def _encode_cursor(p: Payment) -> str:
+    return base64.urlsafe_b64encode(f"{p.created_at.isoformat()}|{p.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, Any]:
+    try:
+        created, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), last_id
+    except (ValueError, UnicodeDecodeError):
+        raise Unprocessable("The cursor is not one this API gave out.", field="cursor") from None

@@ -1,0 +1,82 @@
+"""The one place that maps errors to RFC 9457 problem responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from contracts.errors import ProviderRejected, ProviderUnavailable
+from gateway.errors import DomainError
+
+TYPE_BASE = "https://dvc-gateway.gov.vn/problems/"
+log = structlog.get_logger()
+
+
+def _problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status, type_=TYPE_BASE + slug, title=title, detail=detail, extra=extra or None
+    )
+
+
+def from_domain(exc: DomainError) -> ProblemDetailsException:
+    return _problem(exc.status, exc.type_slug, exc.title, exc.detail, **exc.extra)
+
+
+def from_http(exc: HTTPException) -> ProblemDetailsException:
+    if isinstance(exc, ValidationException):
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        return _problem(
+            400,
+            "validation",
+            "The request is not valid",
+            "One or more fields are missing or invalid; see errors.",
+            errors=[_clean(e) for e in errors],
+        )
+    title = exc.detail or "HTTP error"
+    problem = _problem(exc.status_code, f"http-{exc.status_code}", title, exc.detail)
+    problem.headers = exc.headers
+    return problem
+
+
+def _clean(error: Any) -> Any:
+    # Litestar echoes the offending input back; that input can be a phone number or a CCCD.
+    if isinstance(error, dict):
+        return {k: v for k, v in error.items() if k in {"key", "message", "source"}}
+    return error
+
+
+def from_provider_unavailable(exc: ProviderUnavailable) -> ProblemDetailsException:
+    return _problem(504, "provider-unavailable", "The payment provider did not answer", exc.message)
+
+
+def from_provider_rejected(exc: ProviderRejected) -> ProblemDetailsException:
+    return _problem(502, "provider-rejected", "The payment provider refused the request", exc.message)
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    problem = _problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "The gateway could not complete the request; nothing was changed by this failure.",
+    )
+    return problem.to_response(request)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_to_problem_detail_map={
+                DomainError: from_domain,
+                HTTPException: from_http,
+                ProviderUnavailable: from_provider_unavailable,
+                ProviderRejected: from_provider_rejected,
+            }
+        )
+    )

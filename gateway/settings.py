@@ -1,0 +1,62 @@
+"""Every setting, read once from the environment (prefix DVCGW_) or passed in by tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class VNPaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DVCGW_VNPAY_", extra="ignore")
+
+    enabled: bool = True
+    tmn_code: str = "DVCGW001"
+    hash_secret: SecretStr = SecretStr("DVCGWSANDBOXSECRETVNPAY000000001")
+    payment_url: str = "http://127.0.0.1:8101/paymentv2/vpcpay.html"
+    api_url: str = "http://127.0.0.1:8101/merchant_webapi/api/transaction"
+    # The IP VNPay sees for querydr/refund requests (vnp_IpAddr of the merchant server).
+    server_ip: str = "127.0.0.1"
+    timeout_seconds: float = 30.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DVCGW_", env_file=".env", extra="ignore")
+
+    environment: str = "development"
+    debug: bool = False
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'dvc-gateway.db'}"
+    # Where browsers and providers reach this gateway: builds the VNPay return URL.
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    payment_default_ttl_seconds: int = Field(default=900, ge=60)
+    payment_max_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # A pending payment is first asked about this long after creation even if nothing happened.
+    payment_first_query_seconds: int = Field(default=900, ge=1)
+    # Grace after expiry before a payment with no trace at the provider is declared expired.
+    payment_expiry_grace_seconds: int = Field(default=120, ge=0)
+    # Back-off between queries of a payment whose outcome is unknown: attempt n waits schedule[n].
+    payment_query_schedule_seconds: list[int] = [30, 60, 120, 300, 600, 1800, 3600]
+
+    webhook_retry_schedule_seconds: list[int] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhook_timeout_seconds: float = 10.0
+    webhook_lease_seconds: int = 60
+
+    workers_enabled: bool = True
+    worker_poll_seconds: float = 1.0
+    worker_batch_size: int = 20
+
+    idempotency_lock_seconds: int = 60
+    idempotency_retention_hours: int = 24
+    request_max_body_bytes: int = 64 * 1024
+
+    vnpay: VNPaySettings = Field(default_factory=VNPaySettings)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post, put
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.webhooks import WebhookEndpointIn, WebhookEndpointOut, WebhookEventOut, WebhookEventStatus
+from gateway.clock import Clock
+from gateway.db.models import Client, WebhookEvent
+from gateway.deps import provide_client
+from gateway.errors import NotFound
+
+
+def _out(e: WebhookEvent) -> WebhookEventOut:
+    return WebhookEventOut.model_validate(e, from_attributes=True)
+
+
+class WebhookController(Controller):
+    path = "/v1"
+    tags = ["webhooks"]
+    dependencies = {"client": Provide(provide_client)}
+
+    @get("/webhook-endpoint", operation_id="getWebhookEndpoint")
+    async def get_endpoint(self, client: Client) -> WebhookEndpointOut:
+        return WebhookEndpointOut(url=client.webhook_url, secret=client.webhook_secret)
+
+    @put("/webhook-endpoint", operation_id="setWebhookEndpoint")
+    async def set_endpoint(self, client: Client, db_session: AsyncSession, data: WebhookEndpointIn) -> WebhookEndpointOut:
+        client.webhook_url = str(data.url)
+        await db_session.commit()
+        return WebhookEndpointOut(url=client.webhook_url, secret=client.webhook_secret)
+
+    @get("/webhook-events", operation_id="listWebhookEvents")
+    async def list_events(
+        self,
+        client: Client,
+        db_session: AsyncSession,
+        status: WebhookEventStatus | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    ) -> list[WebhookEventOut]:
+        query = select(WebhookEvent).where(WebhookEvent.client_id == client.id)
+        if status:
+            query = query.where(WebhookEvent.status == status.value)
+        rows = await db_session.scalars(query.order_by(WebhookEvent.created_at.desc()).limit(limit))
+        return [_out(e) for e in rows]
+
+    @get("/webhook-events/{event_id:str}", operation_id="getWebhookEvent")
+    async def get_event(self, client: Client, db_session: AsyncSession, event_id: str) -> WebhookEventOut:
+        return _out(await _own_event(db_session, client, event_id))
+
+    @post("/webhook-events/{event_id:str}/resend", operation_id="resendWebhookEvent", status_code=202)
+    async def resend(self, client: Client, db_session: AsyncSession, clock: Clock, event_id: str) -> WebhookEventOut:
+        """Queue the event again with a fresh retry schedule: for a dead event once the endpoint is fixed."""
+        event = await _own_event(db_session, client, event_id)
+        event.status = WebhookEventStatus.PENDING.value
+        event.attempts = 0
+        event.next_attempt_at = clock.now()
+        event.locked_until = None
+        await db_session.commit()
+        return _out(event)
+
+
+async def _own_event(session: AsyncSession, client: Client, event_id: str) -> WebhookEvent:
+    event = await session.scalar(
+        select(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.client_id == client.id)
+    )
+    if event is None:
+        raise NotFound(f"No webhook event '{event_id}'.")
+    return event

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import parse_qsl
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.vnpay import signing
+
+# VNPay's official example (payments.md §2.1) and the hash computed for it with a known secret.
+EXAMPLE = {
+    "vnp_Amount": "1806000",
+    "vnp_Command": "pay",
+    "vnp_CreateDate": "20210801153333",
+    "vnp_CurrCode": "VND",
+    "vnp_IpAddr": "127.0.0.1",
+    "vnp_Locale": "vn",
+    "vnp_OrderInfo": "Thanh toan don hang :5",
+    "vnp_OrderType": "other",
+    "vnp_ReturnUrl": "https://domainmerchant.vn/ReturnUrl",
+    "vnp_TmnCode": "DEMOV210",
+    "vnp_TxnRef": "5",
+    "vnp_Version": "2.1.0",
+}
+EXAMPLE_QUERY = (
+    "vnp_Amount=1806000&vnp_Command=pay&vnp_CreateDate=20210801153333&vnp_CurrCode=VND&vnp_IpAddr=127.0.0.1"
+    "&vnp_Locale=vn&vnp_OrderInfo=Thanh+toan+don+hang+%3A5&vnp_OrderType=other"
+    "&vnp_ReturnUrl=https%3A%2F%2Fdomainmerchant.vn%2FReturnUrl&vnp_TmnCode=DEMOV210&vnp_TxnRef=5&vnp_Version=2.1.0"
+)
+EXAMPLE_SECRET = "TESTSECRETVNPAY000000000000000001"
+EXAMPLE_HASH = (
+    "d3b58ac702b640cf17c293b558a70705b68dcabe97cbd662a32c230d992a96af"
+    "df3b9f979f91f4c0d66699a053b85bcc6b3f97f606b32468c5f2a9642c4d22d4"
+)
+
+
+def test_published_example_query_string_byte_for_byte() -> None:
+    assert signing.canonical_query(EXAMPLE) == EXAMPLE_QUERY
+
+
+def test_published_example_hash() -> None:
+    assert signing.sign_query(EXAMPLE, EXAMPLE_SECRET) == EXAMPLE_HASH
+
+
+def test_hash_fields_and_empty_values_are_not_signed() -> None:
+    extra = {**EXAMPLE, "vnp_SecureHash": "x", "vnp_SecureHashType": "HmacSHA512", "vnp_BankCode": ""}
+    assert signing.sign_query(extra, EXAMPLE_SECRET) == EXAMPLE_HASH
+
+
+def test_verify_accepts_uppercase_digest_and_rejects_tampering() -> None:
+    signed = {**EXAMPLE, "vnp_SecureHash": EXAMPLE_HASH.upper()}
+    assert signing.verify_query(signed, EXAMPLE_SECRET)
+    assert not signing.verify_query({**signed, "vnp_Amount": "1806100"}, EXAMPLE_SECRET)
+    assert not signing.verify_query(signed, EXAMPLE_SECRET + "x")
+    assert not signing.verify_query(EXAMPLE, EXAMPLE_SECRET)  # no hash at all
+
+
+def test_pipe_checksum_joins_fields_in_order_with_missing_as_empty() -> None:
+    body = {"vnp_RequestId": "r1", "vnp_Version": "2.1.0", "vnp_Command": "querydr", "vnp_TmnCode": "T",
+            "vnp_TxnRef": "5", "vnp_TransactionDate": "20210801153333", "vnp_CreateDate": "20210801160000",
+            "vnp_IpAddr": "10.0.0.1"}
+    data = "r1|2.1.0|querydr|T|5|20210801153333|20210801160000|10.0.0.1|"
+    expected = hmac.new(b"S", data.encode(), hashlib.sha512).hexdigest()
+    assert signing.pipe_checksum(body, signing.QUERYDR_REQUEST_FIELDS, "S") == expected
+
+
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@given(st.dictionaries(st.from_regex(r"vnp_[A-Za-z]{1,12}", fullmatch=True), text, min_size=1, max_size=12))
+def test_round_trip_through_a_query_string(params: dict[str, str]) -> None:
+    """Whatever the values, the receiver rebuilds the signed string from the decoded query and agrees."""
+    params.pop("vnp_SecureHash", None)
+    params.pop("vnp_SecureHashType", None)
+    query = signing.canonical_query(params) + "&vnp_SecureHash=" + signing.sign_query(params, "k")
+    received = dict(parse_qsl(query, keep_blank_values=True))
+    assert signing.verify_query(received, "k")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from gateway.app import create_app
+from gateway.clock import Clock
+from gateway.settings import Settings, VNPaySettings
+from simulators.vnpay import Merchant, SimulatorConfig
+from simulators.vnpay import create_app as create_simulator
+from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, LateASGI, Portal, World
+
+
+@pytest.fixture
+def settings(clean_database: str) -> Settings:
+    return Settings(
+        database_url=clean_database,
+        public_base_url=GATEWAY,
+        workers_enabled=False,
+        log_json=True,
+        webhook_retry_schedule_seconds=[5, 60, 300],
+        vnpay=VNPaySettings(
+            tmn_code=TMN_CODE,
+            hash_secret=HASH_SECRET,  # type: ignore[arg-type]
+            payment_url=f"{SIMULATOR}/paymentv2/vpcpay.html",
+            api_url=f"{SIMULATOR}/merchant_webapi/api/transaction",
+        ),
+    )
+
+
+@pytest.fixture
+async def world(settings: Settings) -> AsyncIterator[World]:
+    clock = Clock()
+    portal = Portal()
+    gateway_proxy = LateASGI()
+    sim_app = create_simulator(
+        SimulatorConfig(
+            merchants=[Merchant(TMN_CODE, HASH_SECRET, f"{GATEWAY}/callbacks/vnpay/ipn", "DVC Gateway (test)")],
+            public_url=SIMULATOR,
+            ipn_retry_intervals=(),
+        ),
+        ipn_transport=httpx.ASGITransport(app=gateway_proxy),
+    )
+    app = create_app(
+        settings,
+        clock=clock,
+        provider_transport=httpx.ASGITransport(app=sim_app),
+        webhook_transport=httpx.MockTransport(portal.handler),
+    )
+    gateway_proxy.target = app
+    async with (
+        AsyncTestClient(app, base_url=GATEWAY) as http,
+        AsyncTestClient(sim_app, base_url=SIMULATOR) as sim,
+    ):
+        world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock)
+        world.client, world.api_key = await world.add_client()
+        yield world

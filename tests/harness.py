@@ -1,0 +1,122 @@
+"""An in-process world: the gateway, the VNPay simulator and a portal, wired by ASGI transports.
+
+The gateway calls the simulator's merchant API, the simulator sends IPNs to the gateway, and the
+gateway's webhooks land in a recording portal, all without sockets, so every test is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from litestar import Litestar
+
+from gateway.auth import new_client
+from gateway.clock import Clock
+from gateway.db.models import Client
+from gateway.payments.resolver import Resolver
+from gateway.webhooks.dispatcher import Dispatcher
+
+GATEWAY = "http://gateway.test"
+SIMULATOR = "http://vnpay.test"
+PORTAL_HOOK = "http://portal.test/hooks"
+TMN_CODE = "DVCGW001"
+HASH_SECRET = "DVCGWSANDBOXSECRETVNPAY000000001"
+
+
+@dataclass
+class Portal:
+    """Records every webhook delivery; answers with `status` (change it to simulate an outage)."""
+
+    status: int = 200
+    received: list[httpx.Request] = field(default_factory=list)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.received.append(request)
+        return httpx.Response(self.status)
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(r.content) for r in self.received]
+
+
+class LateASGI:
+    """An ASGI app that forwards to one set later: the gateway and the simulator point at each other."""
+
+    target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.target(scope, receive, send)
+
+
+@dataclass
+class World:
+    app: Litestar
+    sim_app: Litestar
+    http: httpx.AsyncClient  # the portal's client to the gateway
+    sim: httpx.AsyncClient  # a browser / test driver talking to the simulator
+    portal: Portal
+    clock: Clock
+    client: Client | None = None
+    api_key: str = ""
+
+    async def add_client(self, name: str = "Cổng DVC tỉnh", webhook_url: str | None = PORTAL_HOOK) -> tuple[Client, str]:
+        async with self.app.state.sessionmaker() as session:
+            client, key = new_client(name, self.clock.now(), webhook_url)
+            session.add(client)
+            await session.commit()
+        return client, key
+
+    def auth(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.api_key}"}
+
+    async def create_payment(self, body: dict[str, Any] | None = None, key: str | None = None,
+                             idem: str | None = None) -> httpx.Response:
+        headers = {**self.auth(key), "Idempotency-Key": idem or str(uuid.uuid4())}
+        return await self.http.post("/v1/payments", json=body or payment_body(), headers=headers)
+
+    async def open_checkout(self, checkout_url: str) -> httpx.Response:
+        """The citizen's browser loads VNPay's payment page: the transaction now exists at VNPay."""
+        url = httpx.URL(checkout_url)
+        return await self.sim.get(url.path, params=url.params)
+
+    async def settle(self, reference: str, response_code: str = "00") -> dict[str, Any]:
+        r = await self.sim.post(f"/_sim/vnpay/transactions/{reference}", json={"response_code": response_code})
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    async def faults(self, **faults: Any) -> None:
+        r = await self.sim.put("/_sim/vnpay/faults", json=faults)
+        assert r.status_code == 200, r.text
+
+    async def get_payment(self, payment_id: str) -> dict[str, Any]:
+        r = await self.http.get(f"/v1/payments/{payment_id}", headers=self.auth())
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def run_resolver(self) -> int:
+        resolver: Resolver = self.app.state.resolver
+        return await resolver.run_once()
+
+    async def run_dispatcher(self) -> int:
+        dispatcher: Dispatcher = self.app.state.dispatcher
+        return await dispatcher.run_once()
+
+
+def payment_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "dossier_code": "000.00.12.H29-241123-0001",
+        "agency_code": "000.00.12.H29",
+        "procedure_code": "1.001234",
+        "payer": {"name": "Nguyễn Văn An", "phone": "0912345678", "email": "an.nguyen@example.vn"},
+        "fee_lines": [
+            {"kind": "charge", "code": "LP-HT", "description": "Lệ phí cấp bản sao trích lục hộ tịch", "amount": 8000},
+            {"kind": "postage", "code": "BCCI", "description": "Cước bưu chính công ích trả kết quả", "amount": 27000},
+        ],
+        "provider": "vnpay",
+        "return_url": "https://dichvucong.example.gov.vn/ho-so/ket-qua-thanh-toan?lang=vi",
+    }
+    body.update(overrides)
+    return body
