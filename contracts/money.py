@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StrictInt
+from pydantic import BeforeValidator, Field
 
 MAX_VND = 100_000_000_000  # 100 billion: above any fee; keeps ×100 wire amounts within VNPay's 12 digits
 
-# StrictInt refuses 1000.0, "1000" and True, so a float can never become money.
-VND = Annotated[StrictInt, Field(ge=1, le=MAX_VND, description="Amount in VND, a whole number of đồng")]
+
+def _whole_number_only(value: Any) -> Any:
+    # StrictInt is not enough: a caller validating with strict=False (Litestar's pydantic plugin does)
+    # switches it off, and 1000.0 would become 1000. Checking the type here holds in every mode.
+    if type(value) is not int:
+        raise ValueError("amount must be a whole number of VND written as a JSON integer (no decimals, no quotes)")
+    return value
+
+
+VND = Annotated[
+    int,
+    BeforeValidator(_whole_number_only),
+    Field(ge=1, le=MAX_VND, description="Amount in VND, a whole number of đồng"),
+]

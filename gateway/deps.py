@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import authenticate, presented_key
@@ -21,18 +22,18 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
         yield session
 
 
-async def provide_client(request: Request[Any, Any, Any], db_session: AsyncSession) -> Client:
+async def provide_client(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Client:
     return await authenticate(db_session, presented_key(request))
 
 
-async def provide_payment_service(state: State, db_session: AsyncSession) -> PaymentService:
+async def provide_payment_service(state: State, db_session: NamedDependency[AsyncSession]) -> PaymentService:
     return PaymentService(db_session, state.providers, state.settings, state.clock)
 
 
-async def provide_refund_service(payments: PaymentService) -> RefundService:
+async def provide_refund_service(payments: NamedDependency[PaymentService]) -> RefundService:
     return RefundService(payments)
 
 
-async def provide_idempotency(state: State, db_session: AsyncSession) -> Idempotency:
+async def provide_idempotency(state: State, db_session: NamedDependency[AsyncSession]) -> Idempotency:
     s = state.settings
     return Idempotency(db_session, state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours)

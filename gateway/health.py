@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +13,7 @@ async def health() -> dict[str, str]:
 
 
 @get("/ready", tags=["health"], operation_id="ready")
-async def ready(db_session: AsyncSession) -> Response[dict[str, str]]:
+async def ready(db_session: NamedDependency[AsyncSession]) -> Response[dict[str, str]]:
     """The process can serve: its database answers."""
     try:
         await db_session.execute(text("SELECT 1"))

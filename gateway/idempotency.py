@@ -111,11 +111,12 @@ class Idempotency:
         self._row.locked_until = None
 
     async def release(self) -> None:
+        row_id = self._row.id if self._row is not None else None
+        self._row = None
         await self.session.rollback()
-        if self._row is not None:
-            await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == self._row.id))
+        if row_id is not None:
+            await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id))
             await self.session.commit()
-            self._row = None
 
     async def _load(self, client_id: str, key: str) -> IdempotencyKey | None:
         return await self.session.scalar(

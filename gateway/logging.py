@@ -41,8 +41,9 @@ SENSITIVE_KEYS = frozenset(
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # CCCD is 12 digits, CMND 9; VN mobile numbers are 0 or +84 followed by 9 digits.
-_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)\d{9}(?!\d)")
-_CITIZEN_ID = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+# Bounded by non-alphanumerics so that digits inside hex ids and hashes are left alone.
+_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+?84|0)\d{9}(?![0-9A-Za-z])")
+_CITIZEN_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{12}|\d{9})(?![0-9A-Za-z])")
 
 
 def mask_text(text: str) -> str:
@@ -81,5 +82,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
-    # Uvicorn's own access log prints the query string, where VNPay puts its signed parameters.
+    # These libraries log full URLs, and VNPay puts its signed parameters in the query string.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

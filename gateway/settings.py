@@ -45,7 +45,7 @@ class Settings(BaseSettings):
 
     webhook_retry_schedule_seconds: list[int] = [5, 300, 1800, 7200, 18000, 36000, 36000]
     webhook_timeout_seconds: float = 10.0
-    webhook_lease_seconds: int = 60
+    worker_lease_seconds: int = 60
 
     workers_enabled: bool = True
     worker_poll_seconds: float = 1.0

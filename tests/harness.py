@@ -59,6 +59,7 @@ class World:
     sim: httpx.AsyncClient  # a browser / test driver talking to the simulator
     portal: Portal
     clock: Clock
+    vnpay: Flaky
     client: Client | None = None
     api_key: str = ""
 
@@ -120,3 +121,48 @@ def payment_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def reference_of(payment: dict[str, Any]) -> str:
+    """The vnp_TxnRef the gateway chose, read from the checkout URL as VNPay would."""
+    return httpx.URL(payment["checkout_url"]).params["vnp_TxnRef"]
+
+
+def signed_ipn(payment: dict[str, Any], response_code: str = "00", status: str | None = None,
+               **changes: str) -> dict[str, str]:
+    """An IPN as VNPay sends it for this payment, signed with the dev merchant's secret."""
+    from adapters.vnpay import signing
+
+    params = {
+        "vnp_Amount": str(payment["amount"] * 100),
+        "vnp_BankCode": "NCB",
+        "vnp_BankTranNo": "VNP14226112",
+        "vnp_CardType": "ATM",
+        "vnp_OrderInfo": "Thanh toan phi le phi ho so",
+        "vnp_PayDate": "20261123170112",
+        "vnp_ResponseCode": response_code,
+        "vnp_TmnCode": TMN_CODE,
+        "vnp_TransactionNo": "14226112",
+        "vnp_TransactionStatus": status if status is not None else ("00" if response_code == "00" else "02"),
+        "vnp_TxnRef": reference_of(payment),
+    }
+    params.update(changes)
+    params["vnp_SecureHash"] = signing.sign_query(params, HASH_SECRET)
+    return params
+
+
+class Flaky(httpx.AsyncBaseTransport):
+    """Wraps a transport; while `failures` > 0 each request raises `error` instead (a provider outage)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.failures = 0
+        self.error: type[httpx.TransportError] = httpx.ReadTimeout
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.failures > 0:
+            self.failures -= 1
+            raise self.error("injected by the test", request=request)
+        return await self.inner.handle_async_request(request)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import structlog
 from litestar import Controller, Request, get
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +39,7 @@ def _ack(code: str) -> dict[str, str]:
     return {"RspCode": code, "Message": IPN_ACK_MESSAGES[code]}
 
 
-async def handle_ipn(payments: PaymentService, params: dict[str, str]) -> str:
+async def handle_ipn(payments: NamedDependency[PaymentService], params: dict[str, str]) -> str:
     session = payments.session
     provider = payments.providers.get(PROVIDER)
     try:
@@ -80,8 +80,8 @@ class VNPayCallbackController(Controller):
     dependencies = {"payments": Provide(provide_payment_service)}
 
     @get("/ipn", operation_id="vnpayIpn")
-    async def ipn(self, request: Request[Any, Any, Any], state: State, db_session: AsyncSession,
-                  payments: PaymentService) -> dict[str, str]:
+    async def ipn(self, request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession],
+                  payments: NamedDependency[PaymentService]) -> dict[str, str]:
         params = _params(request)
         for attempt in range(2):
             try:
@@ -103,7 +103,7 @@ class VNPayCallbackController(Controller):
         return _ack(code)
 
     @get("/return", operation_id="vnpayReturn")
-    async def browser_return(self, request: Request[Any, Any, Any], payments: PaymentService) -> Redirect:
+    async def browser_return(self, request: Request[Any, Any, Any], payments: NamedDependency[PaymentService]) -> Redirect:
         """Informational only: the IPN or a query decides. A signed return triggers an early query."""
         params = _params(request)
         payment = await payments.find_by_reference(PROVIDER, params.get("vnp_TxnRef", ""))

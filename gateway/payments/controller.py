@@ -4,8 +4,8 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, FromQuery, HeaderParameter, QueryParameter
 
 from contracts.payments import (
     PaymentCreate,
@@ -25,8 +25,8 @@ from gateway.payments.views import event_out, payment_out, refund_out
 
 IdempotencyKeyHeader = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         description="Required. A unique key per new request; a retry with the same key and body replays the answer.",
     ),
@@ -35,8 +35,8 @@ IdempotencyKeyHeader = Annotated[
 
 async def idempotent(
     request: Request[Any, Any, Any],
-    idem: Idempotency,
-    client: Client,
+    idem: NamedDependency[Idempotency],
+    client: NamedDependency[Client],
     key: str | None,
     work: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> Response[Any]:
@@ -68,10 +68,10 @@ class PaymentController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        data: PaymentCreate,
-        client: Client,
-        payments: PaymentService,
-        idem: Idempotency,
+        data: JSONBody[PaymentCreate],
+        client: NamedDependency[Client],
+        payments: NamedDependency[PaymentService],
+        idem: NamedDependency[Idempotency],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[PaymentOut]:
         """Create a fee payment for a dossier; answers the provider's checkout URL for the citizen."""
@@ -87,27 +87,27 @@ class PaymentController(Controller):
     @get("/", operation_id="listPayments")
     async def list_payments(
         self,
-        client: Client,
-        payments: PaymentService,
-        dossier_code: str | None = None,
-        status: PaymentStatus | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
-        cursor: str | None = None,
+        client: NamedDependency[Client],
+        payments: NamedDependency[PaymentService],
+        dossier_code: FromQuery[str | None] = None,
+        status: FromQuery[PaymentStatus | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> PaymentPage:
         rows, next_cursor = await payments.list(client, dossier_code, status, limit, cursor)
         return PaymentPage(items=[payment_out(p) for p in rows], next_cursor=next_cursor)
 
     @get("/{payment_id:str}", operation_id="getPayment")
-    async def get_payment(self, client: Client, payments: PaymentService, payment_id: str) -> PaymentOut:
+    async def get_payment(self, client: NamedDependency[Client], payments: NamedDependency[PaymentService], payment_id: FromPath[str]) -> PaymentOut:
         return payment_out(await payments.get(client, payment_id))
 
     @get("/{payment_id:str}/events", operation_id="listPaymentEvents")
-    async def list_events(self, client: Client, payments: PaymentService, payment_id: str) -> list[PaymentEventOut]:
+    async def list_events(self, client: NamedDependency[Client], payments: NamedDependency[PaymentService], payment_id: FromPath[str]) -> list[PaymentEventOut]:
         """The audit trail: every status change with its time, cause and the provider's raw codes."""
         return [event_out(e) for e in await payments.events(client, payment_id)]
 
     @post("/{payment_id:str}/cancel", operation_id="cancelPayment", status_code=200)
-    async def cancel(self, client: Client, payments: PaymentService, payment_id: str) -> PaymentOut:
+    async def cancel(self, client: NamedDependency[Client], payments: NamedDependency[PaymentService], payment_id: FromPath[str]) -> PaymentOut:
         payment = await payments.cancel(client, payment_id)
         await payments.session.commit()
         return payment_out(payment)
@@ -116,11 +116,11 @@ class PaymentController(Controller):
     async def create_refund(
         self,
         request: Request[Any, Any, Any],
-        data: RefundCreate,
-        client: Client,
-        refunds: RefundService,
-        idem: Idempotency,
-        payment_id: str,
+        data: JSONBody[RefundCreate],
+        client: NamedDependency[Client],
+        refunds: NamedDependency[RefundService],
+        idem: NamedDependency[Idempotency],
+        payment_id: FromPath[str],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[RefundOut]:
         """Refund all or part of a succeeded payment; the total refunded never exceeds what was paid."""
@@ -134,5 +134,5 @@ class PaymentController(Controller):
         return await idempotent(request, idem, client, idempotency_key, work)
 
     @get("/{payment_id:str}/refunds", operation_id="listRefunds")
-    async def list_refunds(self, client: Client, refunds: RefundService, payment_id: str) -> list[RefundOut]:
+    async def list_refunds(self, client: NamedDependency[Client], refunds: NamedDependency[RefundService], payment_id: FromPath[str]) -> list[RefundOut]:
         return [refund_out(r) for r in await refunds.list(client, payment_id)]

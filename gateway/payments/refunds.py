@@ -69,11 +69,13 @@ class RefundService:
     async def execute(self, refund: Refund, requested_by: str) -> Refund:
         payment = await self.session.get_one(Payment, refund.payment_id)
         provider = self.payments.providers.get(payment.provider)
+        others = sum(r.amount for r in await self._refunds(payment) if r.status in RESERVING and r.id != refund.id)
         order = RefundOrder(
             request_id=refund.provider_request_id,
             payment=transaction_ref(payment),
             amount=refund.amount,
-            full=refund.amount == payment.amount,
+            # VNPay's type 02 refunds everything that is left of the transaction; 03 a part of it.
+            full=refund.amount == payment.amount - others,
             requested_by=requested_by,
             reason=refund.reason,
             requested_at=self.clock.now(),

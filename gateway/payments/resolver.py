@@ -44,25 +44,24 @@ class Resolver:
 
     async def _claim(self) -> list[str]:
         now = self.clock.now()
-        lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+        due = (
+            select(Payment.id)
+            .where(Payment.status.in_(OPEN_VALUES), Payment.next_query_at <= now)
+            .order_by(Payment.next_query_at)
+            .limit(self.settings.worker_batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        # Pushing next_query_at past a lease is the claim: other processes skip these rows until then.
+        claim = (
+            update(Payment)
+            .where(Payment.id.in_(due))
+            .values(next_query_at=now + timedelta(seconds=self.settings.worker_lease_seconds),
+                    version=Payment.version + 1)
+            .returning(Payment.id)
+            .execution_options(synchronize_session=False)
+        )
         async with self.sessionmaker() as session:
-            ids = list(
-                await session.scalars(
-                    select(Payment.id)
-                    .where(Payment.status.in_(OPEN_VALUES), Payment.next_query_at <= now)
-                    .order_by(Payment.next_query_at)
-                    .limit(self.settings.worker_batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            if ids:
-                # Pushing next_query_at past a lease is the claim: another process skips these rows.
-                await session.execute(
-                    update(Payment)
-                    .where(Payment.id.in_(ids))
-                    .values(next_query_at=lease, version=Payment.version + 1)
-                    .execution_options(synchronize_session=False)
-                )
+            ids = list((await session.execute(claim)).scalars())
             await session.commit()
         return ids
 

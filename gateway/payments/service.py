@@ -132,7 +132,7 @@ class PaymentService:
                 or_(Payment.created_at < created_at, and_(Payment.created_at == created_at, Payment.id < last_id))
             )
         rows = list(
-            (await self.session.scalars(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1)))
+            await self.session.scalars(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1))
         )
         next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
         return rows[:limit], next_cursor

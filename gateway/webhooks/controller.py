@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post, put
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, FromQuery, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,11 +25,11 @@ class WebhookController(Controller):
     dependencies = {"client": Provide(provide_client)}
 
     @get("/webhook-endpoint", operation_id="getWebhookEndpoint")
-    async def get_endpoint(self, client: Client) -> WebhookEndpointOut:
+    async def get_endpoint(self, client: NamedDependency[Client]) -> WebhookEndpointOut:
         return WebhookEndpointOut(url=client.webhook_url, secret=client.webhook_secret)
 
     @put("/webhook-endpoint", operation_id="setWebhookEndpoint")
-    async def set_endpoint(self, client: Client, db_session: AsyncSession, data: WebhookEndpointIn) -> WebhookEndpointOut:
+    async def set_endpoint(self, client: NamedDependency[Client], db_session: NamedDependency[AsyncSession], data: JSONBody[WebhookEndpointIn]) -> WebhookEndpointOut:
         client.webhook_url = str(data.url)
         await db_session.commit()
         return WebhookEndpointOut(url=client.webhook_url, secret=client.webhook_secret)
@@ -37,10 +37,10 @@ class WebhookController(Controller):
     @get("/webhook-events", operation_id="listWebhookEvents")
     async def list_events(
         self,
-        client: Client,
-        db_session: AsyncSession,
-        status: WebhookEventStatus | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        client: NamedDependency[Client],
+        db_session: NamedDependency[AsyncSession],
+        status: FromQuery[WebhookEventStatus | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> list[WebhookEventOut]:
         query = select(WebhookEvent).where(WebhookEvent.client_id == client.id)
         if status:
@@ -49,11 +49,11 @@ class WebhookController(Controller):
         return [_out(e) for e in rows]
 
     @get("/webhook-events/{event_id:str}", operation_id="getWebhookEvent")
-    async def get_event(self, client: Client, db_session: AsyncSession, event_id: str) -> WebhookEventOut:
+    async def get_event(self, client: NamedDependency[Client], db_session: NamedDependency[AsyncSession], event_id: FromPath[str]) -> WebhookEventOut:
         return _out(await _own_event(db_session, client, event_id))
 
     @post("/webhook-events/{event_id:str}/resend", operation_id="resendWebhookEvent", status_code=202)
-    async def resend(self, client: Client, db_session: AsyncSession, clock: Clock, event_id: str) -> WebhookEventOut:
+    async def resend(self, client: NamedDependency[Client], db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock], event_id: FromPath[str]) -> WebhookEventOut:
         """Queue the event again with a fresh retry schedule: for a dead event once the endpoint is fixed."""
         event = await _own_event(db_session, client, event_id)
         event.status = WebhookEventStatus.PENDING.value
@@ -64,7 +64,7 @@ class WebhookController(Controller):
         return _out(event)
 
 
-async def _own_event(session: AsyncSession, client: Client, event_id: str) -> WebhookEvent:
+async def _own_event(session: AsyncSession, client: NamedDependency[Client], event_id: FromPath[str]) -> WebhookEvent:
     event = await session.scalar(
         select(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.client_id == client.id)
     )

@@ -53,26 +53,26 @@ class Dispatcher:
 
     async def _claim(self) -> list[str]:
         now = self.clock.now()
-        async with self.sessionmaker() as session:
-            ids = list(
-                await session.scalars(
-                    select(WebhookEvent.id)
-                    .where(
-                        WebhookEvent.status == PENDING,
-                        WebhookEvent.next_attempt_at <= now,
-                        or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until < now),
-                    )
-                    .order_by(WebhookEvent.created_at)
-                    .limit(self.settings.worker_batch_size)
-                    .with_for_update(skip_locked=True)
-                )
+        due = (
+            select(WebhookEvent.id)
+            .where(
+                WebhookEvent.status == PENDING,
+                WebhookEvent.next_attempt_at <= now,
+                or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until < now),
             )
-            if ids:
-                await session.execute(
-                    update(WebhookEvent)
-                    .where(WebhookEvent.id.in_(ids))
-                    .values(locked_until=now + timedelta(seconds=self.settings.webhook_lease_seconds))
-                )
+            .order_by(WebhookEvent.created_at)
+            .limit(self.settings.worker_batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        # One statement, so the claim is atomic on SQLite too (where FOR UPDATE is not rendered).
+        claim = (
+            update(WebhookEvent)
+            .where(WebhookEvent.id.in_(due))
+            .values(locked_until=now + timedelta(seconds=self.settings.worker_lease_seconds))
+            .returning(WebhookEvent.id)
+        )
+        async with self.sessionmaker() as session:
+            ids = list((await session.execute(claim)).scalars())
             await session.commit()
         return ids
 

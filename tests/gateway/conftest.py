@@ -11,7 +11,7 @@ from gateway.clock import Clock
 from gateway.settings import Settings, VNPaySettings
 from simulators.vnpay import Merchant, SimulatorConfig
 from simulators.vnpay import create_app as create_simulator
-from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, LateASGI, Portal, World
+from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, Flaky, LateASGI, Portal, World
 
 
 @pytest.fixture
@@ -44,10 +44,11 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         ),
         ipn_transport=httpx.ASGITransport(app=gateway_proxy),
     )
+    vnpay = Flaky(httpx.ASGITransport(app=sim_app))
     app = create_app(
         settings,
         clock=clock,
-        provider_transport=httpx.ASGITransport(app=sim_app),
+        provider_transport=vnpay,
         webhook_transport=httpx.MockTransport(portal.handler),
     )
     gateway_proxy.target = app
@@ -55,6 +56,6 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         AsyncTestClient(app, base_url=GATEWAY) as http,
         AsyncTestClient(sim_app, base_url=SIMULATOR) as sim,
     ):
-        world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock)
+        world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock, vnpay=vnpay)
         world.client, world.api_key = await world.add_client()
         yield world

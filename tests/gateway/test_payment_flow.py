@@ -34,7 +34,7 @@ async def test_paid_through_ipn_and_portal_gets_signed_webhook(world: World) -> 
     await world.open_checkout(payment["checkout_url"])
     ref = payment["checkout_url"].split("vnp_TxnRef=")[1].split("&")[0]
     settled = await world.settle(ref, "00")
-    assert settled["ipn_deliveries"][0]["rsp_code"] == "00"
+    assert settled["ipn"]["deliveries"][0]["rsp_code"] == "00"
 
     paid = await world.get_payment(payment["id"])
     assert paid["status"] == "succeeded"

@@ -1,0 +1,96 @@
+"""Authentication, isolation between portals, and bad input answered with RFC 9457 problems."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.db.models import Payment
+from tests.harness import World, payment_body
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_requests_without_a_valid_key_are_401(world: World) -> None:
+    r = await world.http.get("/v1/payments")
+    assert r.status_code == 401 and r.json()["status"] == 401
+    r = await world.http.get("/v1/payments", headers={"Authorization": "Bearer dvcgw_wrong"})
+    assert r.status_code == 401
+    r = await world.http.get("/v1/payments", headers={"X-API-Key": world.api_key})
+    assert r.status_code == 200
+
+
+async def test_another_clients_payment_is_invisible(world: World) -> None:
+    mine = (await world.create_payment()).json()
+    _, other_key = await world.add_client("Cổng khác")
+    other = world.auth(other_key)
+    assert (await world.http.get(f"/v1/payments/{mine['id']}", headers=other)).status_code == 404
+    assert (await world.http.get(f"/v1/payments/{mine['id']}/events", headers=other)).status_code == 404
+    assert (await world.http.post(f"/v1/payments/{mine['id']}/cancel", headers=other)).status_code == 404
+    listed = await world.http.get("/v1/payments", params={"dossier_code": mine["dossier_code"]}, headers=other)
+    assert listed.json()["items"] == []
+    assert (await world.get_payment(mine["id"]))["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"fee_lines": [{"kind": "fee", "code": "A", "description": "x", "amount": 1000.0}]},
+        {"fee_lines": [{"kind": "fee", "code": "A", "description": "x", "amount": "1000"}]},
+        {"fee_lines": [{"kind": "fee", "code": "A", "description": "x", "amount": 0}]},
+        {"fee_lines": [{"kind": "fee", "code": "A", "description": "x", "amount": -5}]},
+        {"fee_lines": [{"kind": "tip", "code": "A", "description": "x", "amount": 5}]},
+        {"fee_lines": []},
+        {"provider": "paypal"},
+        {"return_url": "javascript:alert(1)"},
+        {"payer": {"name": "A", "phone": "12345"}},
+        {"unexpected": "field"},
+    ],
+)
+async def test_bad_input_is_400_problem_and_creates_nothing(world: World, change: dict) -> None:
+    r = await world.create_payment(payment_body(**change))
+    assert r.status_code == 400, r.text
+    problem = r.json()
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert problem["status"] == 400 and problem["title"] and problem["errors"]
+    async with world.app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+async def test_problem_never_echoes_personal_data(world: World) -> None:
+    r = await world.create_payment(payment_body(payer={"name": "A", "phone": "0912345678x"}))
+    assert r.status_code == 400
+    assert "0912345678" not in r.text
+
+
+async def test_list_by_dossier_and_paginate(world: World) -> None:
+    ids = [(await world.create_payment(payment_body(dossier_code="HS-7"))).json()["id"] for _ in range(3)]
+    await world.create_payment(payment_body(dossier_code="HS-8"))
+    page = (await world.http.get("/v1/payments", params={"dossier_code": "HS-7", "limit": 2},
+                                 headers=world.auth())).json()
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    rest = (await world.http.get("/v1/payments", params={"dossier_code": "HS-7", "limit": 2,
+                                                          "cursor": page["next_cursor"]}, headers=world.auth())).json()
+    assert sorted(p["id"] for p in page["items"] + rest["items"]) == sorted(ids)
+    assert rest["next_cursor"] is None
+
+
+async def test_cancel_rules(world: World) -> None:
+    payment = (await world.create_payment()).json()
+    path = f"/v1/payments/{payment['id']}/cancel"
+    assert (await world.http.post(path, headers=world.auth())).json()["status"] == "cancelled"
+    assert (await world.http.post(path, headers=world.auth())).status_code == 200  # cancelling twice is fine
+    refund = await world.http.post(f"/v1/payments/{payment['id']}/refunds", json={"reason": "x"},
+                                   headers={**world.auth(), "Idempotency-Key": "r"})
+    assert refund.status_code == 409
+
+
+async def test_health_and_ready(world: World) -> None:
+    assert (await world.http.get("/health")).json() == {"status": "ok"}
+    assert (await world.http.get("/ready")).json()["database"] == "ok"
+
+
+async def test_openapi_schema_is_served(world: World) -> None:
+    schema = (await world.http.get("/schema/openapi.json")).json()
+    assert "/v1/payments" in schema["paths"]
+    assert "/callbacks/vnpay/ipn" not in schema["paths"]

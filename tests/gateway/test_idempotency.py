@@ -1,0 +1,96 @@
+"""Idempotency-Key on POST /v1/payments, as draft-ietf-httpapi-idempotency-key-header describes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.db.models import IdempotencyKey, Payment
+from tests.harness import World, payment_body
+
+pytestmark = pytest.mark.anyio
+
+
+async def payments_count(world: World) -> int:
+    async with world.app.state.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(Payment)) or 0)
+
+
+async def test_missing_key_is_400_problem(world: World) -> None:
+    r = await world.http.post("/v1/payments", json=payment_body(), headers=world.auth())
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("idempotency-key-missing")
+    assert await payments_count(world) == 0
+
+
+async def test_same_key_same_body_replays_first_response(world: World) -> None:
+    first = await world.create_payment(idem="k-1")
+    again = await world.create_payment(idem="k-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert await payments_count(world) == 1
+
+
+async def test_same_body_reformatted_is_the_same_request(world: World) -> None:
+    import json
+
+    body = payment_body()
+    first = await world.create_payment(body, idem="k-fmt")
+    raw = json.dumps(dict(reversed(list(body.items()))), indent=2)
+    headers = {**world.auth(), "Idempotency-Key": "k-fmt", "Content-Type": "application/json"}
+    again = await world.http.post("/v1/payments", content=raw, headers=headers)
+    assert again.json()["id"] == first.json()["id"]
+
+
+async def test_same_key_different_body_is_422(world: World) -> None:
+    await world.create_payment(idem="k-2")
+    other = await world.create_payment(payment_body(dossier_code="OTHER-1"), idem="k-2")
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("idempotency-key-reused")
+    assert await payments_count(world) == 1
+
+
+async def test_same_key_while_first_is_running_is_409(world: World) -> None:
+    # The first request holds the key (claimed, no response yet), as it does while it runs.
+    from gateway.idempotency import fingerprint
+
+    body = payment_body()
+    import json
+
+    async with world.app.state.sessionmaker() as session:
+        session.add(
+            IdempotencyKey(
+                client_id=world.client.id,  # type: ignore[union-attr]
+                key="k-3",
+                fingerprint=fingerprint("POST /v1/payments", json.dumps(body).encode()),
+                operation="POST /v1/payments",
+                locked_until=world.clock.now() + timedelta(seconds=60),
+                created_at=world.clock.now(),
+            )
+        )
+        await session.commit()
+    r = await world.create_payment(body, idem="k-3")
+    assert r.status_code == 409
+    assert r.json()["type"].endswith("idempotency-key-in-flight")
+    # A first request that died leaves its lock to expire; then the retry goes through.
+    world.clock.advance(timedelta(seconds=61))
+    assert (await world.create_payment(body, idem="k-3")).status_code == 201
+
+
+async def test_keys_are_per_client(world: World) -> None:
+    _, other_key = await world.add_client("Cổng khác")
+    a = await world.create_payment(idem="shared")
+    b = await world.create_payment(idem="shared", key=other_key)
+    assert a.status_code == b.status_code == 201
+    assert a.json()["id"] != b.json()["id"]
+
+
+async def test_rejected_request_releases_the_key(world: World) -> None:
+    bad = await world.create_payment(payment_body(expires_in_seconds=10**9), idem="k-4")
+    assert bad.status_code == 422
+    good = await world.create_payment(payment_body(), idem="k-4")
+    assert good.status_code == 201

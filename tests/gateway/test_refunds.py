@@ -1,0 +1,89 @@
+"""Refunds: full or partial, never more than was paid, every provider outcome recorded."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.harness import World, reference_of, signed_ipn
+
+pytestmark = pytest.mark.anyio
+
+
+async def paid(world: World) -> dict:
+    payment = (await world.create_payment()).json()
+    await world.open_checkout(payment["checkout_url"])
+    await world.settle(reference_of(payment), "00")
+    return await world.get_payment(payment["id"])
+
+
+async def refund(world: World, payment_id: str, key: str | None = None, **body: object) -> object:
+    return await world.http.post(
+        f"/v1/payments/{payment_id}/refunds",
+        json={"reason": "Hồ sơ bị từ chối, hoàn phí", **body},
+        headers={**world.auth(), "Idempotency-Key": key or str(uuid.uuid4())},
+    )
+
+
+async def test_full_refund(world: World) -> None:
+    payment = await paid(world)
+    r = await refund(world, payment["id"])
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "succeeded" and r.json()["amount"] == 35000
+    assert (await world.get_payment(payment["id"]))["refunded_amount"] == 35000
+    sim = (await world.sim.get(f"/_sim/vnpay/transactions/{reference_of(payment)}")).json()
+    assert sim["refunded_amount"] == 35000  # VNPay really refunded
+    assert (await refund(world, payment["id"], amount=1)).status_code == 422
+    await world.run_dispatcher()
+    assert [e["type"] for e in world.portal.events()] == ["payment.succeeded", "refund.succeeded"]
+
+
+async def test_partial_refunds_never_exceed_paid(world: World) -> None:
+    payment = await paid(world)
+    assert (await refund(world, payment["id"], amount=27000)).json()["status"] == "succeeded"
+    over = await refund(world, payment["id"], amount=8001)
+    assert over.status_code == 422
+    assert over.json()["refundable"] == 8000
+    assert (await refund(world, payment["id"], amount=8000)).json()["status"] == "succeeded"
+    listed = (await world.http.get(f"/v1/payments/{payment['id']}/refunds", headers=world.auth())).json()
+    assert [x["amount"] for x in listed] == [27000, 8000]
+    assert (await world.get_payment(payment["id"]))["refunded_amount"] == 35000
+
+
+async def test_refund_is_idempotent(world: World) -> None:
+    payment = await paid(world)
+    first = await refund(world, payment["id"], key="rf-1", amount=5000)
+    again = await refund(world, payment["id"], key="rf-1", amount=5000)
+    assert again.json() == first.json()
+    assert (await world.get_payment(payment["id"]))["refunded_amount"] == 5000
+
+
+async def test_unpaid_payment_cannot_be_refunded(world: World) -> None:
+    payment = (await world.create_payment()).json()
+    r = await refund(world, payment["id"])
+    assert r.status_code == 409 and r.json()["type"].endswith("invalid-transition")
+
+
+async def test_provider_refusal_is_a_failed_refund(world: World) -> None:
+    # The gateway believes the payment succeeded, VNPay has no successful transaction: it answers 91/95.
+    payment = (await world.create_payment()).json()
+    await world.open_checkout(payment["checkout_url"])
+    await world.http.get("/callbacks/vnpay/ipn", params=signed_ipn(payment))
+    r = await refund(world, payment["id"])
+    assert r.status_code == 201
+    assert r.json()["status"] == "failed"
+    assert (await world.get_payment(payment["id"]))["refunded_amount"] == 0
+    await world.run_dispatcher()
+    assert world.portal.events()[-1]["type"] == "refund.failed"
+
+
+async def test_refund_timeout_is_processing_and_not_resent(world: World) -> None:
+    payment = await paid(world)
+    world.vnpay.failures = 1
+    calls = world.vnpay.calls
+    r = await refund(world, payment["id"])
+    assert r.json()["status"] == "processing"
+    assert world.vnpay.calls == calls + 1  # one try only: VNPay may have acted on it
+    # The amount stays reserved until reconciliation says what happened.
+    assert (await refund(world, payment["id"], amount=1)).status_code == 422
