@@ -4,7 +4,7 @@ from litestar import Litestar
 
 
 def create() -> Litestar:
-    """Entry point for ASGI servers (`uvicorn gateway.asgi:create --factory`); settings from the environment."""
+    """Entry point for ASGI servers (`uvicorn gateway.asgi:create --factory`); settings from env."""
     from gateway.app import create_app
 
     return create_app()

@@ -47,7 +47,7 @@ def run(settings: Settings) -> None:
     upgrade(settings.database_url)
     client = _dev_client(settings)
     children = [
-        subprocess.Popen([sys.executable, "-m", module, "--port", str(port)], cwd=ROOT)
+        subprocess.Popen([sys.executable, "-m", module, "--port", str(port)], cwd=ROOT)  # noqa: S603 - fixed argv
         for _, module, port in SIMULATORS
     ]
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -58,7 +58,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-async def clean_database(database_url: str) -> AsyncIterator[str]:
+async def clean_database(database_url: str) -> str:
     engine = create_engine(database_url)
     async with engine.begin() as conn:
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
@@ -66,6 +66,6 @@ async def clean_database(database_url: str) -> AsyncIterator[str]:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                await conn.execute(text(f"DELETE FROM {table}"))
+                await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
     await engine.dispose()
-    yield database_url
+    return database_url

@@ -63,7 +63,9 @@ class World:
     client: Client | None = None
     api_key: str = ""
 
-    async def add_client(self, name: str = "Cổng DVC tỉnh", webhook_url: str | None = PORTAL_HOOK) -> tuple[Client, str]:
+    async def add_client(
+        self, name: str = "Cổng DVC tỉnh", webhook_url: str | None = PORTAL_HOOK
+    ) -> tuple[Client, str]:
         async with self.app.state.sessionmaker() as session:
             client, key = new_client(name, self.clock.now(), webhook_url)
             session.add(client)
@@ -73,8 +75,9 @@ class World:
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.api_key}"}
 
-    async def create_payment(self, body: dict[str, Any] | None = None, key: str | None = None,
-                             idem: str | None = None) -> httpx.Response:
+    async def create_payment(
+        self, body: dict[str, Any] | None = None, key: str | None = None, idem: str | None = None
+    ) -> httpx.Response:
         headers = {**self.auth(key), "Idempotency-Key": idem or str(uuid.uuid4())}
         return await self.http.post("/v1/payments", json=body or payment_body(), headers=headers)
 
@@ -84,7 +87,9 @@ class World:
         return await self.sim.get(url.path, params=url.params)
 
     async def settle(self, reference: str, response_code: str = "00") -> dict[str, Any]:
-        r = await self.sim.post(f"/_sim/vnpay/transactions/{reference}", json={"response_code": response_code})
+        r = await self.sim.post(
+            f"/_sim/vnpay/transactions/{reference}", json={"response_code": response_code}
+        )
         assert r.status_code in (200, 201), r.text
         return r.json()
 
@@ -113,8 +118,18 @@ def payment_body(**overrides: Any) -> dict[str, Any]:
         "procedure_code": "1.001234",
         "payer": {"name": "Nguyễn Văn An", "phone": "0912345678", "email": "an.nguyen@example.vn"},
         "fee_lines": [
-            {"kind": "charge", "code": "LP-HT", "description": "Lệ phí cấp bản sao trích lục hộ tịch", "amount": 8000},
-            {"kind": "postage", "code": "BCCI", "description": "Cước bưu chính công ích trả kết quả", "amount": 27000},
+            {
+                "kind": "charge",
+                "code": "LP-HT",
+                "description": "Lệ phí cấp bản sao trích lục hộ tịch",
+                "amount": 8000,
+            },
+            {
+                "kind": "postage",
+                "code": "BCCI",
+                "description": "Cước bưu chính công ích trả kết quả",
+                "amount": 27000,
+            },
         ],
         "provider": "vnpay",
         "return_url": "https://dichvucong.example.gov.vn/ho-so/ket-qua-thanh-toan?lang=vi",
@@ -128,8 +143,9 @@ def reference_of(payment: dict[str, Any]) -> str:
     return httpx.URL(payment["checkout_url"]).params["vnp_TxnRef"]
 
 
-def signed_ipn(payment: dict[str, Any], response_code: str = "00", status: str | None = None,
-               **changes: str) -> dict[str, str]:
+def signed_ipn(
+    payment: dict[str, Any], response_code: str = "00", status: str | None = None, **changes: str
+) -> dict[str, str]:
     """An IPN as VNPay sends it for this payment, signed with the dev merchant's secret."""
     from adapters.vnpay import signing
 

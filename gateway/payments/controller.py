@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, FromQuery, HeaderParameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from contracts.payments import (
     PaymentCreate,
@@ -28,7 +28,7 @@ IdempotencyKeyHeader = Annotated[
     HeaderParameter(
         name="Idempotency-Key",
         required=False,
-        description="Required. A unique key per new request; a retry with the same key and body replays the answer.",
+        description="Required. One key per new request; a retry with the same key and body replays it.",
     ),
 ]
 
@@ -94,20 +94,35 @@ class PaymentController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> PaymentPage:
-        rows, next_cursor = await payments.list(client, dossier_code, status, limit, cursor)
+        rows, next_cursor = await payments.search(client, dossier_code, status, limit, cursor)
         return PaymentPage(items=[payment_out(p) for p in rows], next_cursor=next_cursor)
 
     @get("/{payment_id:str}", operation_id="getPayment")
-    async def get_payment(self, client: NamedDependency[Client], payments: NamedDependency[PaymentService], payment_id: FromPath[str]) -> PaymentOut:
+    async def get_payment(
+        self,
+        client: NamedDependency[Client],
+        payments: NamedDependency[PaymentService],
+        payment_id: FromPath[str],
+    ) -> PaymentOut:
         return payment_out(await payments.get(client, payment_id))
 
     @get("/{payment_id:str}/events", operation_id="listPaymentEvents")
-    async def list_events(self, client: NamedDependency[Client], payments: NamedDependency[PaymentService], payment_id: FromPath[str]) -> list[PaymentEventOut]:
+    async def list_events(
+        self,
+        client: NamedDependency[Client],
+        payments: NamedDependency[PaymentService],
+        payment_id: FromPath[str],
+    ) -> list[PaymentEventOut]:
         """The audit trail: every status change with its time, cause and the provider's raw codes."""
         return [event_out(e) for e in await payments.events(client, payment_id)]
 
     @post("/{payment_id:str}/cancel", operation_id="cancelPayment", status_code=200)
-    async def cancel(self, client: NamedDependency[Client], payments: NamedDependency[PaymentService], payment_id: FromPath[str]) -> PaymentOut:
+    async def cancel(
+        self,
+        client: NamedDependency[Client],
+        payments: NamedDependency[PaymentService],
+        payment_id: FromPath[str],
+    ) -> PaymentOut:
         payment = await payments.cancel(client, payment_id)
         await payments.session.commit()
         return payment_out(payment)
@@ -134,5 +149,10 @@ class PaymentController(Controller):
         return await idempotent(request, idem, client, idempotency_key, work)
 
     @get("/{payment_id:str}/refunds", operation_id="listRefunds")
-    async def list_refunds(self, client: NamedDependency[Client], refunds: NamedDependency[RefundService], payment_id: FromPath[str]) -> list[RefundOut]:
-        return [refund_out(r) for r in await refunds.list(client, payment_id)]
+    async def list_refunds(
+        self,
+        client: NamedDependency[Client],
+        refunds: NamedDependency[RefundService],
+        payment_id: FromPath[str],
+    ) -> list[RefundOut]:
+        return [refund_out(r) for r in await refunds.for_payment(client, payment_id)]

@@ -28,7 +28,7 @@ class RefundService:
         self.session = payments.session
         self.clock = payments.clock
 
-    async def list(self, client: Client, payment_id: str) -> list[Refund]:
+    async def for_payment(self, client: Client, payment_id: str) -> list[Refund]:
         await self.payments.get(client, payment_id)
         return list(
             await self.session.scalars(
@@ -62,14 +62,22 @@ class RefundService:
         self.session.add(refund)
         # Touching the payment bumps its version: a concurrent reservation fails with StaleDataError.
         payment.updated_at = now
-        self.payments.audit(payment, PaymentStatus.SUCCEEDED, PaymentStatus.SUCCEEDED, "portal",
-                             detail=f"refund of {amount} VND requested by {requested_by}", refund_id=refund.id)
+        self.payments.audit(
+            payment,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.SUCCEEDED,
+            "portal",
+            detail=f"refund of {amount} VND requested by {requested_by}",
+            refund_id=refund.id,
+        )
         return refund
 
     async def execute(self, refund: Refund, requested_by: str) -> Refund:
         payment = await self.session.get_one(Payment, refund.payment_id)
         provider = self.payments.providers.get(payment.provider)
-        others = sum(r.amount for r in await self._refunds(payment) if r.status in RESERVING and r.id != refund.id)
+        others = sum(
+            r.amount for r in await self._refunds(payment) if r.status in RESERVING and r.id != refund.id
+        )
         order = RefundOrder(
             request_id=refund.provider_request_id,
             payment=transaction_ref(payment),
@@ -83,11 +91,15 @@ class RefundService:
         try:
             result = await provider.refund(order)
         except ProviderRejected as exc:
-            result = RefundResult(order.request_id, ProviderOutcome.FAILED, message=exc.message, codes=exc.codes)
+            result = RefundResult(
+                order.request_id, ProviderOutcome.FAILED, message=exc.message, codes=exc.codes
+            )
         except ProviderError as exc:
             # Timeout or garbled answer: VNPay may have acted. Never re-send blindly (double refund);
             # the refund stays processing until reconciliation against VNPay's settlement file.
-            result = RefundResult(order.request_id, ProviderOutcome.UNDER_REVIEW, message=exc.message, codes=exc.codes)
+            result = RefundResult(
+                order.request_id, ProviderOutcome.UNDER_REVIEW, message=exc.message, codes=exc.codes
+            )
         self._apply(payment, refund, result)
         return refund
 
@@ -105,10 +117,18 @@ class RefundService:
             payment.refunded_amount += refund.amount
         payment.updated_at = now
         self.payments.audit(
-            payment, PaymentStatus.SUCCEEDED, PaymentStatus.SUCCEEDED, "provider",
-            result.codes, f"refund {status.value}: {result.message}", refund_id=refund.id,
+            payment,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.SUCCEEDED,
+            "provider",
+            result.codes,
+            f"refund {status.value}: {result.message}",
+            refund_id=refund.id,
         )
-        event = {RefundStatus.SUCCEEDED: EventType.REFUND_SUCCEEDED, RefundStatus.FAILED: EventType.REFUND_FAILED}
+        event = {
+            RefundStatus.SUCCEEDED: EventType.REFUND_SUCCEEDED,
+            RefundStatus.FAILED: EventType.REFUND_FAILED,
+        }
         if status in event:
             data = refund_event_data(refund)
             enqueue(self.session, payment.client_id, event[status], data, now)

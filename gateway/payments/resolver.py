@@ -55,8 +55,10 @@ class Resolver:
         claim = (
             update(Payment)
             .where(Payment.id.in_(due))
-            .values(next_query_at=now + timedelta(seconds=self.settings.worker_lease_seconds),
-                    version=Payment.version + 1)
+            .values(
+                next_query_at=now + timedelta(seconds=self.settings.worker_lease_seconds),
+                version=Payment.version + 1,
+            )
             .returning(Payment.id)
             .execution_options(synchronize_session=False)
         )

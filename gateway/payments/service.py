@@ -86,7 +86,9 @@ class PaymentService:
             query_attempts=0,
             provider_codes={},
             lines=[
-                PaymentLine(position=i, kind=x.kind.value, code=x.code, description=x.description, amount=x.amount)
+                PaymentLine(
+                    position=i, kind=x.kind.value, code=x.code, description=x.description, amount=x.amount
+                )
                 for i, x in enumerate(data.fee_lines)
             ],
         )
@@ -118,8 +120,13 @@ class PaymentService:
             raise NotFound(f"No payment '{payment_id}'.")
         return payment
 
-    async def list(
-        self, client: Client, dossier_code: str | None, status: PaymentStatus | None, limit: int, cursor: str | None
+    async def search(
+        self,
+        client: Client,
+        dossier_code: str | None,
+        status: PaymentStatus | None,
+        limit: int,
+        cursor: str | None,
     ) -> tuple[list[Payment], str | None]:
         query = select(Payment).where(Payment.client_id == client.id)
         if dossier_code:
@@ -129,10 +136,15 @@ class PaymentService:
         if cursor:
             created_at, last_id = _decode_cursor(cursor)
             query = query.where(
-                or_(Payment.created_at < created_at, and_(Payment.created_at == created_at, Payment.id < last_id))
+                or_(
+                    Payment.created_at < created_at,
+                    and_(Payment.created_at == created_at, Payment.id < last_id),
+                )
             )
         rows = list(
-            await self.session.scalars(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1))
+            await self.session.scalars(
+                query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1)
+            )
         )
         next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
         return rows[:limit], next_cursor
@@ -151,7 +163,8 @@ class PaymentService:
             return payment
         if payment.status != S.PENDING.value:
             raise InvalidTransition(
-                f"Payment is {payment.status}; only a pending payment can be cancelled.", status=payment.status
+                f"Payment is {payment.status}; only a pending payment can be cancelled.",
+                status=payment.status,
             )
         self.transition(payment, S.CANCELLED, "portal", detail="cancelled by the portal")
         return payment
@@ -242,7 +255,13 @@ class PaymentService:
         self.audit(payment, current, target, cause, codes, detail)
         if target in EVENTS:
             enqueue(self.session, payment.client_id, EVENTS[target], payment_event_data(payment), now)
-        log.info("payment_status", payment_id=payment.id, from_status=current.value, to_status=target.value, cause=cause)
+        log.info(
+            "payment_status",
+            payment_id=payment.id,
+            from_status=current.value,
+            to_status=target.value,
+            cause=cause,
+        )
 
     def audit(
         self,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,12 @@ class WebhookController(Controller):
         return WebhookEndpointOut(url=client.webhook_url, secret=client.webhook_secret)
 
     @put("/webhook-endpoint", operation_id="setWebhookEndpoint")
-    async def set_endpoint(self, client: NamedDependency[Client], db_session: NamedDependency[AsyncSession], data: JSONBody[WebhookEndpointIn]) -> WebhookEndpointOut:
+    async def set_endpoint(
+        self,
+        client: NamedDependency[Client],
+        db_session: NamedDependency[AsyncSession],
+        data: JSONBody[WebhookEndpointIn],
+    ) -> WebhookEndpointOut:
         client.webhook_url = str(data.url)
         await db_session.commit()
         return WebhookEndpointOut(url=client.webhook_url, secret=client.webhook_secret)
@@ -49,11 +54,22 @@ class WebhookController(Controller):
         return [_out(e) for e in rows]
 
     @get("/webhook-events/{event_id:str}", operation_id="getWebhookEvent")
-    async def get_event(self, client: NamedDependency[Client], db_session: NamedDependency[AsyncSession], event_id: FromPath[str]) -> WebhookEventOut:
+    async def get_event(
+        self,
+        client: NamedDependency[Client],
+        db_session: NamedDependency[AsyncSession],
+        event_id: FromPath[str],
+    ) -> WebhookEventOut:
         return _out(await _own_event(db_session, client, event_id))
 
     @post("/webhook-events/{event_id:str}/resend", operation_id="resendWebhookEvent", status_code=202)
-    async def resend(self, client: NamedDependency[Client], db_session: NamedDependency[AsyncSession], clock: NamedDependency[Clock], event_id: FromPath[str]) -> WebhookEventOut:
+    async def resend(
+        self,
+        client: NamedDependency[Client],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        event_id: FromPath[str],
+    ) -> WebhookEventOut:
         """Queue the event again with a fresh retry schedule: for a dead event once the endpoint is fixed."""
         event = await _own_event(db_session, client, event_id)
         event.status = WebhookEventStatus.PENDING.value
@@ -64,7 +80,9 @@ class WebhookController(Controller):
         return _out(event)
 
 
-async def _own_event(session: AsyncSession, client: NamedDependency[Client], event_id: FromPath[str]) -> WebhookEvent:
+async def _own_event(
+    session: AsyncSession, client: NamedDependency[Client], event_id: FromPath[str]
+) -> WebhookEvent:
     event = await session.scalar(
         select(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.client_id == client.id)
     )

@@ -91,7 +91,9 @@ class Dispatcher:
                     response = await self.http.post(
                         url,
                         content=event.payload.encode(),
-                        headers=signing.headers(client.webhook_secret, event.id, self.clock.now(), event.payload),
+                        headers=signing.headers(
+                            client.webhook_secret, event.id, self.clock.now(), event.payload
+                        ),
                     )
                     status_code = response.status_code
                     if not response.is_success:
@@ -125,4 +127,6 @@ class Dispatcher:
             else:
                 event.next_attempt_at = now + timedelta(seconds=schedule[event.attempts - 1])
             await session.commit()
-            log.info("webhook_attempt", event_id=event.id, type=event.type, status_code=status_code, error=error)
+            log.info(
+                "webhook_attempt", event_id=event.id, type=event.type, status_code=status_code, error=error
+            )

@@ -1,4 +1,4 @@
-"""Standard Webhooks signatures (https://www.standardwebhooks.com): the portal verifies with any SW library."""
+"""Standard Webhooks signatures (https://www.standardwebhooks.com): any SW library verifies them."""
 
 from __future__ import annotations
 

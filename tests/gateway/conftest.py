@@ -38,7 +38,9 @@ async def world(settings: Settings) -> AsyncIterator[World]:
     gateway_proxy = LateASGI()
     sim_app = create_simulator(
         SimulatorConfig(
-            merchants=[Merchant(TMN_CODE, HASH_SECRET, f"{GATEWAY}/callbacks/vnpay/ipn", "DVC Gateway (test)")],
+            merchants=[
+                Merchant(TMN_CODE, HASH_SECRET, f"{GATEWAY}/callbacks/vnpay/ipn", "DVC Gateway (test)")
+            ],
             public_url=SIMULATOR,
             ipn_retry_intervals=(),
         ),

@@ -27,7 +27,9 @@ async def test_another_clients_payment_is_invisible(world: World) -> None:
     assert (await world.http.get(f"/v1/payments/{mine['id']}", headers=other)).status_code == 404
     assert (await world.http.get(f"/v1/payments/{mine['id']}/events", headers=other)).status_code == 404
     assert (await world.http.post(f"/v1/payments/{mine['id']}/cancel", headers=other)).status_code == 404
-    listed = await world.http.get("/v1/payments", params={"dossier_code": mine["dossier_code"]}, headers=other)
+    listed = await world.http.get(
+        "/v1/payments", params={"dossier_code": mine["dossier_code"]}, headers=other
+    )
     assert listed.json()["items"] == []
     assert (await world.get_payment(mine["id"]))["status"] == "pending"
 
@@ -66,11 +68,19 @@ async def test_problem_never_echoes_personal_data(world: World) -> None:
 async def test_list_by_dossier_and_paginate(world: World) -> None:
     ids = [(await world.create_payment(payment_body(dossier_code="HS-7"))).json()["id"] for _ in range(3)]
     await world.create_payment(payment_body(dossier_code="HS-8"))
-    page = (await world.http.get("/v1/payments", params={"dossier_code": "HS-7", "limit": 2},
-                                 headers=world.auth())).json()
+    page = (
+        await world.http.get(
+            "/v1/payments", params={"dossier_code": "HS-7", "limit": 2}, headers=world.auth()
+        )
+    ).json()
     assert len(page["items"]) == 2 and page["next_cursor"]
-    rest = (await world.http.get("/v1/payments", params={"dossier_code": "HS-7", "limit": 2,
-                                                          "cursor": page["next_cursor"]}, headers=world.auth())).json()
+    rest = (
+        await world.http.get(
+            "/v1/payments",
+            params={"dossier_code": "HS-7", "limit": 2, "cursor": page["next_cursor"]},
+            headers=world.auth(),
+        )
+    ).json()
     assert sorted(p["id"] for p in page["items"] + rest["items"]) == sorted(ids)
     assert rest["next_cursor"] is None
 
@@ -80,8 +90,11 @@ async def test_cancel_rules(world: World) -> None:
     path = f"/v1/payments/{payment['id']}/cancel"
     assert (await world.http.post(path, headers=world.auth())).json()["status"] == "cancelled"
     assert (await world.http.post(path, headers=world.auth())).status_code == 200  # cancelling twice is fine
-    refund = await world.http.post(f"/v1/payments/{payment['id']}/refunds", json={"reason": "x"},
-                                   headers={**world.auth(), "Idempotency-Key": "r"})
+    refund = await world.http.post(
+        f"/v1/payments/{payment['id']}/refunds",
+        json={"reason": "x"},
+        headers={**world.auth(), "Idempotency-Key": "r"},
+    )
     assert refund.status_code == 409
 
 

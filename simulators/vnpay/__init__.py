@@ -1,0 +1,8 @@
+"""VNPay API 2.1.0 sandbox simulator: payment page, IPN, querydr/refund and a test-control API."""
+
+from __future__ import annotations
+
+from .app import create_app
+from .config import DEV_MERCHANT, Merchant, SimulatorConfig
+
+__all__ = ["DEV_MERCHANT", "Merchant", "SimulatorConfig", "create_app"]

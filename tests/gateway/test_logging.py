@@ -1,0 +1,40 @@
+"""Personal data never reaches a log line; neither do VNPay's signed query strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.logging import mask_text, mask_value
+from tests.harness import World, signed_ipn
+
+pytestmark = pytest.mark.anyio
+
+PHONE = "0912345678"
+CCCD = "001203004567"
+
+
+def test_mask_text() -> None:
+    masked = mask_text(f"gọi {PHONE} hoặc +84912345678, CCCD {CCCD}, CMND 123456789, thư an.nguyen@example.vn")
+    for secret in (PHONE, "+84912345678", CCCD, "123456789", "an.nguyen@example.vn"):
+        assert secret not in masked
+    assert "678" in masked  # the last digits stay, for support staff to match
+    # Digits inside ids and hashes are not personal data and stay readable.
+    assert mask_text("req 5ba5bee6f4987171645160912345678aa") == "req 5ba5bee6f4987171645160912345678aa"
+
+
+def test_mask_value_by_key() -> None:
+    assert mask_value("payer_name", "Nguyễn Văn An") == "***"
+    assert mask_value("address", "12 Tràng Tiền, Hoàn Kiếm") == "***"
+    assert mask_value("payload", {"phone": PHONE, "note": f"sdt {PHONE}"}) == {"phone": "***", "note": "sdt *******678"}
+
+
+async def test_a_full_flow_logs_no_personal_data(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    body = (await world.create_payment()).json()
+    await world.http.get("/callbacks/vnpay/ipn", params=signed_ipn(body))
+    bad = await world.create_payment({"payer": {"name": "X", "phone": CCCD}})  # rejected input
+    assert bad.status_code == 400
+    out = capsys.readouterr()
+    logs = out.out + out.err
+    assert '"event": "request"' in logs  # logging works at all
+    for secret in (PHONE, CCCD, "Nguyễn Văn An", "an.nguyen@example.vn", "vnp_SecureHash", "vnp_Amount"):
+        assert secret not in logs, secret
