@@ -18,8 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gateway import problems
 from gateway.callbacks.vnpay import VNPayCallbackController
-from gateway.clock import Clock, clock as system_clock
+from gateway.clock import Clock
+from gateway.clock import clock as system_clock
 from gateway.db.engine import create_engine, create_sessionmaker
+from gateway.demo.controller import DemoController
 from gateway.deps import provide_db_session
 from gateway.errors import Conflict
 from gateway.health import health, ready
@@ -76,6 +78,7 @@ def create_app(
             VNPayCallbackController,
             health,
             ready,
+            *([DemoController] if settings.demo_enabled else []),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -83,7 +86,10 @@ def create_app(
         },
         lifespan=[lifespan],
         plugins=[plugin],
-        exception_handlers={HTTP_500_INTERNAL_SERVER_ERROR: problems.internal_error, Exception: problems.internal_error},
+        exception_handlers={
+            HTTP_500_INTERNAL_SERVER_ERROR: problems.internal_error,
+            Exception: problems.internal_error,
+        },
         middleware=[RequestContextMiddleware()],
         openapi_config=OpenAPIConfig(
             title="dvc-gateway",
@@ -100,12 +106,12 @@ def create_app(
         request_max_body_size=settings.request_max_body_bytes,
         state=State(
             {
-            "settings": settings,
-            "clock": clock,
-            "engine": engine,
-            "sessionmaker": sessionmaker,
-            "providers": providers,
-            "dispatcher": dispatcher,
+                "settings": settings,
+                "clock": clock,
+                "engine": engine,
+                "sessionmaker": sessionmaker,
+                "providers": providers,
+                "dispatcher": dispatcher,
                 "resolver": resolver,
             }
         ),

@@ -13,6 +13,7 @@ import uvicorn
 
 from gateway.cli import create_client
 from gateway.db.migrate import upgrade
+from gateway.demo.controller import DEMO_CLIENT_NAME
 from gateway.settings import ROOT, Settings
 
 DEV_CLIENT_FILE = ROOT / "var" / "dev-portal.json"
@@ -20,11 +21,14 @@ SIMULATORS = [("VNPay", "simulators.vnpay", 8101)]
 
 
 def _dev_client(settings: Settings) -> dict[str, str]:
-    """The dev portal's key is shown once at creation, so it is kept in var/ for the next `make run`."""
+    """The dev portal is the demo's portal, so what you do with its key shows up on /demo too.
+
+    Its key is shown once at creation, so it is kept in var/ for the next `make run`.
+    """
     if DEV_CLIENT_FILE.exists():
         return dict(json.loads(DEV_CLIENT_FILE.read_text()))
     hook = f"{settings.public_base_url}/demo/webhooks"
-    client_id, api_key, secret = asyncio.run(create_client(settings, "Cổng dịch vụ công (dev)", hook))
+    client_id, api_key, secret = asyncio.run(create_client(settings, DEMO_CLIENT_NAME, hook))
     data = {"client_id": client_id, "api_key": api_key, "webhook_secret": secret, "webhook_url": hook}
     DEV_CLIENT_FILE.write_text(json.dumps(data, indent=2))
     DEV_CLIENT_FILE.chmod(0o600)

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool = True
+    # /demo lets anyone who reaches the gateway create payments as the demo portal: off in production.
+    demo_enabled: bool = True
 
     payment_default_ttl_seconds: int = Field(default=900, ge=60)
     payment_max_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)

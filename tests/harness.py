@@ -87,9 +87,7 @@ class World:
         return await self.sim.get(url.path, params=url.params)
 
     async def settle(self, reference: str, response_code: str = "00") -> dict[str, Any]:
-        r = await self.sim.post(
-            f"/_sim/vnpay/transactions/{reference}", json={"response_code": response_code}
-        )
+        r = await self.sim.post(f"/_sim/vnpay/transactions/{reference}", json={"response_code": response_code})
         assert r.status_code in (200, 201), r.text
         return r.json()
 

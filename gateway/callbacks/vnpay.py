@@ -80,8 +80,13 @@ class VNPayCallbackController(Controller):
     dependencies = {"payments": Provide(provide_payment_service)}
 
     @get("/ipn", operation_id="vnpayIpn")
-    async def ipn(self, request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession],
-                  payments: NamedDependency[PaymentService]) -> dict[str, str]:
+    async def ipn(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        payments: NamedDependency[PaymentService],
+    ) -> dict[str, str]:
         params = _params(request)
         for attempt in range(2):
             try:
@@ -98,12 +103,18 @@ class VNPayCallbackController(Controller):
                 await db_session.rollback()
                 code = "99"
                 break
-        log.info("vnpay_ipn", reference=params.get("vnp_TxnRef"), rsp_code=code,
-                 response_code=params.get("vnp_ResponseCode"))
+        log.info(
+            "vnpay_ipn",
+            reference=params.get("vnp_TxnRef"),
+            rsp_code=code,
+            response_code=params.get("vnp_ResponseCode"),
+        )
         return _ack(code)
 
     @get("/return", operation_id="vnpayReturn")
-    async def browser_return(self, request: Request[Any, Any, Any], payments: NamedDependency[PaymentService]) -> Redirect:
+    async def browser_return(
+        self, request: Request[Any, Any, Any], payments: NamedDependency[PaymentService]
+    ) -> Redirect:
         """Informational only: the IPN or a query decides. A signed return triggers an early query."""
         params = _params(request)
         payment = await payments.find_by_reference(PROVIDER, params.get("vnp_TxnRef", ""))

@@ -29,9 +29,7 @@ class Providers:
                 await close()
 
 
-def build_providers(
-    settings: Settings, clock: Clock, transport: httpx.AsyncBaseTransport | None = None
-) -> Providers:
+def build_providers(settings: Settings, clock: Clock, transport: httpx.AsyncBaseTransport | None = None) -> Providers:
     enabled: dict[str, PaymentProvider] = {}
     if settings.vnpay.enabled:
         vn = settings.vnpay

@@ -75,9 +75,7 @@ class RefundService:
     async def execute(self, refund: Refund, requested_by: str) -> Refund:
         payment = await self.session.get_one(Payment, refund.payment_id)
         provider = self.payments.providers.get(payment.provider)
-        others = sum(
-            r.amount for r in await self._refunds(payment) if r.status in RESERVING and r.id != refund.id
-        )
+        others = sum(r.amount for r in await self._refunds(payment) if r.status in RESERVING and r.id != refund.id)
         order = RefundOrder(
             request_id=refund.provider_request_id,
             payment=transaction_ref(payment),
@@ -91,15 +89,11 @@ class RefundService:
         try:
             result = await provider.refund(order)
         except ProviderRejected as exc:
-            result = RefundResult(
-                order.request_id, ProviderOutcome.FAILED, message=exc.message, codes=exc.codes
-            )
+            result = RefundResult(order.request_id, ProviderOutcome.FAILED, message=exc.message, codes=exc.codes)
         except ProviderError as exc:
             # Timeout or garbled answer: VNPay may have acted. Never re-send blindly (double refund);
             # the refund stays processing until reconciliation against VNPay's settlement file.
-            result = RefundResult(
-                order.request_id, ProviderOutcome.UNDER_REVIEW, message=exc.message, codes=exc.codes
-            )
+            result = RefundResult(order.request_id, ProviderOutcome.UNDER_REVIEW, message=exc.message, codes=exc.codes)
         self._apply(payment, refund, result)
         return refund
 

@@ -10,13 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import ProviderError
 from contracts.providers import ProviderOutcome
 from gateway.clock import Clock
+from gateway.db.claims import claim
 from gateway.db.models import Payment
 from gateway.payments.providers import Providers
 from gateway.payments.service import PaymentService, transaction_ref
@@ -44,28 +44,19 @@ class Resolver:
 
     async def _claim(self) -> list[str]:
         now = self.clock.now()
-        due = (
-            select(Payment.id)
-            .where(Payment.status.in_(OPEN_VALUES), Payment.next_query_at <= now)
-            .order_by(Payment.next_query_at)
-            .limit(self.settings.worker_batch_size)
-            .with_for_update(skip_locked=True)
+        # Pushing next_query_at past a lease is the claim; the version bump makes a writer holding
+        # a stale copy of the payment fail instead of overwriting.
+        return await claim(
+            self.sessionmaker,
+            Payment,
+            where=[Payment.status.in_(OPEN_VALUES), Payment.next_query_at <= now],
+            order_by=Payment.next_query_at,
+            limit=self.settings.worker_batch_size,
+            values={
+                "next_query_at": now + timedelta(seconds=self.settings.worker_lease_seconds),
+                "version": Payment.version + 1,
+            },
         )
-        # Pushing next_query_at past a lease is the claim: other processes skip these rows until then.
-        claim = (
-            update(Payment)
-            .where(Payment.id.in_(due))
-            .values(
-                next_query_at=now + timedelta(seconds=self.settings.worker_lease_seconds),
-                version=Payment.version + 1,
-            )
-            .returning(Payment.id)
-            .execution_options(synchronize_session=False)
-        )
-        async with self.sessionmaker() as session:
-            ids = list((await session.execute(claim)).scalars())
-            await session.commit()
-        return ids
 
     async def resolve(self, payment_id: str) -> None:
         async with self.sessionmaker() as session:

@@ -86,9 +86,7 @@ class PaymentService:
             query_attempts=0,
             provider_codes={},
             lines=[
-                PaymentLine(
-                    position=i, kind=x.kind.value, code=x.code, description=x.description, amount=x.amount
-                )
+                PaymentLine(position=i, kind=x.kind.value, code=x.code, description=x.description, amount=x.amount)
                 for i, x in enumerate(data.fee_lines)
             ],
         )
@@ -142,9 +140,7 @@ class PaymentService:
                 )
             )
         rows = list(
-            await self.session.scalars(
-                query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1)
-            )
+            await self.session.scalars(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1))
         )
         next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
         return rows[:limit], next_cursor

@@ -25,8 +25,7 @@ def payment_out(p: Payment) -> PaymentOut:
             "updated_at": p.updated_at,
             "paid_at": p.paid_at,
             "lines": [
-                FeeLineOut(kind=x.kind, code=x.code, description=x.description, amount=x.amount)
-                for x in p.lines
+                FeeLineOut(kind=x.kind, code=x.code, description=x.description, amount=x.amount) for x in p.lines
             ],
         }
     )

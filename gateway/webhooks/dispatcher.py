@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts.webhooks import WebhookEventStatus
 from gateway.clock import Clock
+from gateway.db.claims import claim
 from gateway.db.models import Client, WebhookAttempt, WebhookEvent
 from gateway.settings import Settings
 from gateway.webhooks import signing
@@ -48,33 +50,40 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         ids = await self._claim()
-        await asyncio.gather(*(self._deliver(event_id) for event_id in ids))
+        if not ids:
+            return 0
+        # Portals in parallel; each portal's events one after another, oldest first. A failed event
+        # does not hold back the next one, so order is best effort and receivers still use timestamps.
+        async with self.sessionmaker() as session:
+            rows = await session.execute(
+                select(WebhookEvent.id, WebhookEvent.client_id)
+                .where(WebhookEvent.id.in_(ids))
+                .order_by(WebhookEvent.created_at, WebhookEvent.id)
+            )
+            per_client: dict[str, list[str]] = defaultdict(list)
+            for event_id, client_id in rows:
+                per_client[client_id].append(event_id)
+        await asyncio.gather(*(self._deliver_in_order(events) for events in per_client.values()))
         return len(ids)
+
+    async def _deliver_in_order(self, event_ids: list[str]) -> None:
+        for event_id in event_ids:
+            await self._deliver(event_id)
 
     async def _claim(self) -> list[str]:
         now = self.clock.now()
-        due = (
-            select(WebhookEvent.id)
-            .where(
+        return await claim(
+            self.sessionmaker,
+            WebhookEvent,
+            where=[
                 WebhookEvent.status == PENDING,
                 WebhookEvent.next_attempt_at <= now,
                 or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until < now),
-            )
-            .order_by(WebhookEvent.created_at)
-            .limit(self.settings.worker_batch_size)
-            .with_for_update(skip_locked=True)
+            ],
+            order_by=WebhookEvent.created_at,
+            limit=self.settings.worker_batch_size,
+            values={"locked_until": now + timedelta(seconds=self.settings.worker_lease_seconds)},
         )
-        # One statement, so the claim is atomic on SQLite too (where FOR UPDATE is not rendered).
-        claim = (
-            update(WebhookEvent)
-            .where(WebhookEvent.id.in_(due))
-            .values(locked_until=now + timedelta(seconds=self.settings.worker_lease_seconds))
-            .returning(WebhookEvent.id)
-        )
-        async with self.sessionmaker() as session:
-            ids = list((await session.execute(claim)).scalars())
-            await session.commit()
-        return ids
 
     async def _deliver(self, event_id: str) -> None:
         async with self.sessionmaker() as session:
@@ -91,9 +100,7 @@ class Dispatcher:
                     response = await self.http.post(
                         url,
                         content=event.payload.encode(),
-                        headers=signing.headers(
-                            client.webhook_secret, event.id, self.clock.now(), event.payload
-                        ),
+                        headers=signing.headers(client.webhook_secret, event.id, self.clock.now(), event.payload),
                     )
                     status_code = response.status_code
                     if not response.is_success:
@@ -127,6 +134,4 @@ class Dispatcher:
             else:
                 event.next_attempt_at = now + timedelta(seconds=schedule[event.attempts - 1])
             await session.commit()
-            log.info(
-                "webhook_attempt", event_id=event.id, type=event.type, status_code=status_code, error=error
-            )
+            log.info("webhook_attempt", event_id=event.id, type=event.type, status_code=status_code, error=error)

@@ -13,9 +13,7 @@ from gateway.db.models import WebhookEvent
 from gateway.ids import new_id
 
 
-def enqueue(
-    session: AsyncSession, client_id: str, event_type: EventType, data: dict[str, Any], now: datetime
-) -> None:
+def enqueue(session: AsyncSession, client_id: str, event_type: EventType, data: dict[str, Any], now: datetime) -> None:
     msg_id = new_id("msg")
     payload = json.dumps(
         {"type": event_type.value, "timestamp": now.isoformat(), "data": data},

@@ -41,6 +41,5 @@ def verify(secret: str, received: dict[str, str], payload: str, now: datetime) -
         return False
     expected = sign(secret, msg_id, timestamp, payload).encode()
     return any(
-        hmac.compare_digest(candidate.encode(), expected)
-        for candidate in received.get("webhook-signature", "").split()
+        hmac.compare_digest(candidate.encode(), expected) for candidate in received.get("webhook-signature", "").split()
     )

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from gateway.app import create_app
 from gateway.clock import Clock
@@ -38,9 +37,7 @@ async def world(settings: Settings) -> AsyncIterator[World]:
     gateway_proxy = LateASGI()
     sim_app = create_simulator(
         SimulatorConfig(
-            merchants=[
-                Merchant(TMN_CODE, HASH_SECRET, f"{GATEWAY}/callbacks/vnpay/ipn", "DVC Gateway (test)")
-            ],
+            merchants=[Merchant(TMN_CODE, HASH_SECRET, f"{GATEWAY}/callbacks/vnpay/ipn", "DVC Gateway (test)")],
             public_url=SIMULATOR,
             ipn_retry_intervals=(),
         ),
@@ -54,9 +51,12 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         webhook_transport=httpx.MockTransport(portal.handler),
     )
     gateway_proxy.target = app
+    # Everything runs on the test's own event loop: asyncpg connections belong to the loop that made them.
     async with (
-        AsyncTestClient(app, base_url=GATEWAY) as http,
-        AsyncTestClient(sim_app, base_url=SIMULATOR) as sim,
+        app.lifespan(),
+        sim_app.lifespan(),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY, follow_redirects=True) as http,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=sim_app), base_url=SIMULATOR, follow_redirects=True) as sim,
     ):
         world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock, vnpay=vnpay)
         world.client, world.api_key = await world.add_client()

@@ -27,9 +27,7 @@ async def test_another_clients_payment_is_invisible(world: World) -> None:
     assert (await world.http.get(f"/v1/payments/{mine['id']}", headers=other)).status_code == 404
     assert (await world.http.get(f"/v1/payments/{mine['id']}/events", headers=other)).status_code == 404
     assert (await world.http.post(f"/v1/payments/{mine['id']}/cancel", headers=other)).status_code == 404
-    listed = await world.http.get(
-        "/v1/payments", params={"dossier_code": mine["dossier_code"]}, headers=other
-    )
+    listed = await world.http.get("/v1/payments", params={"dossier_code": mine["dossier_code"]}, headers=other)
     assert listed.json()["items"] == []
     assert (await world.get_payment(mine["id"]))["status"] == "pending"
 
@@ -69,9 +67,7 @@ async def test_list_by_dossier_and_paginate(world: World) -> None:
     ids = [(await world.create_payment(payment_body(dossier_code="HS-7"))).json()["id"] for _ in range(3)]
     await world.create_payment(payment_body(dossier_code="HS-8"))
     page = (
-        await world.http.get(
-            "/v1/payments", params={"dossier_code": "HS-7", "limit": 2}, headers=world.auth()
-        )
+        await world.http.get("/v1/payments", params={"dossier_code": "HS-7", "limit": 2}, headers=world.auth())
     ).json()
     assert len(page["items"]) == 2 and page["next_cursor"]
     rest = (

@@ -25,7 +25,10 @@ def test_mask_text() -> None:
 def test_mask_value_by_key() -> None:
     assert mask_value("payer_name", "Nguyễn Văn An") == "***"
     assert mask_value("address", "12 Tràng Tiền, Hoàn Kiếm") == "***"
-    assert mask_value("payload", {"phone": PHONE, "note": f"sdt {PHONE}"}) == {"phone": "***", "note": "sdt *******678"}
+    assert mask_value("payload", {"phone": PHONE, "note": f"sdt {PHONE}"}) == {
+        "phone": "***",
+        "note": "sdt *******678",
+    }
 
 
 async def test_a_full_flow_logs_no_personal_data(world: World, capsys: pytest.CaptureFixture[str]) -> None:

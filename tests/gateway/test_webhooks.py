@@ -41,9 +41,7 @@ async def test_endpoint_down_retries_then_dead_then_resend(world: World) -> None
         assert await world.run_dispatcher() == 0  # not due yet
         world.clock.advance(timedelta(seconds=delay))
         assert await world.run_dispatcher() == 1
-    [event] = (
-        await world.http.get("/v1/webhook-events", params={"status": "dead"}, headers=world.auth())
-    ).json()
+    [event] = (await world.http.get("/v1/webhook-events", params={"status": "dead"}, headers=world.auth())).json()
     assert event["attempts"] == 4 and event["last_status_code"] == 503
     world.clock.advance(timedelta(days=1))
     assert await world.run_dispatcher() == 0  # dead stays dead
@@ -62,9 +60,7 @@ async def test_another_clients_events_are_invisible(world: World) -> None:
     await succeeded_payment(world)
     [event] = (await world.http.get("/v1/webhook-events", headers=world.auth())).json()
     _, other = await world.add_client("Cổng khác")
-    assert (
-        await world.http.get(f"/v1/webhook-events/{event['id']}", headers=world.auth(other))
-    ).status_code == 404
+    assert (await world.http.get(f"/v1/webhook-events/{event['id']}", headers=world.auth(other))).status_code == 404
     r = await world.http.post(f"/v1/webhook-events/{event['id']}/resend", headers=world.auth(other))
     assert r.status_code == 404
 

@@ -128,9 +128,7 @@ async def test_bad_checksum_is_97(sandbox: Sandbox) -> None:
 
 
 async def test_unknown_tmn_code_is_02(sandbox: Sandbox) -> None:
-    result = await answer(
-        sandbox, sandbox.querydr_body(transaction_date="20240101101010", vnp_TmnCode="OTHER123")
-    )
+    result = await answer(sandbox, sandbox.querydr_body(transaction_date="20240101101010", vnp_TmnCode="OTHER123"))
     assert result["vnp_ResponseCode"] == "02"
     assert {"vnp_ResponseId", "vnp_Command", "vnp_Message"} <= set(result)
 
@@ -214,9 +212,7 @@ async def test_refund_of_a_failed_or_pending_payment_is_95(sandbox: Sandbox) -> 
 
 
 async def test_refund_of_an_unknown_transaction_is_91(sandbox: Sandbox) -> None:
-    result = await answer(
-        sandbox, sandbox.refund_body(35_000, "02", transaction_date="20240101101010", txn_ref="X1")
-    )
+    result = await answer(sandbox, sandbox.refund_body(35_000, "02", transaction_date="20240101101010", txn_ref="X1"))
     assert result["vnp_ResponseCode"] == "91"
 
 
@@ -240,9 +236,7 @@ async def test_refund_hashed_by_the_ts_sdk_without_transaction_no_is_accepted(sa
     created = await paid(sandbox)
     body = sandbox.refund_body(35_000, "02", transaction_date=created)
     del body["vnp_TransactionNo"], body["vnp_SecureHash"]
-    body["vnp_SecureHash"] = pipe_checksum(
-        {**body, "vnp_TransactionNo": "0"}, REFUND_REQUEST_FIELDS, HASH_SECRET
-    )
+    body["vnp_SecureHash"] = pipe_checksum({**body, "vnp_TransactionNo": "0"}, REFUND_REQUEST_FIELDS, HASH_SECRET)
     assert (await answer(sandbox, body))["vnp_ResponseCode"] == "00"
 
 

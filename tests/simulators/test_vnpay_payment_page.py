@@ -21,20 +21,10 @@ from tests.simulators.vnpay_sandbox import (
     make_config,
     query_of,
 )
+from tests.vnpay_vectors import EXAMPLE_HASH, EXAMPLE_QUERY, EXAMPLE_SECRET
 
 pytestmark = pytest.mark.anyio
 
-# payments.md §2.1: VNPay's published example query and the hash it gives with this secret.
-EXAMPLE_QUERY = (
-    "vnp_Amount=1806000&vnp_Command=pay&vnp_CreateDate=20210801153333&vnp_CurrCode=VND&vnp_IpAddr=127.0.0.1"
-    "&vnp_Locale=vn&vnp_OrderInfo=Thanh+toan+don+hang+%3A5&vnp_OrderType=other"
-    "&vnp_ReturnUrl=https%3A%2F%2Fdomainmerchant.vn%2FReturnUrl&vnp_TmnCode=DEMOV210&vnp_TxnRef=5&vnp_Version=2.1.0"
-)
-EXAMPLE_SECRET = "TESTSECRETVNPAY000000000000000001"
-EXAMPLE_HASH = (
-    "d3b58ac702b640cf17c293b558a70705b68dcabe97cbd662a32c230d992a96af"
-    "df3b9f979f91f4c0d66699a053b85bcc6b3f97f606b32468c5f2a9642c4d22d4"
-)
 RESULT_FIELDS = {
     "vnp_Amount",
     "vnp_BankCode",
@@ -78,9 +68,7 @@ async def test_published_example_signs_to_the_documented_hash_and_is_accepted() 
     assert sign_query(params, EXAMPLE_SECRET) == EXAMPLE_HASH
     assert verify_query({**params, "vnp_SecureHash": EXAMPLE_HASH.upper()}, EXAMPLE_SECRET)
 
-    app = create_app(
-        make_config(merchants=[Merchant("DEMOV210", EXAMPLE_SECRET, "http://merchant.test/ipn")])
-    )
+    app = create_app(make_config(merchants=[Merchant("DEMOV210", EXAMPLE_SECRET, "http://merchant.test/ipn")]))
     async with httpx.AsyncClient(transport=asgi(app), base_url="http://sandbox.test") as client:
         r = await client.get(f"/paymentv2/vpcpay.html?{EXAMPLE_QUERY}&vnp_SecureHash={EXAMPLE_HASH}")
     assert r.status_code == 302

@@ -104,9 +104,7 @@ class Sandbox:
         return page.text, form_actions(page.text)
 
     async def settle(self, txn_ref: str = "HS0001", response_code: str = "00") -> dict[str, Any]:
-        r = await self.client.post(
-            f"/_sim/vnpay/transactions/{txn_ref}", json={"response_code": response_code}
-        )
+        r = await self.client.post(f"/_sim/vnpay/transactions/{txn_ref}", json={"response_code": response_code})
         assert r.status_code == 200, r.text
         return dict(r.json())
 
@@ -124,9 +122,7 @@ class Sandbox:
         self._request_ids += 1
         return f"REQ{self._request_ids:06d}"
 
-    def querydr_body(
-        self, txn_ref: str = "HS0001", *, transaction_date: str, **overrides: Any
-    ) -> dict[str, Any]:
+    def querydr_body(self, txn_ref: str = "HS0001", *, transaction_date: str, **overrides: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
             "vnp_RequestId": self.next_request_id(),
             "vnp_Version": "2.1.0",

@@ -93,8 +93,9 @@ def test_querydr_body_checksum(config: VNPayConfig) -> None:
 
 def test_refund_body_checksum_and_type(config: VNPayConfig) -> None:
     ref = TransactionRef(reference="R1", created_at=CREATED, transaction_id="14226112")
-    order = RefundOrder("req-2", ref, 27000, full=False, requested_by="Sở Tư pháp", reason="Hoàn cước",
-                        requested_at=CREATED)
+    order = RefundOrder(
+        "req-2", ref, 27000, full=False, requested_by="Sở Tư pháp", reason="Hoàn cước", requested_at=CREATED
+    )
     body = requests.refund_body(config, order)
     assert body["vnp_TransactionType"] == "03"
     assert body["vnp_Amount"] == "2700000"
@@ -109,7 +110,11 @@ def test_querydr_answers(config: VNPayConfig) -> None:
     fields = signing.QUERYDR_RESPONSE_FIELDS
     ok = signed_api_fixture("querydr_success.json", fields)
     result = responses.parse_querydr_response(config, ok, "K3M5Q7ZX2B4D6F8H1J3L5N7P")
-    assert (result.outcome, result.amount, result.transaction_id) == (ProviderOutcome.SUCCEEDED, 35000, "14226112")
+    assert (result.outcome, result.amount, result.transaction_id) == (
+        ProviderOutcome.SUCCEEDED,
+        35000,
+        "14226112",
+    )
 
     not_found = signed_api_fixture("querydr_success.json", fields, vnp_ResponseCode="91", vnp_TransactionStatus="")
     assert responses.parse_querydr_response(config, not_found, "X").outcome is ProviderOutcome.NOT_FOUND
@@ -117,11 +122,13 @@ def test_querydr_answers(config: VNPayConfig) -> None:
     with pytest.raises(InvalidSignature):
         responses.parse_querydr_response(config, {**ok, "vnp_TransactionStatus": "02"}, "K3M5Q7ZX2B4D6F8H1J3L5N7P")
     with pytest.raises(ProviderRejected):
-        responses.parse_querydr_response(config, signed_api_fixture("querydr_success.json", fields,
-                                                                    vnp_ResponseCode="97"), "K3M5")
+        responses.parse_querydr_response(
+            config, signed_api_fixture("querydr_success.json", fields, vnp_ResponseCode="97"), "K3M5"
+        )
     with pytest.raises(ProviderUnavailable):
-        responses.parse_querydr_response(config, signed_api_fixture("querydr_success.json", fields,
-                                                                    vnp_ResponseCode="94"), "K3M5")
+        responses.parse_querydr_response(
+            config, signed_api_fixture("querydr_success.json", fields, vnp_ResponseCode="94"), "K3M5"
+        )
     with pytest.raises(ProviderRejected):  # an answer about another transaction is not an answer
         responses.parse_querydr_response(config, ok, "SOMETHINGELSE")
 

@@ -8,32 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.vnpay import signing
-
-# VNPay's official example (payments.md §2.1) and the hash computed for it with a known secret.
-EXAMPLE = {
-    "vnp_Amount": "1806000",
-    "vnp_Command": "pay",
-    "vnp_CreateDate": "20210801153333",
-    "vnp_CurrCode": "VND",
-    "vnp_IpAddr": "127.0.0.1",
-    "vnp_Locale": "vn",
-    "vnp_OrderInfo": "Thanh toan don hang :5",
-    "vnp_OrderType": "other",
-    "vnp_ReturnUrl": "https://domainmerchant.vn/ReturnUrl",
-    "vnp_TmnCode": "DEMOV210",
-    "vnp_TxnRef": "5",
-    "vnp_Version": "2.1.0",
-}
-EXAMPLE_QUERY = (
-    "vnp_Amount=1806000&vnp_Command=pay&vnp_CreateDate=20210801153333&vnp_CurrCode=VND&vnp_IpAddr=127.0.0.1"
-    "&vnp_Locale=vn&vnp_OrderInfo=Thanh+toan+don+hang+%3A5&vnp_OrderType=other"
-    "&vnp_ReturnUrl=https%3A%2F%2Fdomainmerchant.vn%2FReturnUrl&vnp_TmnCode=DEMOV210&vnp_TxnRef=5&vnp_Version=2.1.0"
-)
-EXAMPLE_SECRET = "TESTSECRETVNPAY000000000000000001"
-EXAMPLE_HASH = (
-    "d3b58ac702b640cf17c293b558a70705b68dcabe97cbd662a32c230d992a96af"
-    "df3b9f979f91f4c0d66699a053b85bcc6b3f97f606b32468c5f2a9642c4d22d4"
-)
+from tests.vnpay_vectors import EXAMPLE, EXAMPLE_HASH, EXAMPLE_QUERY, EXAMPLE_SECRET
 
 
 def test_published_example_query_string_byte_for_byte() -> None:
@@ -58,9 +33,16 @@ def test_verify_accepts_uppercase_digest_and_rejects_tampering() -> None:
 
 
 def test_pipe_checksum_joins_fields_in_order_with_missing_as_empty() -> None:
-    body = {"vnp_RequestId": "r1", "vnp_Version": "2.1.0", "vnp_Command": "querydr", "vnp_TmnCode": "T",
-            "vnp_TxnRef": "5", "vnp_TransactionDate": "20210801153333", "vnp_CreateDate": "20210801160000",
-            "vnp_IpAddr": "10.0.0.1"}
+    body = {
+        "vnp_RequestId": "r1",
+        "vnp_Version": "2.1.0",
+        "vnp_Command": "querydr",
+        "vnp_TmnCode": "T",
+        "vnp_TxnRef": "5",
+        "vnp_TransactionDate": "20210801153333",
+        "vnp_CreateDate": "20210801160000",
+        "vnp_IpAddr": "10.0.0.1",
+    }
     data = "r1|2.1.0|querydr|T|5|20210801153333|20210801160000|10.0.0.1|"
     expected = hmac.new(b"S", data.encode(), hashlib.sha512).hexdigest()
     assert signing.pipe_checksum(body, signing.QUERYDR_REQUEST_FIELDS, "S") == expected
