@@ -69,9 +69,7 @@ def canonical_query(params: Mapping[str, str]) -> str:
 
     It is also the query string itself, so building and signing cannot drift apart.
     """
-    items = sorted(
-        (k, str(v)) for k, v in params.items() if k.startswith("vnp_") and k not in HASH_FIELDS and v != ""
-    )
+    items = sorted((k, str(v)) for k, v in params.items() if k.startswith("vnp_") and k not in HASH_FIELDS and v != "")
     return urlencode(items)
 
 

@@ -24,9 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m simulators.vnpay", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8101)
-    parser.add_argument(
-        "--public-url", help="base URL clients reach the simulator at (default http://HOST:PORT)"
-    )
+    parser.add_argument("--public-url", help="base URL clients reach the simulator at (default http://HOST:PORT)")
     parser.add_argument(
         "--merchant",
         action="append",

@@ -38,9 +38,7 @@ def index(request: Request) -> Template:
         "pay_path": PAY_PATH,
         "api_path": API_PATH,
         # Never the hash secrets: the page is for humans looking at a running simulator.
-        "merchants": [
-            {"tmn_code": m.tmn_code, "name": m.name, "ipn_url": m.ipn_url} for m in sim.config.merchants
-        ],
+        "merchants": [{"tmn_code": m.tmn_code, "name": m.name, "ipn_url": m.ipn_url} for m in sim.config.merchants],
         "card": {
             "bank": "NCB",
             "number": TEST_CARD_NUMBER,

@@ -46,9 +46,7 @@ ERROR_UNKNOWN = "99"
 ERROR_PAGE_MESSAGES: dict[str, str] = {
     ERROR_TRANSACTION_EXISTS: "Giao dịch đã tồn tại",
     ERROR_BAD_FORMAT: "Dữ liệu gửi sang không đúng định dạng",
-    ERROR_PAYMENT_TIMEOUT: (
-        "Giao dịch đã quá thời gian chờ thanh toán. Quý khách vui lòng thực hiện lại giao dịch"
-    ),
+    ERROR_PAYMENT_TIMEOUT: ("Giao dịch đã quá thời gian chờ thanh toán. Quý khách vui lòng thực hiện lại giao dịch"),
     ERROR_INVALID_SIGNATURE: "Sai chữ ký",
     ERROR_WEBSITE_NOT_APPROVED: "Website này chưa được phê duyệt",
     ERROR_UNKNOWN_WEBSITE: "Không tìm thấy website",

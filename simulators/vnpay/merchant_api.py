@@ -102,9 +102,7 @@ def _text(body: Mapping[str, Any], name: str) -> str:
     raise ApiError(BAD_FORMAT, f"{name} must be a string or an integer")
 
 
-def _require(
-    body: Mapping[str, Any], name: str, pattern: re.Pattern[str] | None = None, max_len: int = 255
-) -> str:
+def _require(body: Mapping[str, Any], name: str, pattern: re.Pattern[str] | None = None, max_len: int = 255) -> str:
     value = _text(body, name)
     if not value:
         raise ApiError(BAD_FORMAT, f"missing {name}")
@@ -138,9 +136,7 @@ def _signed(answer: dict[str, str], fields: Sequence[str], secret: str) -> dict[
     return {**answer, "vnp_SecureHash": pipe_checksum(answer, fields, secret)}
 
 
-def _error_answer(
-    command: str, merchant: Merchant | None, body: Mapping[str, Any], error: ApiError
-) -> dict[str, str]:
+def _error_answer(command: str, merchant: Merchant | None, body: Mapping[str, Any], error: ApiError) -> dict[str, str]:
     answer = {
         "vnp_ResponseId": uuid.uuid4().hex,
         "vnp_Command": command,
@@ -225,9 +221,7 @@ def _check_refund_fields(body: Mapping[str, Any]) -> tuple[str, int]:
     return transaction_type, wire // 100
 
 
-def _refund(
-    sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any], request_id: str
-) -> dict[str, str]:
+def _refund(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any], request_id: str) -> dict[str, str]:
     transaction_type, amount = _check_refund_fields(body)
     txn = _find_transaction(sim, merchant, body)
     transaction_no = _text(body, "vnp_TransactionNo")
@@ -310,9 +304,7 @@ def answer_request(sim: SimulatorState, raw_body: bytes) -> dict[str, str]:
         else:
             answer = _refund(sim, merchant, body, request_id)
     except ApiError as error:
-        log.info(
-            "api.rejected", command=command, tmn_code=merchant.tmn_code, code=error.code, reason=error.reason
-        )
+        log.info("api.rejected", command=command, tmn_code=merchant.tmn_code, code=error.code, reason=error.reason)
         return _error_answer(command, merchant, body, error)
     except Exception:
         # VNPay's catch-all; the traceback stays in the simulator's log for whoever broke it.

@@ -69,9 +69,7 @@ class Rejected:
     reason: str
 
 
-def check_pay_request(
-    params: Mapping[str, str], config: SimulatorConfig, now: datetime
-) -> PayRequest | Rejected:
+def check_pay_request(params: Mapping[str, str], config: SimulatorConfig, now: datetime) -> PayRequest | Rejected:
     merchant = config.merchant(params.get("vnp_TmnCode", ""))
     if merchant is None:
         return Rejected(ERROR_UNKNOWN_WEBSITE, "unknown vnp_TmnCode")
