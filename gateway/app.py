@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import httpx
 from litestar import Litestar
@@ -25,6 +26,7 @@ from gateway.demo.controller import DemoController
 from gateway.deps import provide_db_session
 from gateway.errors import Conflict
 from gateway.health import health, ready
+from gateway.idempotency import purge_expired
 from gateway.logging import configure_logging
 from gateway.middleware import RequestContextMiddleware
 from gateway.payments.controller import PaymentController
@@ -55,7 +57,11 @@ def create_app(
     providers = build_providers(settings, clock, provider_transport)
     dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport)
     resolver = Resolver(sessionmaker, providers, settings, clock)
-    workers = Workers({"webhooks": dispatcher.run_once, "resolver": resolver.run_once}, settings.worker_poll_seconds)
+    workers = Workers(
+        {"webhooks": dispatcher.run_once, "resolver": resolver.run_once},
+        settings.worker_poll_seconds,
+        hourly={"idempotency-purge": partial(purge_expired, sessionmaker, clock, settings.idempotency_retention_hours)},
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:

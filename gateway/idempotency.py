@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.clock import Clock
 from gateway.db.models import IdempotencyKey
@@ -42,6 +42,15 @@ def fingerprint(operation: str, body: bytes) -> str:
     except ValueError:
         canonical = body.decode(errors="replace")
     return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
+
+
+async def purge_expired(sessionmaker: async_sessionmaker[Any], clock: Clock, retention_hours: int) -> int:
+    """Forget keys past their retention; a later request with such a key is a new request."""
+    cutoff = clock.now() - timedelta(hours=retention_hours)
+    async with sessionmaker() as session:
+        result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
+        await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class Idempotency:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -14,8 +15,8 @@ Job = Callable[[], Awaitable[int]]
 
 
 class Workers:
-    def __init__(self, jobs: dict[str, Job], poll_seconds: float) -> None:
-        self.jobs = jobs
+    def __init__(self, jobs: dict[str, Job], poll_seconds: float, hourly: dict[str, Job] | None = None) -> None:
+        self.jobs = {**jobs, **{name: _hourly(job) for name, job in (hourly or {}).items()}}
         self.poll_seconds = poll_seconds
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -38,3 +39,18 @@ class Workers:
                 done = 0
             if not done:  # a full batch means more may be waiting: go again at once
                 await asyncio.sleep(self.poll_seconds)
+
+
+def _hourly(job: Job) -> Job:
+    """Run `job` at most once an hour; in between the loop finds nothing to do."""
+    last = -float("inf")
+
+    async def maybe() -> int:
+        nonlocal last
+        if time.monotonic() - last < 3600:
+            return 0
+        last = time.monotonic()
+        await job()
+        return 0
+
+    return maybe

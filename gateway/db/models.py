@@ -124,6 +124,7 @@ class PaymentEvent(Base):
 
 class Refund(Base):
     __tablename__ = "refunds"
+    __table_args__ = (UniqueConstraint("payment_id", "idempotency_key"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
@@ -131,6 +132,8 @@ class Refund(Base):
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(500))
     provider_request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # The request that asked for it: a retry after a crash resumes this refund instead of making another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
     provider_codes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from contracts.payments import (
     PaymentStatus,
     RefundCreate,
     RefundOut,
+    RefundStatus,
 )
 from gateway.db.models import Client
 from gateway.deps import provide_client, provide_idempotency, provide_payment_service, provide_refund_service
@@ -141,9 +142,13 @@ class PaymentController(Controller):
         """Refund all or part of a succeeded payment; the total refunded never exceeds what was paid."""
 
         async def work() -> tuple[int, Any]:
-            refund = await refunds.reserve(client, payment_id, data, requested_by=client.name)
-            await refunds.session.commit()
-            await refunds.execute(refund, requested_by=client.name)
+            # A refund already made for this key means an earlier try died mid-way: finish that one.
+            refund = await refunds.requested_with(client, payment_id, idempotency_key)
+            if refund is None:
+                refund = await refunds.reserve(client, payment_id, data, client.name, idempotency_key)
+                await refunds.session.commit()
+            if refund.status == RefundStatus.PENDING.value:
+                await refunds.execute(refund, requested_by=client.name)
             return 201, refund_out(refund).model_dump(mode="json")
 
         return await idempotent(request, idem, client, idempotency_key, work)

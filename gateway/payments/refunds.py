@@ -36,7 +36,17 @@ class RefundService:
             )
         )
 
-    async def reserve(self, client: Client, payment_id: str, data: RefundCreate, requested_by: str) -> Refund:
+    async def requested_with(self, client: Client, payment_id: str, key: str | None) -> Refund | None:
+        await self.payments.get(client, payment_id)
+        if not key:
+            return None
+        return await self.session.scalar(
+            select(Refund).where(Refund.payment_id == payment_id, Refund.idempotency_key == key)
+        )
+
+    async def reserve(
+        self, client: Client, payment_id: str, data: RefundCreate, requested_by: str, key: str | None = None
+    ) -> Refund:
         payment = await self.payments.get(client, payment_id)
         if payment.status != PaymentStatus.SUCCEEDED.value:
             raise InvalidTransition(f"Payment is {payment.status}; only a succeeded payment can be refunded.")
@@ -55,6 +65,7 @@ class RefundService:
             status=RefundStatus.PENDING.value,
             reason=data.reason,
             provider_request_id=new_id("req").removeprefix("req_"),
+            idempotency_key=key,
             provider_codes={},
             created_at=now,
             updated_at=now,

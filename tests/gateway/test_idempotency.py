@@ -94,3 +94,16 @@ async def test_rejected_request_releases_the_key(world: World) -> None:
     assert bad.status_code == 422
     good = await world.create_payment(payment_body(), idem="k-4")
     assert good.status_code == 201
+
+
+async def test_keys_are_forgotten_after_retention(world: World) -> None:
+    from gateway.idempotency import purge_expired
+
+    first = await world.create_payment(idem="old")
+    state = world.app.state
+    assert await purge_expired(state.sessionmaker, world.clock, 24) == 0
+    world.clock.advance(timedelta(hours=25))
+    assert await purge_expired(state.sessionmaker, world.clock, 24) == 1
+    again = await world.create_payment(idem="old")  # a new request now
+    assert again.status_code == 201
+    assert again.json()["id"] != first.json()["id"]

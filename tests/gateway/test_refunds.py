@@ -87,3 +87,37 @@ async def test_refund_timeout_is_processing_and_not_resent(world: World) -> None
     assert world.vnpay.calls == calls + 1  # one try only: VNPay may have acted on it
     # The amount stays reserved until reconciliation says what happened.
     assert (await refund(world, payment["id"], amount=1)).status_code == 422
+
+
+async def test_retry_after_a_crash_mid_refund_does_not_refund_twice(world: World) -> None:
+    """The process died after reserving the refund, before answering: the retry finishes that refund."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from contracts.payments import RefundCreate
+    from gateway.db.models import Client
+    from gateway.payments.refunds import RefundService
+    from gateway.payments.service import PaymentService
+
+    payment = await paid(world)
+    state = world.app.state
+    async with state.sessionmaker() as session:
+        client = await session.scalar(select(Client).where(Client.id == world.client.id))  # type: ignore[union-attr]
+        service = RefundService(PaymentService(session, state.providers, state.settings, world.clock))
+        await service.reserve(client, payment["id"], RefundCreate(amount=5000, reason="x"), "portal", "crash-1")
+        await session.commit()
+        from gateway.idempotency import Idempotency
+
+        idem = Idempotency(session, world.clock, 60, 24)
+        body = b'{"reason": "x", "amount": 5000}'
+        assert await idem.begin(client.id, "crash-1", f"POST /v1/payments/{payment['id']}/refunds", body) is None
+    world.clock.advance(timedelta(seconds=61))  # the dead request's lock runs out
+    calls = world.vnpay.calls
+    r = await refund(world, payment["id"], key="crash-1", amount=5000, reason="x")
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "succeeded"
+    assert world.vnpay.calls == calls + 1
+    listed = (await world.http.get(f"/v1/payments/{payment['id']}/refunds", headers=world.auth())).json()
+    assert len(listed) == 1
+    assert (await world.get_payment(payment["id"]))["refunded_amount"] == 5000

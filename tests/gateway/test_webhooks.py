@@ -93,3 +93,41 @@ async def test_two_dispatchers_deliver_each_event_once(world: World) -> None:
         await b.aclose()
     ids = [req.headers["webhook-id"] for req in world.portal.received]
     assert len(ids) == 12 and len(set(ids)) == 12
+
+
+async def test_workers_started_with_the_app_deliver_on_their_own(world: World) -> None:
+    import httpx
+
+    from gateway.app import create_app
+
+    settings = world.app.state.settings.model_copy(update={"workers_enabled": True, "worker_poll_seconds": 0.02})
+    app = create_app(settings, clock=world.clock, webhook_transport=httpx.MockTransport(world.portal.handler))
+    async with app.lifespan():
+        await succeeded_payment(world)  # written through the test's app; delivered by the other one
+        for _ in range(250):  # bounded wait for the background loop, not a speed assertion
+            if world.portal.received:
+                break
+            await asyncio.sleep(0.02)
+    assert [e["type"] for e in world.portal.events()] == ["payment.succeeded"]
+
+
+async def test_a_failing_job_does_not_stop_the_loop() -> None:
+    from gateway.workers import Workers
+
+    runs = 0
+
+    async def flaky() -> int:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            raise RuntimeError("boom")
+        return 0
+
+    workers = Workers({"flaky": flaky}, poll_seconds=0.01)
+    workers.start()
+    for _ in range(200):
+        if runs >= 3:
+            break
+        await asyncio.sleep(0.01)
+    await workers.stop()
+    assert runs >= 3
