@@ -6,7 +6,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    IPvAnyAddress,
+    StringConstraints,
+    field_validator,
+)
 
 from contracts.money import VND
 
@@ -67,6 +76,10 @@ class PaymentCreate(_In):
     provider: Provider
     return_url: AnyHttpUrl = Field(description="Where the citizen's browser goes back to after paying")
     expires_in_seconds: int | None = Field(default=None, ge=60)
+    citizen_ip: IPvAnyAddress | None = Field(
+        default=None,
+        description="The citizen's IP address as the portal saw it (VNPay's vnp_IpAddr); defaults to the caller's",
+    )
 
     @field_validator("return_url")
     @classmethod

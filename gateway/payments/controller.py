@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -32,6 +33,14 @@ IdempotencyKeyHeader = Annotated[
         description="Required. One key per new request; a retry with the same key and body replays it.",
     ),
 ]
+
+
+def caller_ip(request: Request[Any, Any, Any]) -> str:
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:  # a unix socket or a test client has no IP address
+        return "127.0.0.1"
 
 
 async def idempotent(
@@ -78,8 +87,7 @@ class PaymentController(Controller):
         """Create a fee payment for a dossier; answers the provider's checkout URL for the citizen."""
 
         async def work() -> tuple[int, Any]:
-            client_ip = request.client.host if request.client else "127.0.0.1"
-            payment = await payments.create(client, data, client_ip)
+            payment = await payments.create(client, data, caller_ip(request))
             await payments.session.flush()
             return 201, payment_out(payment).model_dump(mode="json")
 

@@ -78,7 +78,7 @@ class PaymentService:
             currency="VND",
             status=S.PENDING.value,
             return_url=str(data.return_url),
-            client_ip=client_ip,
+            client_ip=str(data.citizen_ip) if data.citizen_ip else client_ip,
             created_at=now,
             updated_at=now,
             expires_at=now + timedelta(seconds=ttl),
@@ -98,7 +98,7 @@ class PaymentService:
                 created_at=now,
                 expires_at=payment.expires_at,
                 return_url=self.provider_return_url(provider.name),
-                client_ip=client_ip,
+                client_ip=payment.client_ip,
             )
         )
         self.session.add(payment)

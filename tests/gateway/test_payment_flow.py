@@ -97,3 +97,12 @@ async def test_expiry_defaults_and_bounds(world: World) -> None:
     assert too_long.status_code == 422
     assert too_long.headers["content-type"].startswith("application/problem+json")
     _ = timedelta
+
+
+async def test_citizen_ip_goes_to_vnpay(world: World) -> None:
+    body = (await world.create_payment(payment_body(citizen_ip="113.160.22.5"))).json()
+    assert parse_qs(urlsplit(body["checkout_url"]).query)["vnp_IpAddr"] == ["113.160.22.5"]
+    default = (await world.create_payment()).json()
+    assert parse_qs(urlsplit(default["checkout_url"]).query)["vnp_IpAddr"] == ["127.0.0.1"]
+    bad = await world.create_payment(payment_body(citizen_ip="not-an-ip"))
+    assert bad.status_code == 400
