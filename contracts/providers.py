@@ -76,8 +76,11 @@ class PaymentProvider(Protocol):
 
     def checkout_url(self, order: CheckoutOrder) -> str: ...
 
-    def parse_notification(self, params: dict[str, str]) -> ProviderResult:
-        """Verify and read a server-to-server notification; raise InvalidSignature when it is forged."""
+    def parse_notification(self, params: dict[str, str], raw: str | None = None) -> ProviderResult:
+        """Verify and read a notification; raise InvalidSignature when it is forged.
+
+        `raw` is the notification exactly as received (query string or body): signatures are over bytes.
+        """
         ...
 
     async def query(self, ref: TransactionRef) -> ProviderResult: ...

@@ -39,8 +39,8 @@ class VNPayProvider:
     def checkout_url(self, order: CheckoutOrder) -> str:
         return requests.payment_url(self.config, order)
 
-    def parse_notification(self, params: dict[str, str]) -> ProviderResult:
-        return responses.parse_notification(self.config, params)
+    def parse_notification(self, params: dict[str, str], raw: str | None = None) -> ProviderResult:
+        return responses.parse_notification(self.config, params, raw)
 
     async def query(self, ref: TransactionRef) -> ProviderResult:
         body = requests.querydr_body(self.config, ref, new_request_id(), self._now())

@@ -27,9 +27,9 @@ def _codes(source: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, str]
     return {f: str(source[f]) for f in fields if source.get(f) not in (None, "")}
 
 
-def parse_notification(config: VNPayConfig, params: Mapping[str, str]) -> ProviderResult:
-    """Read the signed parameters of an IPN or a return URL."""
-    if not signing.verify_query(params, config.hash_secret):
+def parse_notification(config: VNPayConfig, params: Mapping[str, str], raw_query: str | None = None) -> ProviderResult:
+    """Read the signed parameters of an IPN or a return URL (`raw_query`: the query string as received)."""
+    if not signing.verify_query(params, config.hash_secret, raw_query):
         raise InvalidSignature(PROVIDER, "vnp_SecureHash does not match")
     if params.get("vnp_TmnCode") != config.tmn_code:
         raise InvalidSignature(PROVIDER, "vnp_TmnCode is not this merchant's")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 HASH_FIELDS = frozenset({"vnp_SecureHash", "vnp_SecureHashType"})
 
@@ -77,9 +77,30 @@ def sign_query(params: Mapping[str, str], secret: str) -> str:
     return hmac_sha512(secret, canonical_query(params))
 
 
-def verify_query(params: Mapping[str, str], secret: str) -> bool:
+def signed_as_sent(raw_query: str) -> list[str]:
+    """The strings a sender may have signed, taken from the query string exactly as it arrived.
+
+    Senders sign their own encoding: PHP's urlencode, JavaScript's URLSearchParams, .NET's UrlEncode
+    and Python's urlencode disagree on characters such as * ~ ( ) !, and VNPay's own sample signs
+    empty values too. VNPay accepts all of them, so a verifier checks the pairs as sent, in the order
+    sent and sorted, besides the canonical re-encoding.
+    """
+    pairs = [
+        pair
+        for pair in raw_query.split("&")
+        if pair.startswith("vnp_") and unquote_plus(pair.split("=", 1)[0]) not in HASH_FIELDS
+    ]
+    as_sent = "&".join(pairs)
+    by_key = "&".join(sorted(pairs, key=lambda pair: unquote_plus(pair.split("=", 1)[0])))
+    return [as_sent] if by_key == as_sent else [as_sent, by_key]
+
+
+def verify_query(params: Mapping[str, str], secret: str, raw_query: str | None = None) -> bool:
     given = params.get("vnp_SecureHash", "")
-    return constant_time_equal(given, sign_query(params, secret))
+    if not given:
+        return False
+    candidates = [canonical_query(params), *(signed_as_sent(raw_query) if raw_query else [])]
+    return any(constant_time_equal(given, hmac_sha512(secret, data)) for data in candidates)
 
 
 def pipe_checksum(body: Mapping[str, object], fields: Iterable[str], secret: str) -> str:

@@ -15,7 +15,6 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,15 +34,19 @@ def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if isinstance(v, str)}
 
 
+def _raw_query(request: Request[Any, Any, Any]) -> str:
+    return bytes(request.scope.get("query_string", b"")).decode("utf-8", "replace")
+
+
 def _ack(code: str) -> dict[str, str]:
     return {"RspCode": code, "Message": IPN_ACK_MESSAGES[code]}
 
 
-async def handle_ipn(payments: NamedDependency[PaymentService], params: dict[str, str]) -> str:
+async def handle_ipn(payments: PaymentService, params: dict[str, str], raw: str) -> str:
     session = payments.session
     provider = payments.providers.get(PROVIDER)
     try:
-        result = provider.parse_notification(params)
+        result = provider.parse_notification(params, raw)
     except InvalidSignature:
         code = "97"
     except (KeyError, ValueError):
@@ -88,9 +91,10 @@ class VNPayCallbackController(Controller):
         payments: NamedDependency[PaymentService],
     ) -> dict[str, str]:
         params = _params(request)
+        raw = _raw_query(request)
         for attempt in range(2):
             try:
-                code = await handle_ipn(payments, params)
+                code = await handle_ipn(payments, params, raw)
                 break
             except StaleDataError:
                 # A duplicate IPN or a query updated the payment first; re-read and answer from that.
@@ -98,8 +102,9 @@ class VNPayCallbackController(Controller):
                 db_session.expunge_all()
                 if attempt:
                     code = "99"
-            except SQLAlchemyError:
-                log.exception("vnpay_ipn_storage_error", reference=params.get("vnp_TxnRef"))
+            except Exception:
+                # VNPay understands only its own ack: anything unexpected is 99, and VNPay will retry.
+                log.exception("vnpay_ipn_error", reference=params.get("vnp_TxnRef"))
                 await db_session.rollback()
                 code = "99"
                 break
@@ -121,7 +126,7 @@ class VNPayCallbackController(Controller):
         if payment is None:
             raise NotFound("This return link does not belong to a payment of this gateway.")
         try:
-            payments.providers.get(PROVIDER).parse_notification(params)
+            payments.providers.get(PROVIDER).parse_notification(params, _raw_query(request))
         except (InvalidSignature, KeyError, ValueError):
             log.warning("vnpay_return_bad_signature", payment_id=payment.id)
         else:

@@ -45,8 +45,8 @@ def caller_ip(request: Request[Any, Any, Any]) -> str:
 
 async def idempotent(
     request: Request[Any, Any, Any],
-    idem: NamedDependency[Idempotency],
-    client: NamedDependency[Client],
+    idem: Idempotency,
+    client: Client,
     key: str | None,
     work: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> Response[Any]:

@@ -80,7 +80,7 @@ class WebhookController(Controller):
         return _out(event)
 
 
-async def _own_event(session: AsyncSession, client: NamedDependency[Client], event_id: FromPath[str]) -> WebhookEvent:
+async def _own_event(session: AsyncSession, client: Client, event_id: str) -> WebhookEvent:
     event = await session.scalar(
         select(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.client_id == client.id)
     )

@@ -40,7 +40,8 @@ REQUIRED_FIELDS = (
 )
 # The simulated terminal offers domestic cards of NCB only; VNBANK is VNPay's "any domestic bank" choice.
 SUPPORTED_BANK_CODES = frozenset({"NCB", "VNBANK"})
-LOCALES = frozenset({"vn", "en"})
+# VNPay documents vn and en; copies of its own PHP sample send vi, so that is taken as vn.
+LOCALES = frozenset({"vn", "en", "vi"})
 MAX_WIRE_AMOUNT_DIGITS = 12  # vnp_Amount is Numeric[1,12]
 
 _TXN_REF = re.compile(r"^[\x21-\x7e]{1,100}$")  # printable ASCII, no spaces
@@ -69,11 +70,13 @@ class Rejected:
     reason: str
 
 
-def check_pay_request(params: Mapping[str, str], config: SimulatorConfig, now: datetime) -> PayRequest | Rejected:
+def check_pay_request(
+    params: Mapping[str, str], config: SimulatorConfig, now: datetime, raw_query: str | None = None
+) -> PayRequest | Rejected:
     merchant = config.merchant(params.get("vnp_TmnCode", ""))
     if merchant is None:
         return Rejected(ERROR_UNKNOWN_WEBSITE, "unknown vnp_TmnCode")
-    if not params.get("vnp_SecureHash") or not verify_query(params, merchant.hash_secret):
+    if not verify_query(params, merchant.hash_secret, raw_query):
         return Rejected(ERROR_INVALID_SIGNATURE, "vnp_SecureHash does not match")
 
     missing = [f for f in REQUIRED_FIELDS if not params.get(f)]

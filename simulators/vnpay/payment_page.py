@@ -108,7 +108,8 @@ async def _finish(
 def start_payment(request: Request) -> Redirect:
     sim = simulator_of(request.app.state)
     params = _raw_query(request)
-    checked = check_pay_request(params, sim.config, sim.store.clock())
+    raw = request.scope["query_string"].decode("utf-8", "replace")
+    checked = check_pay_request(params, sim.config, sim.store.clock(), raw)
     if isinstance(checked, Rejected):
         log.info("payment.rejected", error_code=checked.error_code, reason=checked.reason)
         return Redirect(error_page_url(checked.error_code))

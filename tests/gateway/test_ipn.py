@@ -110,3 +110,20 @@ async def test_malformed_ipn_is_99(world: World) -> None:
     payment = (await world.create_payment()).json()
     params = signed_ipn(payment, vnp_Amount="abc")
     assert (await ipn(world, params))["RspCode"] == "99"
+
+
+async def test_ipn_signed_over_another_encoding_is_accepted(world: World) -> None:
+    """The hash covers the query as VNPay encoded it; a verifier must not depend on re-encoding it alike."""
+    from urllib.parse import quote_plus
+
+    from adapters.vnpay.signing import hmac_sha512
+    from tests.harness import HASH_SECRET
+
+    payment = (await world.create_payment()).json()
+    params = signed_ipn(payment, vnp_OrderInfo="Thanh toan (HS*1)")
+    params.pop("vnp_SecureHash")
+    query = "&".join(f"{quote_plus(k)}={quote_plus(v, safe='()*')}" for k, v in sorted(params.items()))
+    url = f"/callbacks/vnpay/ipn?{query}&vnp_SecureHash={hmac_sha512(HASH_SECRET, query)}"
+    assert (await world.http.get(url)).json()["RspCode"] == "00"
+    forged = url.replace("vnp_ResponseCode=00", "vnp_ResponseCode=24")
+    assert (await world.http.get(forged)).json()["RspCode"] == "97"
