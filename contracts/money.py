@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-MAX_VND = 100_000_000_000  # 100 billion: above any fee; keeps ×100 wire amounts within VNPay's 12 digits
+# VNPay's vnp_Amount is Numeric[1,12] and carries đồng ×100, so one payment is at most 9,999,999,999 VND.
+MAX_VND = 9_999_999_999
 
 
 def _whole_number_only(value: Any) -> Any:

@@ -15,9 +15,10 @@ from pydantic import (
     IPvAnyAddress,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
-from contracts.money import VND
+from contracts.money import MAX_VND, VND
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -80,6 +81,12 @@ class PaymentCreate(_In):
         default=None,
         description="The citizen's IP address as the portal saw it (VNPay's vnp_IpAddr); defaults to the caller's",
     )
+
+    @model_validator(mode="after")
+    def _total_fits(self) -> PaymentCreate:
+        if sum(line.amount for line in self.fee_lines) > MAX_VND:
+            raise ValueError(f"the fee lines add up to more than {MAX_VND} VND, the most one payment can carry")
+        return self
 
     @field_validator("return_url")
     @classmethod

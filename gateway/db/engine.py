@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # SQL parameters hold payers' names and phone numbers: keep them out of error messages and logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 

@@ -84,6 +84,13 @@ class RefundService:
         return refund
 
     async def execute(self, refund: Refund, requested_by: str) -> Refund:
+        """Send a reserved refund to the provider, once.
+
+        It is marked processing and committed before the call: if the process dies after VNPay acted
+        but before the answer is stored, a retry finds it processing and does not send it again
+        (VNPay forgets a vnp_RequestId after a while, so re-sending could refund twice).
+        """
+        assert refund.status == RefundStatus.PENDING.value, "only a reserved refund is sent"
         payment = await self.session.get_one(Payment, refund.payment_id)
         provider = self.payments.providers.get(payment.provider)
         others = sum(r.amount for r in await self._refunds(payment) if r.status in RESERVING and r.id != refund.id)
@@ -97,13 +104,16 @@ class RefundService:
             reason=refund.reason,
             requested_at=self.clock.now(),
         )
+        refund.status = RefundStatus.PROCESSING.value
+        refund.updated_at = self.clock.now()
+        await self.session.commit()
         try:
             result = await provider.refund(order)
         except ProviderRejected as exc:
             result = RefundResult(order.request_id, ProviderOutcome.FAILED, message=exc.message, codes=exc.codes)
         except ProviderError as exc:
-            # Timeout or garbled answer: VNPay may have acted. Never re-send blindly (double refund);
-            # the refund stays processing until reconciliation against VNPay's settlement file.
+            # Timeout or garbled answer: VNPay may have acted. The refund stays processing until
+            # reconciliation against VNPay's settlement file says what happened.
             result = RefundResult(order.request_id, ProviderOutcome.UNDER_REVIEW, message=exc.message, codes=exc.codes)
         self._apply(payment, refund, result)
         return refund

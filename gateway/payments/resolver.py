@@ -6,6 +6,7 @@ known state instead of a payment left pending for ever.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from gateway.payments.transitions import OPEN
 from gateway.settings import Settings
 
 log = structlog.get_logger()
+QUERY_CONCURRENCY = 5
 OPEN_VALUES = [s.value for s in OPEN]
 
 
@@ -35,11 +37,22 @@ class Resolver:
         self.providers = providers
         self.settings = settings
         self.clock = clock
+        # Long enough for the whole batch: each query may retry three times up to the provider's timeout.
+        rounds = -(-settings.worker_batch_size // QUERY_CONCURRENCY)
+        self.lease = timedelta(
+            seconds=settings.worker_lease_seconds + rounds * 3 * (settings.vnpay.timeout_seconds + 2)
+        )
 
     async def run_once(self) -> int:
         ids = await self._claim()
-        for payment_id in ids:
-            await self.resolve(payment_id)
+        # A few at a time: each holds a database connection while it waits for the provider.
+        limit = asyncio.Semaphore(QUERY_CONCURRENCY)
+
+        async def one(payment_id: str) -> None:
+            async with limit:
+                await self.resolve(payment_id)
+
+        await asyncio.gather(*(one(payment_id) for payment_id in ids))
         return len(ids)
 
     async def _claim(self) -> list[str]:
@@ -53,7 +66,7 @@ class Resolver:
             order_by=Payment.next_query_at,
             limit=self.settings.worker_batch_size,
             values={
-                "next_query_at": now + timedelta(seconds=self.settings.worker_lease_seconds),
+                "next_query_at": now + self.lease,
                 "version": Payment.version + 1,
             },
         )
@@ -69,6 +82,10 @@ class Resolver:
             except ProviderError as exc:
                 log.warning("payment_query_failed", payment_id=payment.id, error=str(exc))
                 service.note_unknown_outcome(payment, f"query failed: {exc.message}")
+            except Exception as exc:
+                # An answer we could not read is still an unknown outcome: back off like any failure.
+                log.exception("payment_query_error", payment_id=payment.id)
+                service.note_unknown_outcome(payment, f"query answer unreadable: {type(exc).__name__}")
             else:
                 if result.outcome is ProviderOutcome.SUCCEEDED and result.amount != payment.amount:
                     log.error("payment_amount_mismatch", payment_id=payment.id, provider_amount=result.amount)

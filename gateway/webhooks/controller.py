@@ -74,8 +74,8 @@ class WebhookController(Controller):
         event = await _own_event(db_session, client, event_id)
         event.status = WebhookEventStatus.PENDING.value
         event.attempts = 0
+        # locked_until stays: if a dispatcher holds the event right now, it finishes first.
         event.next_attempt_at = clock.now()
-        event.locked_until = None
         await db_session.commit()
         return _out(event)
 

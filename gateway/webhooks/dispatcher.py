@@ -41,6 +41,10 @@ class Dispatcher:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.clock = clock
+        # One portal's events of a batch go one after another: the lease covers all of them timing out.
+        self.lease = timedelta(
+            seconds=settings.worker_lease_seconds + settings.worker_batch_size * settings.webhook_timeout_seconds
+        )
         self.http = httpx.AsyncClient(
             timeout=settings.webhook_timeout_seconds, transport=transport, follow_redirects=False
         )
@@ -82,7 +86,7 @@ class Dispatcher:
             ],
             order_by=WebhookEvent.created_at,
             limit=self.settings.worker_batch_size,
-            values={"locked_until": now + timedelta(seconds=self.settings.worker_lease_seconds)},
+            values={"locked_until": now + self.lease},
         )
 
     async def _deliver(self, event_id: str) -> None:

@@ -22,8 +22,9 @@ class Faults(BaseModel):
     ipn_out_of_order: bool = False
     ipn_delay_ms: int = Field(default=0, ge=0, le=600_000)
 
-    # Refunds are accepted as "05" (VNPay still processing) rather than "00".
-    refund_pending: bool = False
+    # VNPay accepts a refund as "05" (still processing; the bank completes it later), which is what
+    # real answers in public code show. False answers "00", a refund completed at once.
+    refund_pending: bool = True
 
     def take_http_5xx(self) -> bool:
         if self.api_http_5xx <= 0:

@@ -45,6 +45,7 @@ async def test_another_clients_payment_is_invisible(world: World) -> None:
         {"return_url": "javascript:alert(1)"},
         {"payer": {"name": "A", "phone": "12345"}},
         {"unexpected": "field"},
+        {"fee_lines": [{"kind": "fee", "code": "A", "description": "x", "amount": 6_000_000_000}] * 2},
     ],
 )
 async def test_bad_input_is_400_problem_and_creates_nothing(world: World, change: dict) -> None:

@@ -41,3 +41,13 @@ async def test_a_full_flow_logs_no_personal_data(world: World, capsys: pytest.Ca
     assert '"event": "request"' in logs  # logging works at all
     for secret in (PHONE, CCCD, "Nguyễn Văn An", "an.nguyen@example.vn", "vnp_SecureHash", "vnp_Amount"):
         assert secret not in logs, secret
+
+
+async def test_database_errors_do_not_log_sql_parameters(world: World) -> None:
+    from sqlalchemy import text
+
+    async with world.app.state.sessionmaker() as session:
+        with pytest.raises(Exception) as caught:  # noqa: B017 - the driver's own error type varies
+            await session.execute(text("SELECT * FROM no_such_table WHERE x = :v"), {"v": "Nguyễn Văn An"})
+    assert "no_such_table" in str(caught.value)
+    assert "Nguyễn Văn An" not in str(caught.value)

@@ -11,7 +11,9 @@ from tests.harness import World, reference_of, signed_ipn
 pytestmark = pytest.mark.anyio
 
 
-async def paid(world: World) -> dict:
+async def paid(world: World, refunds_complete_at_once: bool = True) -> dict:
+    # Real VNPay answers a refund with 05 (processing); most tests want one it completes at once.
+    await world.faults(refund_pending=not refunds_complete_at_once)
     payment = (await world.create_payment()).json()
     await world.open_checkout(payment["checkout_url"])
     await world.settle(reference_of(payment), "00")
@@ -121,3 +123,43 @@ async def test_retry_after_a_crash_mid_refund_does_not_refund_twice(world: World
     listed = (await world.http.get(f"/v1/payments/{payment['id']}/refunds", headers=world.auth())).json()
     assert len(listed) == 1
     assert (await world.get_payment(payment["id"]))["refunded_amount"] == 5000
+
+
+async def test_refund_vnpay_is_still_processing_stays_processing(world: World) -> None:
+    payment = await paid(world, refunds_complete_at_once=False)
+    r = await refund(world, payment["id"], amount=8000)
+    assert r.json()["status"] == "processing"
+    assert (await world.get_payment(payment["id"]))["refunded_amount"] == 0  # not refunded until it is
+    over = await refund(world, payment["id"], amount=27001)
+    assert over.status_code == 422  # but the amount is reserved
+    await world.run_dispatcher()
+    assert [e["type"] for e in world.portal.events()] == ["payment.succeeded"]
+
+
+async def test_a_refund_sent_before_a_crash_is_never_sent_again(world: World) -> None:
+    """The process died after VNPay got the refund and before the answer was stored."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from gateway.db.models import IdempotencyKey, Refund
+
+    payment = await paid(world)
+    world.vnpay.failures = 1  # the answer is lost; VNPay may or may not have acted
+    first = await refund(world, payment["id"], key="lost-answer", amount=5000)
+    assert first.json()["status"] == "processing"
+    async with world.app.state.sessionmaker() as session:  # as if the response had never been stored
+        await session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == "lost-answer")
+            .values(response_status=None, response_body=None, locked_until=world.clock.now())
+        )
+        await session.execute(update(Refund).values(status="processing"))
+        await session.commit()
+    world.clock.advance(timedelta(seconds=1))
+    calls = world.vnpay.calls
+    again = await refund(world, payment["id"], key="lost-answer", amount=5000)
+    assert again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["status"] == "processing"
+    assert world.vnpay.calls == calls  # not sent again

@@ -103,3 +103,18 @@ async def test_duplicate_and_out_of_order_ipns_from_the_simulator_credit_once(wo
     assert (await world.get_payment(payment["id"]))["status"] == "succeeded"
     await world.run_dispatcher()
     assert [e["type"] for e in world.portal.events()] == ["payment.succeeded"]
+
+
+async def test_an_unreadable_answer_backs_off_like_any_failure(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    payment = await paid_without_ipn(world)
+    world.clock.advance(timedelta(seconds=901))
+
+    async def garbled(ref: object) -> object:
+        raise ValueError("VNPay amount 12345 is not a whole number of đồng")
+
+    monkeypatch.setattr(world.app.state.providers.get("vnpay"), "query", garbled)
+    await world.run_resolver()
+    events = (await world.http.get(f"/v1/payments/{payment['id']}/events", headers=world.auth())).json()
+    assert events[-1]["to_status"] == "processing"
+    assert "unreadable" in events[-1]["detail"]
+    assert await world.run_resolver() == 0  # backed off, not re-queried at once

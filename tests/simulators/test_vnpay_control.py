@@ -32,7 +32,7 @@ DEFAULT_FAULTS = {
     "ipn_duplicate": 0,
     "ipn_out_of_order": False,
     "ipn_delay_ms": 0,
-    "refund_pending": False,
+    "refund_pending": True,
 }
 
 
