@@ -24,10 +24,20 @@ def run_migrations_offline() -> None:
 
 
 def _run(connection: Connection) -> None:
-    # Batch mode lets later migrations alter columns on SQLite, which has no ALTER COLUMN.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table to alter it (SQLite has no ALTER COLUMN); dropping the old copy
+        # must not trip the foreign keys of rows that point at it. The pragma only works outside a
+        # transaction, so it comes first.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        # The pragma autobegan a transaction; end it so Alembic's own transaction is the real one.
+        connection.commit()
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 async def run_migrations_online() -> None:

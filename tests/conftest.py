@@ -10,6 +10,8 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -30,13 +32,12 @@ def _pg_admin_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def temporary_database(tmp_dir: Path) -> Iterator[str]:
+    """An empty database of the kind the run is for; dropped afterwards."""
     base = os.environ.get("DVCGW_TEST_DATABASE_URL", "")
     if not base.startswith("postgresql"):
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        upgrade(url)
-        yield url
+        yield f"sqlite+aiosqlite:///{tmp_dir / f'{uuid.uuid4().hex[:8]}.db'}"
         return
     name = f"dvcgw_test_{uuid.uuid4().hex[:10]}"
     admin = _pg_admin_dsn(base)
@@ -49,12 +50,17 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             await conn.close()
 
     asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
-        yield url
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
         asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with temporary_database(tmp_path_factory.mktemp("db")) as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.db.types import UTCDateTime
 
@@ -32,7 +32,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[dict[str, Any]]: JSON}
 
 
 class Client(Base):
@@ -84,26 +84,13 @@ class Payment(Base):
     query_attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_codes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(Integer)
-
-    lines: Mapped[list[PaymentLine]] = relationship(
-        order_by="PaymentLine.position", cascade="all, delete-orphan", lazy="selectin"
-    )
+    # The fee lines as the portal sent them: fixed once the payment exists, and always read with it,
+    # so they live in the row rather than in a table of their own (one statement to write, one to read).
+    lines: Mapped[list[dict[str, Any]]]
 
     # Two writers racing on one payment (duplicate IPNs, a query and an IPN) cannot both win:
     # the loser gets StaleDataError and re-reads.
     __mapper_args__ = {"version_id_col": version}
-
-
-class PaymentLine(Base):
-    __tablename__ = "payment_lines"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(10))
-    code: Mapped[str] = mapped_column(String(64))
-    description: Mapped[str] = mapped_column(String(500))
-    amount: Mapped[int] = mapped_column(BigInteger)
 
 
 class PaymentEvent(Base):

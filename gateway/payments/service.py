@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.payments import PaymentCreate, PaymentStatus
 from contracts.providers import CheckoutOrder, ProviderOutcome, ProviderResult, TransactionRef
 from gateway.clock import Clock
-from gateway.db.models import Client, Payment, PaymentEvent, PaymentLine
+from gateway.db.models import Client, Payment, PaymentEvent
 from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
 from gateway.payments.providers import Providers
@@ -85,10 +85,7 @@ class PaymentService:
             next_query_at=now + timedelta(seconds=min(self.settings.payment_first_query_seconds, ttl)),
             query_attempts=0,
             provider_codes={},
-            lines=[
-                PaymentLine(position=i, kind=x.kind.value, code=x.code, description=x.description, amount=x.amount)
-                for i, x in enumerate(data.fee_lines)
-            ],
+            lines=[line.model_dump(mode="json") for line in data.fee_lines],
         )
         payment.checkout_url = provider.checkout_url(
             CheckoutOrder(

@@ -24,9 +24,7 @@ def payment_out(p: Payment) -> PaymentOut:
             "created_at": p.created_at,
             "updated_at": p.updated_at,
             "paid_at": p.paid_at,
-            "lines": [
-                FeeLineOut(kind=x.kind, code=x.code, description=x.description, amount=x.amount) for x in p.lines
-            ],
+            "lines": [FeeLineOut.model_validate(line) for line in p.lines],
         }
     )
 

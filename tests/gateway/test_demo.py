@@ -96,7 +96,7 @@ async def test_create_payment_redirects_to_its_page(world: World) -> None:
     [payment] = await demo_payments(world)
     assert payment.id == payment_id
     assert payment.amount == 35000
-    assert [(x.kind, x.code, x.amount) for x in payment.lines] == [
+    assert [(x["kind"], x["code"], x["amount"]) for x in payment.lines] == [
         ("charge", "LP-HT", 8000),
         ("postage", "BCCI", 27000),
     ]
