@@ -8,7 +8,6 @@ from functools import partial
 
 import httpx
 from litestar import Litestar
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -18,6 +17,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.orm.exc import StaleDataError
 
 from gateway import problems
+from gateway.auth import CallerCache
 from gateway.callbacks.vnpay import VNPayCallbackController
 from gateway.clock import Clock
 from gateway.clock import clock as system_clock
@@ -108,7 +108,6 @@ def create_app(
             ),
             security=[{"apiKey": []}],
         ),
-        cors_config=CORSConfig(allow_origins=[]),
         request_max_body_size=settings.request_max_body_bytes,
         state=State(
             {
@@ -116,6 +115,7 @@ def create_app(
                 "clock": clock,
                 "engine": engine,
                 "sessionmaker": sessionmaker,
+                "callers": CallerCache(settings.auth_cache_seconds),
                 "providers": providers,
                 "dispatcher": dispatcher,
                 "resolver": resolver,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,10 +53,58 @@ def presented_key(request: Request[Any, Any, Any]) -> str | None:
     return request.headers.get("x-api-key")
 
 
-async def authenticate(session: AsyncSession, api_key: str | None) -> Client:
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: all a request needs of its client, and safe to keep between requests."""
+
+    id: str
+    name: str
+
+    @classmethod
+    def of(cls, client: Client) -> Caller:
+        return cls(id=client.id, name=client.name)
+
+
+class CallerCache:
+    """Valid API keys seen recently, by hash. Only successes are kept: a key that fails is asked
+    about again, so a new client works at once; a deactivated one stops within `ttl` seconds."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float, now: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._now = now
+        self._entries: dict[str, tuple[Caller, float]] = {}
+
+    def get(self, key_hash: str) -> Caller | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        if entry[1] <= self._now():
+            self._entries.pop(key_hash, None)
+            return None
+        return entry[0]
+
+    def put(self, key_hash: str, caller: Caller) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key_hash] = (caller, self._now() + self.ttl)
+
+
+async def authenticate(session: AsyncSession, api_key: str | None, cache: CallerCache | None = None) -> Caller:
     if not api_key:
         raise Unauthorized("Send the portal's API key as 'Authorization: Bearer <key>' or 'X-API-Key'.")
-    client = await session.scalar(select(Client).where(Client.api_key_hash == hash_key(api_key)))
-    if client is None or not client.active:
+    key_hash = hash_key(api_key)
+    if cache is not None and (caller := cache.get(key_hash)) is not None:
+        return caller
+    row = (
+        await session.execute(select(Client.id, Client.name).where(Client.api_key_hash == key_hash, Client.active))
+    ).first()
+    if row is None:
         raise Unauthorized("The API key is not valid.")
-    return client
+    caller = Caller(id=row.id, name=row.name)
+    if cache is not None:
+        cache.put(key_hash, caller)
+    return caller

@@ -10,8 +10,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth import authenticate, presented_key
-from gateway.db.models import Client
+from gateway.auth import Caller, authenticate, presented_key
 from gateway.idempotency import Idempotency
 from gateway.payments.refunds import RefundService
 from gateway.payments.service import PaymentService
@@ -22,8 +21,10 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
         yield session
 
 
-async def provide_client(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Client:
-    return await authenticate(db_session, presented_key(request))
+async def provide_client(
+    request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
+) -> Caller:
+    return await authenticate(db_session, presented_key(request), state.callers)
 
 
 async def provide_payment_service(state: State, db_session: NamedDependency[AsyncSession]) -> PaymentService:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = 60
     idempotency_retention_hours: int = 24
     request_max_body_bytes: int = 64 * 1024
+    # A process remembers a valid API key this long, saving a query per request; a deactivated
+    # client is therefore refused within this many seconds on every process. 0 turns it off.
+    auth_cache_seconds: float = Field(default=30.0, ge=0)
 
     vnpay: VNPaySettings = Field(default_factory=VNPaySettings)
 

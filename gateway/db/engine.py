@@ -22,7 +22,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+    # No pre-ping: on this kind of machine it doubled the cost of a request (bench/results/experiments.md).
+    # A connection the server dropped fails one statement; SQLAlchemy then discards the whole pool and
+    # every caller on this path is safe to repeat (idempotency keys; VNPay resends its IPN). Recycling
+    # keeps connections younger than the usual idle timeouts of proxies and firewalls.
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800, **kwargs)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

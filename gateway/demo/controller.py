@@ -27,7 +27,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth import new_client
+from gateway.auth import Caller, new_client
 from gateway.db.models import Client, Payment, PaymentEvent
 from gateway.demo.form import (
     KIND_LABELS,
@@ -221,7 +221,7 @@ class DemoController(Controller):
         if data is None:
             return await self._form_page(demo, payments, form, errors, status_code=400)
         client_ip = request.client.host if request.client else "127.0.0.1"
-        payment = await payments.create(demo, data, client_ip)
+        payment = await payments.create(Caller.of(demo), data, client_ip)
         await payments.session.commit()
         return Redirect(f"/demo/payments/{payment.id}", status_code=303)
 
@@ -240,10 +240,10 @@ class DemoController(Controller):
         payment_id: FromPath[str],
     ) -> Response[str]:
         try:
-            payment = await payments.get(demo, payment_id)
+            payment = await payments.get(Caller.of(demo), payment_id)
         except NotFound:
             return _page("not_found.html", 404, payment_id=payment_id)
-        events = await payments.events(demo, payment_id)
+        events = await payments.events(Caller.of(demo), payment_id)
         view = _payment_state(payment, events, received_webhooks(state))
         return _page("payment.html", payment=payment, view=view)
 
@@ -255,8 +255,8 @@ class DemoController(Controller):
         payments: NamedDependency[PaymentService],
         payment_id: FromPath[str],
     ) -> dict[str, Any]:
-        payment = await payments.get(demo, payment_id)  # NotFound: a 404 problem
-        events = await payments.events(demo, payment_id)
+        payment = await payments.get(Caller.of(demo), payment_id)  # NotFound: a 404 problem
+        events = await payments.events(Caller.of(demo), payment_id)
         return _payment_state(payment, events, received_webhooks(state))
 
     @post("/webhooks", status_code=204)

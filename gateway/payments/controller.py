@@ -18,7 +18,7 @@ from contracts.payments import (
     RefundOut,
     RefundStatus,
 )
-from gateway.db.models import Client
+from gateway.auth import Caller
 from gateway.deps import provide_client, provide_idempotency, provide_payment_service, provide_refund_service
 from gateway.idempotency import Idempotency
 from gateway.payments.refunds import RefundService
@@ -46,7 +46,7 @@ def caller_ip(request: Request[Any, Any, Any]) -> str:
 async def idempotent(
     request: Request[Any, Any, Any],
     idem: Idempotency,
-    client: Client,
+    client: Caller,
     key: str | None,
     work: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> Response[Any]:
@@ -79,7 +79,7 @@ class PaymentController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[PaymentCreate],
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         payments: NamedDependency[PaymentService],
         idem: NamedDependency[Idempotency],
         idempotency_key: IdempotencyKeyHeader = None,
@@ -96,7 +96,7 @@ class PaymentController(Controller):
     @get("/", operation_id="listPayments")
     async def list_payments(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         payments: NamedDependency[PaymentService],
         dossier_code: FromQuery[str | None] = None,
         status: FromQuery[PaymentStatus | None] = None,
@@ -109,7 +109,7 @@ class PaymentController(Controller):
     @get("/{payment_id:str}", operation_id="getPayment")
     async def get_payment(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         payments: NamedDependency[PaymentService],
         payment_id: FromPath[str],
     ) -> PaymentOut:
@@ -118,7 +118,7 @@ class PaymentController(Controller):
     @get("/{payment_id:str}/events", operation_id="listPaymentEvents")
     async def list_events(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         payments: NamedDependency[PaymentService],
         payment_id: FromPath[str],
     ) -> list[PaymentEventOut]:
@@ -128,7 +128,7 @@ class PaymentController(Controller):
     @post("/{payment_id:str}/cancel", operation_id="cancelPayment", status_code=200)
     async def cancel(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         payments: NamedDependency[PaymentService],
         payment_id: FromPath[str],
     ) -> PaymentOut:
@@ -141,7 +141,7 @@ class PaymentController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[RefundCreate],
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         refunds: NamedDependency[RefundService],
         idem: NamedDependency[Idempotency],
         payment_id: FromPath[str],
@@ -164,7 +164,7 @@ class PaymentController(Controller):
     @get("/{payment_id:str}/refunds", operation_id="listRefunds")
     async def list_refunds(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         refunds: NamedDependency[RefundService],
         payment_id: FromPath[str],
     ) -> list[RefundOut]:

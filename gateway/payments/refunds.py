@@ -12,7 +12,8 @@ from contracts.errors import ProviderError, ProviderRejected
 from contracts.payments import PaymentStatus, RefundCreate, RefundStatus
 from contracts.providers import ProviderOutcome, RefundOrder, RefundResult
 from contracts.webhooks import EventType
-from gateway.db.models import Client, Payment, Refund
+from gateway.auth import Caller
+from gateway.db.models import Payment, Refund
 from gateway.errors import InvalidTransition, RefundExceedsPaid
 from gateway.ids import new_id
 from gateway.payments.service import PaymentService, transaction_ref
@@ -28,7 +29,7 @@ class RefundService:
         self.session = payments.session
         self.clock = payments.clock
 
-    async def for_payment(self, client: Client, payment_id: str) -> list[Refund]:
+    async def for_payment(self, client: Caller, payment_id: str) -> list[Refund]:
         await self.payments.get(client, payment_id)
         return list(
             await self.session.scalars(
@@ -36,7 +37,7 @@ class RefundService:
             )
         )
 
-    async def requested_with(self, client: Client, payment_id: str, key: str | None) -> Refund | None:
+    async def requested_with(self, client: Caller, payment_id: str, key: str | None) -> Refund | None:
         await self.payments.get(client, payment_id)
         if not key:
             return None
@@ -45,7 +46,7 @@ class RefundService:
         )
 
     async def reserve(
-        self, client: Client, payment_id: str, data: RefundCreate, requested_by: str, key: str | None = None
+        self, client: Caller, payment_id: str, data: RefundCreate, requested_by: str, key: str | None = None
     ) -> Refund:
         payment = await self.payments.get(client, payment_id)
         if payment.status != PaymentStatus.SUCCEEDED.value:

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.payments import PaymentCreate, PaymentStatus
 from contracts.providers import CheckoutOrder, ProviderOutcome, ProviderResult, TransactionRef
+from gateway.auth import Caller
 from gateway.clock import Clock
-from gateway.db.models import Client, Payment, PaymentEvent
+from gateway.db.models import Payment, PaymentEvent
 from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
 from gateway.payments.providers import Providers
@@ -51,7 +52,7 @@ class PaymentService:
 
     # -- portal operations -------------------------------------------------------------------------
 
-    async def create(self, client: Client, data: PaymentCreate, client_ip: str) -> Payment:
+    async def create(self, client: Caller, data: PaymentCreate, client_ip: str) -> Payment:
         provider = self.providers.get(data.provider.value)
         ttl = data.expires_in_seconds or self.settings.payment_default_ttl_seconds
         if ttl > self.settings.payment_max_ttl_seconds:
@@ -106,7 +107,7 @@ class PaymentService:
     def provider_return_url(self, provider: str) -> str:
         return f"{self.settings.public_base_url.rstrip('/')}/callbacks/{provider}/return"
 
-    async def get(self, client: Client, payment_id: str) -> Payment:
+    async def get(self, client: Caller, payment_id: str) -> Payment:
         payment = await self.session.scalar(
             select(Payment).where(Payment.id == payment_id, Payment.client_id == client.id)
         )
@@ -117,7 +118,7 @@ class PaymentService:
 
     async def search(
         self,
-        client: Client,
+        client: Caller,
         dossier_code: str | None,
         status: PaymentStatus | None,
         limit: int,
@@ -142,7 +143,7 @@ class PaymentService:
         next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
         return rows[:limit], next_cursor
 
-    async def events(self, client: Client, payment_id: str) -> list[PaymentEvent]:
+    async def events(self, client: Caller, payment_id: str) -> list[PaymentEvent]:
         await self.get(client, payment_id)
         return list(
             await self.session.scalars(
@@ -150,7 +151,7 @@ class PaymentService:
             )
         )
 
-    async def cancel(self, client: Client, payment_id: str) -> Payment:
+    async def cancel(self, client: Caller, payment_id: str) -> Payment:
         payment = await self.get(client, payment_id)
         if payment.status == S.CANCELLED.value:
             return payment

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.webhooks import WebhookEndpointIn, WebhookEndpointOut, WebhookEventOut, WebhookEventStatus
+from gateway.auth import Caller
 from gateway.clock import Clock
 from gateway.db.models import Client, WebhookEvent
 from gateway.deps import provide_client
@@ -25,24 +26,28 @@ class WebhookController(Controller):
     dependencies = {"client": Provide(provide_client)}
 
     @get("/webhook-endpoint", operation_id="getWebhookEndpoint")
-    async def get_endpoint(self, client: NamedDependency[Client]) -> WebhookEndpointOut:
-        return WebhookEndpointOut(url=client.webhook_url, secret=client.webhook_secret)
+    async def get_endpoint(
+        self, client: NamedDependency[Caller], db_session: NamedDependency[AsyncSession]
+    ) -> WebhookEndpointOut:
+        row = await _client_row(db_session, client)
+        return WebhookEndpointOut(url=row.webhook_url, secret=row.webhook_secret)
 
     @put("/webhook-endpoint", operation_id="setWebhookEndpoint")
     async def set_endpoint(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         db_session: NamedDependency[AsyncSession],
         data: JSONBody[WebhookEndpointIn],
     ) -> WebhookEndpointOut:
-        client.webhook_url = str(data.url)
+        row = await _client_row(db_session, client)
+        row.webhook_url = str(data.url)
         await db_session.commit()
-        return WebhookEndpointOut(url=client.webhook_url, secret=client.webhook_secret)
+        return WebhookEndpointOut(url=row.webhook_url, secret=row.webhook_secret)
 
     @get("/webhook-events", operation_id="listWebhookEvents")
     async def list_events(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         db_session: NamedDependency[AsyncSession],
         status: FromQuery[WebhookEventStatus | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
@@ -56,7 +61,7 @@ class WebhookController(Controller):
     @get("/webhook-events/{event_id:str}", operation_id="getWebhookEvent")
     async def get_event(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         db_session: NamedDependency[AsyncSession],
         event_id: FromPath[str],
     ) -> WebhookEventOut:
@@ -65,7 +70,7 @@ class WebhookController(Controller):
     @post("/webhook-events/{event_id:str}/resend", operation_id="resendWebhookEvent", status_code=202)
     async def resend(
         self,
-        client: NamedDependency[Client],
+        client: NamedDependency[Caller],
         db_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
         event_id: FromPath[str],
@@ -80,7 +85,15 @@ class WebhookController(Controller):
         return _out(event)
 
 
-async def _own_event(session: AsyncSession, client: Client, event_id: str) -> WebhookEvent:
+async def _client_row(session: AsyncSession, client: Caller) -> Client:
+    # The caller is cached; its endpoint and secret are read fresh, as another process may change them.
+    row = await session.get(Client, client.id)
+    if row is None:
+        raise NotFound(f"Client {client.id} does not exist.")
+    return row
+
+
+async def _own_event(session: AsyncSession, client: Caller, event_id: str) -> WebhookEvent:
     event = await session.scalar(
         select(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.client_id == client.id)
     )
