@@ -28,7 +28,7 @@ from gateway.errors import Conflict
 from gateway.health import health, ready
 from gateway.idempotency import purge_expired
 from gateway.logging import configure_logging
-from gateway.middleware import RequestContextMiddleware
+from gateway.middleware import DbSessionMiddleware, RequestContextMiddleware
 from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
 from gateway.payments.resolver import Resolver
@@ -96,7 +96,7 @@ def create_app(
             HTTP_500_INTERNAL_SERVER_ERROR: problems.internal_error,
             Exception: problems.internal_error,
         },
-        middleware=[RequestContextMiddleware()],
+        middleware=[RequestContextMiddleware(), DbSessionMiddleware()],
         openapi_config=OpenAPIConfig(
             title="dvc-gateway",
             version="0.1.0",

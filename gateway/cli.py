@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import click
 
@@ -65,10 +66,10 @@ def clients_create(name: str, webhook_url: str | None) -> None:
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=1, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the gateway with uvicorn."""
-    import uvicorn
+    """Serve the gateway with uvicorn, one process per worker (gateway/serving.py)."""
+    from gateway.serving import serve as run_server
 
-    uvicorn.run("gateway.asgi:create", factory=True, host=host, port=port, workers=workers, access_log=False)
+    sys.exit(run_server("gateway.asgi:create", host, port, workers))
 
 
 @main.command()

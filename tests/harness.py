@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from litestar import Litestar
 
+from contracts.examples import payment_create_body
 from gateway.auth import new_client
 from gateway.clock import Clock
 from gateway.db.models import Client
@@ -110,30 +111,7 @@ class World:
 
 
 def payment_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "dossier_code": "000.00.12.H29-241123-0001",
-        "agency_code": "000.00.12.H29",
-        "procedure_code": "1.001234",
-        "payer": {"name": "Nguyễn Văn An", "phone": "0912345678", "email": "an.nguyen@example.vn"},
-        "fee_lines": [
-            {
-                "kind": "charge",
-                "code": "LP-HT",
-                "description": "Lệ phí cấp bản sao trích lục hộ tịch",
-                "amount": 8000,
-            },
-            {
-                "kind": "postage",
-                "code": "BCCI",
-                "description": "Cước bưu chính công ích trả kết quả",
-                "amount": 27000,
-            },
-        ],
-        "provider": "vnpay",
-        "return_url": "https://dichvucong.example.gov.vn/ho-so/ket-qua-thanh-toan?lang=vi",
-    }
-    body.update(overrides)
-    return body
+    return payment_create_body(**overrides)
 
 
 def reference_of(payment: dict[str, Any]) -> str:

@@ -84,3 +84,13 @@ async def test_webhook_endpoint_is_read_fresh_while_the_caller_is_cached(world: 
         await session.commit()
     r = await world.http.get("/v1/webhook-endpoint", headers=world.auth(key))
     assert r.json()["url"] == "https://b.example.vn/hooks"
+
+
+async def test_refused_requests_give_their_connection_back(world: World) -> None:
+    pool = world.app.state.engine.sync_engine.pool
+    for _ in range(3):
+        r = await world.http.get("/v1/payments", headers=world.auth("dvcgw_not-a-key"))
+        assert r.status_code == 401
+    r = await world.http.post("/v1/payments", headers=world.auth(), json={"amount": "not a payment"})
+    assert r.status_code == 400
+    assert pool.checkedout() == 0

@@ -1,0 +1,104 @@
+"""bench/results/<name>.json (everything) and <name>.md (the table the README shows)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+P99_GOAL_MS = 25.0
+
+
+def _f(x: float | None, digits: int = 0) -> str:
+    if x is None:
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def _mark(ok: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "-"}[ok]
+
+
+def attach_ratios(rows: list[dict[str, Any]], previous: list[dict[str, Any]] | None = None) -> None:
+    """Ratio of each gateway row's saturation throughput to the baseline of the same workers and server."""
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return (r["workers"], r["server"])
+
+    baselines = {key(r): r for r in (previous or []) if r["scenario"] == "baseline"}
+    baselines |= {key(r): r for r in rows if r["scenario"] == "baseline"}
+    for r in rows:
+        base = baselines.get(key(r))
+        r["baseline_from_earlier_run"] = bool(base) and base not in rows
+        if r["scenario"] == "baseline" or not base or not base["saturation"]["rps"]:
+            r["ratio"] = 1.0 if r["scenario"] == "baseline" else None
+            r["cpu_ratio"] = 1.0 if r["scenario"] == "baseline" else None
+        else:
+            r["ratio"] = r["saturation"]["rps"] / base["saturation"]["rps"]
+            bc, rc = base["saturation"]["cpu_ms_per_req"], r["saturation"]["cpu_ms_per_req"]
+            r["cpu_ratio"] = rc / bc if bc and rc else None
+        goal = r.get("goal_ratio")
+        r["ratio_goal_met"] = None if goal is None or r["ratio"] is None else r["ratio"] >= goal
+        p99 = r["fixed"]["p99_ms"] if r.get("fixed") else None
+        r["p99_goal_met"] = None if r["scenario"] == "baseline" or p99 is None else p99 < P99_GOAL_MS
+
+
+def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    out = [
+        f"# Benchmark results ({meta['mode']})",
+        "",
+        f"{meta['started']} · commit `{meta['commit']}` · {meta['machine']['cpus']} CPUs "
+        f"({meta['machine']['cpu_model']}), {meta['machine']['memory_gib']} GiB · Python {meta['python']}, "
+        f"Litestar {meta['versions'].get('litestar')}, uvicorn {meta['versions'].get('uvicorn')}, "
+        f"SQLAlchemy {meta['versions'].get('sqlalchemy')}",
+        "",
+        f"Saturation: wrk -t{meta['config']['threads']} -c{meta['config']['connections']} "
+        f"-d{meta['config']['saturation_seconds']}s (closed loop). Fixed load: bench.loadgen, open loop at "
+        f"{meta['config']['fixed_fraction']:.0%} of the measured saturation for {meta['config']['fixed_seconds']}s; "
+        "latency from each request's due time.",
+        "",
+        "| scenario | db | workers | variant | saturation req/s | × baseline | goal | fixed load req/s "
+        "| p50 ms | p99 ms | p99 < 25 ms | server CPU ms/req | other CPU | errors |",
+        "|---|---|---|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        sat, fx = r["saturation"], r.get("fixed") or {}
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.1%}" + (" ¹" if r["baseline_from_earlier_run"] else "")
+        goal = "-" if r.get("goal_ratio") is None else f"≥ {r['goal_ratio']:.0%}: {_mark(r['ratio_goal_met'])}"
+        other = max(sat["cpu"]["other_cores"], (fx.get("cpu") or {}).get("other_cores", 0.0))
+        errors = sat["errors"] + fx.get("errors", 0)
+        out.append(
+            f"| {r['scenario']} | {r['db']} | {r['workers']} | {r['variant']} | {_f(sat['rps'])} | {ratio} | {goal} "
+            f"| {_f(fx.get('achieved_rps'))} | {_f(fx.get('p50_ms'), 1)} | {_f(fx.get('p99_ms'), 1)} "
+            f"| {_mark(r['p99_goal_met'])} | {_f(sat['cpu_ms_per_req'], 2)} | {other:.2f} | {errors} |"
+        )
+    out += [
+        "",
+        "*× baseline*: saturation throughput over the bare Litestar app's with the same workers and server. "
+        "*server CPU ms/req*: CPU time of the server processes per request at saturation (less disturbed by "
+        "other work on the machine than throughput). *other CPU*: cores used by processes that are neither "
+        "the server nor the load tool during the measurement (above ~0.2 the numbers are disturbed). "
+        "*errors*: unexpected HTTP status or RspCode, socket errors and timeouts, both phases.",
+    ]
+    if any(r["baseline_from_earlier_run"] for r in rows):
+        out.append("\n¹ baseline from an earlier run in the same results file (not measured in this run).")
+    notes = [n for r in rows for n in r.get("notes", [])]
+    if notes:
+        out += ["", "Notes:", *[f"- {n}" for n in notes]]
+    return "\n".join(out) + "\n"
+
+
+def write(name: str, meta: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[Path, Path]:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    j, m = RESULTS / f"{name}.json", RESULTS / f"{name}.md"
+    j.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, ensure_ascii=False) + "\n")
+    m.write_text(markdown(meta, rows))
+    return j, m
+
+
+def previous_rows(name: str) -> list[dict[str, Any]]:
+    try:
+        return list(json.loads((RESULTS / f"{name}.json").read_text())["rows"])
+    except (OSError, ValueError, KeyError):
+        return []

@@ -1,0 +1,125 @@
+"""What-if variants: the gateway with one suggested change applied at start-up, to measure its gain.
+
+Nothing in gateway/ is edited: each factory patches the running process before calling create_app(),
+so `python -m bench.run --variants as-is,no-pre-ping` measures a change before anyone makes it. The
+patches mimic the suggested code change; they are not meant to be used in production.
+
+as-is        gateway.asgi:create, unchanged
+log-warning  DVCGW_LOG_LEVEL=WARNING: no access line, no payment_created/vnpay_ipn info lines
+pre-ping     the PostgreSQL engine with pool_pre_ping, as before it was dropped (what that change gained)
+no-auth-cache  DVCGW_AUTH_CACHE_SECONDS=0: the API key looked up on every request, as before the cache
+sqlite-serial  one SQLite connection per process: requests queue in the pool instead of racing for the
+             file's write lock (whose busy handler sleeps)
+uvloop       uvicorn[standard]: uvloop event loop and httptools parser (the baseline gets them too)
+combined     log-warning + uvloop
+gc-trace     as-is, but every garbage collection of 5 ms or more is written to the server log
+             (`gc_pause gen=2 ms=...`): to tell collector pauses from other causes of tail latency
+gc-freeze    as-is, plus gc.freeze() after start-up and a higher gen-0 threshold (fewer, cheaper collections)
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+
+EXTRAS = Path(os.environ.get("BENCH_EXTRAS", "/tmp/dvcgw-bench-extras"))  # pip install --target for uvloop
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    app: str = "gateway.asgi:create"
+    env: dict[str, str] = field(default_factory=dict)
+    fast_server: bool = False  # uvloop + httptools on PYTHONPATH (baseline measured the same way)
+
+
+VARIANTS = {
+    v.name: v
+    for v in (
+        Variant("as-is"),
+        Variant("log-warning", env={"DVCGW_LOG_LEVEL": "WARNING"}),
+        Variant("pre-ping", app="bench.variants:pre_ping"),
+        Variant("no-auth-cache", env={"DVCGW_AUTH_CACHE_SECONDS": "0"}),
+        Variant("sqlite-serial", app="bench.variants:sqlite_serial"),
+        Variant("uvloop", fast_server=True),
+        Variant("combined", env={"DVCGW_LOG_LEVEL": "WARNING"}, fast_server=True),
+        Variant("gc-trace", app="bench.variants:gc_trace"),
+        Variant("gc-freeze", app="bench.variants:gc_freeze"),
+    )
+}
+
+
+def fast_server_available() -> bool:
+    return (EXTRAS / "uvloop").is_dir() and (EXTRAS / "httptools").is_dir()
+
+
+def _patch_pre_ping() -> None:
+    import gateway.db.engine as engine
+
+    original = engine.create_async_engine
+
+    def create_async_engine(url: Any, **kwargs: Any) -> Any:
+        if not str(url).startswith("sqlite"):
+            kwargs["pool_pre_ping"] = True
+        return original(url, **kwargs)
+
+    engine.create_async_engine = create_async_engine  # type: ignore[assignment]
+
+
+def sqlite_serial() -> Litestar:
+    import gateway.db.engine as engine
+
+    original = engine.create_async_engine
+
+    def create_async_engine(url: Any, **kwargs: Any) -> Any:
+        if str(url).startswith("sqlite"):
+            kwargs.update(pool_size=1, max_overflow=0)
+        return original(url, **kwargs)
+
+    engine.create_async_engine = create_async_engine  # type: ignore[assignment]
+    return _create()
+
+
+def _create() -> Litestar:
+    from gateway.app import create_app
+
+    return create_app()
+
+
+def pre_ping() -> Litestar:
+    _patch_pre_ping()
+    return _create()
+
+
+def gc_trace() -> Litestar:
+    started: dict[str, float] = {}
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started["t"] = time.perf_counter()
+        elif "t" in started:
+            ms = (time.perf_counter() - started.pop("t")) * 1000
+            if ms >= 5:
+                print(f"gc_pause gen={info['generation']} ms={ms:.1f} collected={info['collected']}", file=sys.stderr)
+
+    gc.callbacks.append(callback)
+    return _create()
+
+
+def gc_freeze() -> Litestar:
+    app = _create()
+
+    def freeze() -> None:
+        gc.collect()
+        gc.freeze()  # everything built at start-up is never scanned again
+        gc.set_threshold(50_000, 20, 100)
+
+    app.on_startup.append(freeze)
+    return app

@@ -1,0 +1,67 @@
+"""Serve an ASGI app factory with uvicorn, one process per worker, each on its own SO_REUSEPORT socket.
+
+One worker is plain `uvicorn.run`. For several, uvicorn's `--workers` supervisor (0.54) is not used: it
+binds the shared socket with proto 0, accepted sockets inherit that and asyncio then leaves Nagle's
+algorithm on, so every keep-alive request after the first can wait ~40 ms for the client's delayed ACK
+(uvicorn issue #3149); and all workers poll one socket, so a burst of new connections (a portal's pool)
+lands on whichever worker wakes first. With a socket per worker the kernel spreads connections and
+TCP_NODELAY holds. bench/README.md has the numbers of both ways.
+
+A worker that dies is started again; SIGTERM or SIGINT stops them all gracefully.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import uvicorn
+
+RESTART_PAUSE_SECONDS = 1.0
+
+
+def _worker(app: str, host: str, port: int, log_level: str) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(app, factory=True, access_log=False, log_level=log_level)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve(app: str, host: str, port: int, workers: int = 1, log_level: str = "info") -> int:
+    """Run until stopped; 0, or the highest exit code of a worker that failed on its own."""
+    if workers <= 1:
+        uvicorn.run(app, factory=True, host=host, port=port, access_log=False, log_level=log_level)
+        return 0
+    ctx = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def start(i: int) -> BaseProcess:
+        proc = ctx.Process(target=_worker, args=(app, host, port, log_level), name=f"worker-{i}")
+        proc.start()
+        return proc
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    procs = [start(i) for i in range(workers)]
+    while not stopping:
+        time.sleep(RESTART_PAUSE_SECONDS)
+        for i, proc in enumerate(procs):
+            if not stopping and not proc.is_alive():
+                procs[i] = start(i)
+    for proc in procs:
+        proc.join()
+    # A negative code is the signal we sent ourselves; only a worker's own failure is reported.
+    return max(0, *((proc.exitcode or 0) for proc in procs))

@@ -1,0 +1,57 @@
+"""`dvc-gateway serve --workers N`: N processes share the port, a dead one is replaced, SIGTERM stops all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from gateway.settings import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pids(url: str, tries: int, want: int) -> set[int]:
+    seen: set[int] = set()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (len(seen) < want or tries > 0):
+        tries -= 1
+        try:
+            # A new connection each time: the kernel spreads connections, not requests, over the sockets.
+            with httpx.Client(timeout=2) as c:
+                seen.add(c.get(f"{url}/pid").json()["pid"])
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return seen
+
+
+def test_workers_share_the_port_are_replaced_and_stop_together() -> None:
+    port = _free_port()
+    code = (
+        "from gateway.serving import serve\n"
+        f"raise SystemExit(serve('tests.serving_app:create', '127.0.0.1', {port}, 2, 'warning'))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)  # noqa: S603
+    url = f"http://127.0.0.1:{port}"
+    try:
+        first = _pids(url, tries=40, want=2)
+        assert len(first) == 2
+
+        victim = next(iter(first))
+        os.kill(victim, signal.SIGKILL)
+        after = _pids(url, tries=40, want=2)
+        assert len(after) == 2 and victim not in after
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
