@@ -20,7 +20,6 @@ import datetime as dt
 import importlib.metadata
 import json
 import math
-import os
 import platform
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from bench import dataprep, machine, report
 from bench.databases import create_database, pg_available
 from bench.scenarios import GATEWAY_SCENARIOS, SCENARIOS, Context, Load, Scenario, make_read_paths
 from bench.server import BASELINE_APP, ROOT, Server, gateway_env
-from bench.variants import EXTRAS, VARIANTS, Variant, fast_server_available
+from bench.variants import VARIANTS, Variant
 from bench.wrk import WrkResult, run_wrk, wrk_path
 
 
@@ -191,8 +190,8 @@ def _row(scn: Scenario, db: str, workers: int, variant: str, server: str, m: dic
 
 
 def _server_env(fast_server: bool) -> dict[str, str]:
-    """uvicorn picks uvloop and httptools by itself when they can be imported."""
-    return {"PYTHONPATH": f"{EXTRAS}{os.pathsep}{ROOT}"} if fast_server else {}
+    """gateway/serving.py serves on uvloop and httptools unless told otherwise."""
+    return {} if fast_server else {"DVCGW_SERVER_LOOP": "asyncio", "DVCGW_SERVER_HTTP": "h11"}
 
 
 def run_baseline(workers: int, fast: bool, cfg: Config, workdir: Path) -> dict[str, Any]:
@@ -205,11 +204,11 @@ def run_baseline(workers: int, fast: bool, cfg: Config, workdir: Path) -> dict[s
         "/health",
         as_served=cfg.as_served,
     )
-    log(f"baseline, {workers} worker(s){' uvloop+httptools' if fast else ''}")
+    log(f"baseline, {workers} worker(s){'' if fast else ' asyncio+h11'}")
     with server:
         ctx = Context(workdir, server.base_url)
         m = measure(scn, ctx, server, cfg)
-    return _row(scn, "-", workers, "uvloop" if fast else "-", _server_name(fast, cfg), m)
+    return _row(scn, "-", workers, "-" if fast else "asyncio", _server_name(fast, cfg), m)
 
 
 def _server_name(fast: bool, cfg: Config) -> str:
@@ -312,8 +311,6 @@ def main(argv: list[str] | None = None) -> int:
     variants = [VARIANTS[v] for v in _csv(a.variants, list(VARIANTS), "variant")]
     if not wrk_path():
         raise SystemExit("wrk is not installed: apt-get install -y wrk (Debian package)")
-    if any(v.fast_server for v in variants) and not fast_server_available():
-        raise SystemExit(f"variant needs uvloop+httptools: pip install --target {EXTRAS} uvloop httptools")
     notes: list[str] = []
     if "postgres" in dbs and (why := pg_available()):
         notes.append(f"PostgreSQL skipped: {why}")
@@ -338,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for w in workers:
             if "baseline" in names:
-                for fast in sorted({v.fast_server for v in variants}):
+                for fast in sorted({v.fast_server for v in variants}, reverse=True):
                     rows.append(run_baseline(w, fast, cfg, workdir))
             for db in dbs:
                 for v in variants:

@@ -10,8 +10,8 @@ pre-ping     the PostgreSQL engine with pool_pre_ping, as before it was dropped 
 no-auth-cache  DVCGW_AUTH_CACHE_SECONDS=0: the API key looked up on every request, as before the cache
 sqlite-serial  one SQLite connection per process: requests queue in the pool instead of racing for the
              file's write lock (whose busy handler sleeps)
-uvloop       uvicorn[standard]: uvloop event loop and httptools parser (the baseline gets them too)
-combined     log-warning + uvloop
+asyncio      served on asyncio's own loop and h11 instead of uvloop and httptools (the baseline too),
+             as before uvloop was adopted
 gc-trace     as-is, but every garbage collection of 5 ms or more is written to the server log
              (`gc_pause gen=2 ms=...`): to tell collector pauses from other causes of tail latency
 gc-freeze    as-is, plus gc.freeze() after start-up and a higher gen-0 threshold (fewer, cheaper collections)
@@ -20,16 +20,12 @@ gc-freeze    as-is, plus gc.freeze() after start-up and a higher gen-0 threshold
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
-
-EXTRAS = Path(os.environ.get("BENCH_EXTRAS", "/tmp/dvcgw-bench-extras"))  # pip install --target for uvloop
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,7 @@ class Variant:
     name: str
     app: str = "gateway.asgi:create"
     env: dict[str, str] = field(default_factory=dict)
-    fast_server: bool = False  # uvloop + httptools on PYTHONPATH (baseline measured the same way)
+    fast_server: bool = True  # uvloop + httptools, as served; False: asyncio + h11 (the baseline too)
 
 
 VARIANTS = {
@@ -48,16 +44,11 @@ VARIANTS = {
         Variant("pre-ping", app="bench.variants:pre_ping"),
         Variant("no-auth-cache", env={"DVCGW_AUTH_CACHE_SECONDS": "0"}),
         Variant("sqlite-serial", app="bench.variants:sqlite_serial"),
-        Variant("uvloop", fast_server=True),
-        Variant("combined", env={"DVCGW_LOG_LEVEL": "WARNING"}, fast_server=True),
+        Variant("asyncio", fast_server=False),
         Variant("gc-trace", app="bench.variants:gc_trace"),
         Variant("gc-freeze", app="bench.variants:gc_freeze"),
     )
 }
-
-
-def fast_server_available() -> bool:
-    return (EXTRAS / "uvloop").is_dir() and (EXTRAS / "httptools").is_dir()
 
 
 def _patch_pre_ping() -> None:
