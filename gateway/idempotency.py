@@ -69,12 +69,10 @@ class Idempotency:
             raise Unprocessable(f"Idempotency-Key may be at most {MAX_KEY_LENGTH} characters.")
         print_ = fingerprint(operation, body)
         now = self.clock.now()
-        existing = await self._load(client_id, key)
-        if existing is not None and existing.created_at < now - self.retention:
-            await self.session.delete(existing)
-            await self.session.flush()
-            existing = None
-        if existing is None:
+        # Insert first: a new key, the common case, costs one statement; a known one fails the unique
+        # constraint and is read only then.
+        existing: IdempotencyKey | None = None
+        for _ in range(2):
             row = IdempotencyKey(
                 client_id=client_id,
                 key=key,
@@ -88,12 +86,18 @@ class Idempotency:
                 await self.session.commit()
             except IntegrityError:
                 await self.session.rollback()
-                existing = await self._load(client_id, key)
-                if existing is None:  # claimed and released in between: the caller retries
-                    raise IdempotencyKeyInFlight("The same Idempotency-Key was just used; retry.") from None
             else:
                 self._row = row
                 return None
+            existing = await self._load(client_id, key)
+            if existing is None or existing.created_at >= now - self.retention:
+                break
+            # Past its retention but not purged yet: the key is free again.
+            await self.session.delete(existing)
+            await self.session.commit()
+            existing = None
+        if existing is None:  # claimed and released in between: the caller retries
+            raise IdempotencyKeyInFlight("The same Idempotency-Key was just used; retry.")
         return await self._reuse(existing, print_, operation)
 
     async def _reuse(self, existing: IdempotencyKey, print_: str, operation: str) -> StoredResponse | None:

@@ -107,3 +107,13 @@ async def test_keys_are_forgotten_after_retention(world: World) -> None:
     again = await world.create_payment(idem="old")  # a new request now
     assert again.status_code == 201
     assert again.json()["id"] != first.json()["id"]
+
+
+async def test_a_key_past_retention_is_free_before_the_purge_runs(world: World) -> None:
+    first = await world.create_payment(idem="stale")
+    world.clock.advance(timedelta(hours=25))
+    again = await world.create_payment(idem="stale")
+    assert again.status_code == 201
+    assert again.json()["id"] != first.json()["id"]
+    replay = await world.create_payment(idem="stale")
+    assert replay.json()["id"] == again.json()["id"]
