@@ -190,8 +190,8 @@ def _row(scn: Scenario, db: str, workers: int, variant: str, server: str, m: dic
 
 
 def _server_env(fast_server: bool) -> dict[str, str]:
-    """gateway/serving.py serves on uvloop and httptools unless told otherwise."""
-    return {} if fast_server else {"DVCGW_SERVER_LOOP": "asyncio", "DVCGW_SERVER_HTTP": "h11"}
+    """gateway/serving.py serves on asyncio and h11 unless told otherwise."""
+    return {"DVCGW_SERVER_LOOP": "uvloop", "DVCGW_SERVER_HTTP": "httptools"} if fast_server else {}
 
 
 def run_baseline(workers: int, fast: bool, cfg: Config, workdir: Path) -> dict[str, Any]:
@@ -204,11 +204,11 @@ def run_baseline(workers: int, fast: bool, cfg: Config, workdir: Path) -> dict[s
         "/health",
         as_served=cfg.as_served,
     )
-    log(f"baseline, {workers} worker(s){'' if fast else ' asyncio+h11'}")
+    log(f"baseline, {workers} worker(s){' uvloop+httptools' if fast else ''}")
     with server:
         ctx = Context(workdir, server.base_url)
         m = measure(scn, ctx, server, cfg)
-    return _row(scn, "-", workers, "-" if fast else "asyncio", _server_name(fast, cfg), m)
+    return _row(scn, "-", workers, "uvloop" if fast else "-", _server_name(fast, cfg), m)
 
 
 def _server_name(fast: bool, cfg: Config) -> str:
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for w in workers:
             if "baseline" in names:
-                for fast in sorted({v.fast_server for v in variants}, reverse=True):
+                for fast in sorted({v.fast_server for v in variants}):
                     rows.append(run_baseline(w, fast, cfg, workdir))
             for db in dbs:
                 for v in variants:

@@ -9,8 +9,9 @@ TCP_NODELAY holds. bench/README.md has the numbers of both ways.
 
 A worker that dies is started again; SIGTERM or SIGINT stops them all gracefully.
 
-uvloop and httptools are installed and used ("auto"): with them the gateway handled 10-40% more
-requests per second (bench/README.md). DVCGW_SERVER_LOOP / DVCGW_SERVER_HTTP (asyncio, h11) turn them off.
+The event loop and HTTP parser are asyncio and h11 unless DVCGW_SERVER_LOOP / DVCGW_SERVER_HTTP say
+otherwise (uvloop, httptools, if installed): measured side by side, uvloop nearly doubled a bare Litestar
+app but did not reliably speed up the gateway, whose time is in its database work (bench/README.md).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ RESTART_PAUSE_SECONDS = 1.0
 
 def _choices() -> dict[str, str]:
     return {
-        "loop": os.environ.get("DVCGW_SERVER_LOOP", "auto"),
-        "http": os.environ.get("DVCGW_SERVER_HTTP", "auto"),
+        "loop": os.environ.get("DVCGW_SERVER_LOOP", "asyncio"),
+        "http": os.environ.get("DVCGW_SERVER_HTTP", "h11"),
     }
 
 
