@@ -7,7 +7,8 @@ algorithm on, so every keep-alive request after the first can wait ~40 ms for th
 lands on whichever worker wakes first. With a socket per worker the kernel spreads connections and
 TCP_NODELAY holds. bench/README.md has the numbers of both ways.
 
-A worker that dies is started again; SIGTERM or SIGINT stops them all gracefully.
+A worker that dies is started again (unless it keeps dying at start-up); SIGTERM or SIGINT stops them all
+gracefully.
 
 The event loop and HTTP parser are asyncio and h11 unless DVCGW_SERVER_LOOP / DVCGW_SERVER_HTTP say
 otherwise (uvloop, httptools, if installed): measured side by side, uvloop nearly doubled a bare Litestar
@@ -27,6 +28,10 @@ from types import FrameType
 import uvicorn
 
 RESTART_PAUSE_SECONDS = 1.0
+# A worker that keeps dying right after it starts (a bad setting, an import error) is not restarted
+# forever: after this many quick deaths in a row the server stops and reports the failure.
+QUICK_DEATH_SECONDS = 10.0
+MAX_QUICK_DEATHS = 5
 
 
 def _choices() -> dict[str, str]:
@@ -52,10 +57,12 @@ def serve(app: str, host: str, port: int, workers: int = 1, log_level: str = "in
         return 0
     ctx = multiprocessing.get_context("spawn")
     stopping = False
+    started: dict[int, float] = {}
 
     def start(i: int) -> BaseProcess:
         proc = ctx.Process(target=_worker, args=(app, host, port, log_level), name=f"worker-{i}")
         proc.start()
+        started[i] = time.monotonic()
         return proc
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -65,15 +72,30 @@ def serve(app: str, host: str, port: int, workers: int = 1, log_level: str = "in
             if proc.is_alive():
                 proc.terminate()  # SIGTERM: uvicorn finishes the requests in flight
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    procs = [start(i) for i in range(workers)]
-    while not stopping:
-        time.sleep(RESTART_PAUSE_SECONDS)
-        for i, proc in enumerate(procs):
-            if not stopping and not proc.is_alive():
+    def supervise() -> int:
+        failure = quick_deaths = 0
+        while not stopping:
+            time.sleep(RESTART_PAUSE_SECONDS)
+            for i, proc in enumerate(procs):
+                if stopping or proc.is_alive():
+                    continue
+                quick = time.monotonic() - started[i] < QUICK_DEATH_SECONDS
+                quick_deaths = quick_deaths + 1 if quick else 0
+                if quick_deaths >= MAX_QUICK_DEATHS:
+                    failure = proc.exitcode or 1
+                    stop(signal.SIGTERM, None)
+                    break
                 procs[i] = start(i)
-    for proc in procs:
-        proc.join()
+        return failure
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    procs = [start(i) for i in range(workers)]
+    try:
+        failure = supervise()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for proc in procs:
+            proc.join()
     # A negative code is the signal we sent ourselves; only a worker's own failure is reported.
-    return max(0, *((proc.exitcode or 0) for proc in procs))
+    return max(failure, 0, *((proc.exitcode or 0) for proc in procs))

@@ -10,6 +10,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from gateway.settings import ROOT
 
@@ -55,3 +56,14 @@ def test_workers_share_the_port_are_replaced_and_stop_together() -> None:
         assert proc.wait(timeout=15) == 0
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_worker_that_cannot_start_is_not_restarted_forever(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gateway.serving as serving
+
+    monkeypatch.setattr(serving, "RESTART_PAUSE_SECONDS", 0.05)
+    monkeypatch.setattr(serving, "MAX_QUICK_DEATHS", 2)
+    started = time.monotonic()
+    code = serving.serve("tests.serving_app:no_such_factory", "127.0.0.1", _free_port(), 2, "critical")
+    assert code != 0
+    assert time.monotonic() - started < 60
