@@ -1,6 +1,6 @@
 """Start and stop an app under uvicorn, the way the gateway is served (`dvc-gateway serve`).
 
-`python -m bench.serve <app> --workers N` (uvicorn; see bench/serve.py for how several workers differ
+`python -m bench.serve <app> --workers N` (uvicorn; gateway/serving.py says how several workers differ
 from `uvicorn --workers N`, which `as_served=True` runs instead) in its own process group, output to a log file,
 readiness polled on an HTTP path until it answers 200 (bounded), stopped with SIGTERM then SIGKILL.
 """

@@ -50,30 +50,22 @@ VARIANTS = {
 }
 
 
-def _patch_pre_ping() -> None:
+def _patch_engine(sqlite: bool, **extra: Any) -> None:
+    """Add engine arguments for one kind of database, as the suggested change to gateway/db/engine.py would."""
     import gateway.db.engine as engine
 
     original = engine.create_async_engine
 
     def create_async_engine(url: Any, **kwargs: Any) -> Any:
-        if not str(url).startswith("sqlite"):
-            kwargs["pool_pre_ping"] = True
+        if str(url).startswith("sqlite") == sqlite:
+            kwargs.update(extra)
         return original(url, **kwargs)
 
     engine.create_async_engine = create_async_engine  # type: ignore[assignment]
 
 
 def sqlite_serial() -> Litestar:
-    import gateway.db.engine as engine
-
-    original = engine.create_async_engine
-
-    def create_async_engine(url: Any, **kwargs: Any) -> Any:
-        if str(url).startswith("sqlite"):
-            kwargs.update(pool_size=1, max_overflow=0)
-        return original(url, **kwargs)
-
-    engine.create_async_engine = create_async_engine  # type: ignore[assignment]
+    _patch_engine(sqlite=True, pool_size=1, max_overflow=0)
     return _create()
 
 
@@ -84,7 +76,7 @@ def _create() -> Litestar:
 
 
 def pre_ping() -> Litestar:
-    _patch_pre_ping()
+    _patch_engine(sqlite=False, pool_pre_ping=True)
     return _create()
 
 

@@ -22,13 +22,13 @@ from gateway.callbacks.vnpay import VNPayCallbackController
 from gateway.clock import Clock
 from gateway.clock import clock as system_clock
 from gateway.db.engine import create_engine, create_sessionmaker
+from gateway.db.request_session import DbSessionMiddleware, provide_db_session
 from gateway.demo.controller import DemoController
-from gateway.deps import provide_db_session
 from gateway.errors import Conflict
 from gateway.health import health, ready
 from gateway.idempotency import purge_expired
 from gateway.logging import configure_logging
-from gateway.middleware import DbSessionMiddleware, RequestContextMiddleware
+from gateway.middleware import RequestContextMiddleware
 from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
 from gateway.payments.resolver import Resolver

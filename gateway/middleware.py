@@ -1,5 +1,4 @@
-"""Request id and one access line per request (method, path, never the query string; status; time), and
-the request's database session closed at its very end."""
+"""Request id and one access line per request: method, path (never the query string), status, time."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from gateway.deps import DB_SESSION
 
 log = structlog.get_logger("access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
@@ -47,15 +44,3 @@ class RequestContextMiddleware(ASGIMiddleware):
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
-
-
-class DbSessionMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        try:
-            await next_app(scope, receive, send)
-        finally:
-            session = scope.get("state", {}).pop(DB_SESSION, None)
-            if session is not None:
-                await session.close()

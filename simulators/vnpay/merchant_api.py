@@ -136,13 +136,18 @@ def _signed(answer: dict[str, str], fields: Sequence[str], secret: str) -> dict[
     return {**answer, "vnp_SecureHash": pipe_checksum(answer, fields, secret)}
 
 
-def _error_answer(command: str, merchant: Merchant | None, body: Mapping[str, Any], error: ApiError) -> dict[str, str]:
-    answer = {
+def _head(command: str, code: str, message: str | None = None) -> dict[str, str]:
+    """The fields every answer of the merchant API opens with, in VNPay's order."""
+    return {
         "vnp_ResponseId": uuid.uuid4().hex,
         "vnp_Command": command,
-        "vnp_ResponseCode": error.code,
-        "vnp_Message": error.message or _message(command, error.code),
+        "vnp_ResponseCode": code,
+        "vnp_Message": message or _message(command, code),
     }
+
+
+def _error_answer(command: str, merchant: Merchant | None, body: Mapping[str, Any], error: ApiError) -> dict[str, str]:
+    answer = _head(command, error.code, error.message)
     if merchant is None:
         # Without a known terminal there is no secret to sign with, so the answer goes unsigned.
         return answer
@@ -180,10 +185,7 @@ def _check_common(body: Mapping[str, Any]) -> None:
 def _querydr(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any]) -> dict[str, str]:
     txn = _find_transaction(sim, merchant, body)
     answer = {
-        "vnp_ResponseId": uuid.uuid4().hex,
-        "vnp_Command": COMMAND_QUERYDR,
-        "vnp_ResponseCode": OK,
-        "vnp_Message": _message(COMMAND_QUERYDR, OK),
+        **_head(COMMAND_QUERYDR, OK),
         "vnp_TmnCode": merchant.tmn_code,
         "vnp_TxnRef": txn.txn_ref,
         # A refund does not change what querydr of the payment reports: the payment itself.
@@ -251,10 +253,7 @@ def _refund(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any], re
     )
     txn.refunds.append(refund)
     answer = {
-        "vnp_ResponseId": uuid.uuid4().hex,
-        "vnp_Command": COMMAND_REFUND,
-        "vnp_ResponseCode": OK,
-        "vnp_Message": _message(COMMAND_REFUND, OK),
+        **_head(COMMAND_REFUND, OK),
         "vnp_TmnCode": merchant.tmn_code,
         "vnp_TxnRef": txn.txn_ref,
         "vnp_Amount": wire_amount(amount),

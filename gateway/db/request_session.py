@@ -1,0 +1,37 @@
+"""One database session per HTTP request: opened by a dependency, closed by a middleware.
+
+Not a generator dependency: Litestar 2.25 skips the clean-up of generator dependencies when a later
+dependency raises (resolve_dependencies drops its DependencyCleanupGroup), so every request refused by
+provide_client left a pooled connection checked out until the garbage collector found it. The
+middleware closes the session whatever happens to the request.
+"""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_KEY = "dvcgw.db_session"
+
+
+async def provide_db_session(state: State, scope: Scope) -> AsyncSession:
+    store = scope["state"]
+    session: AsyncSession | None = store.get(_KEY)
+    if session is None:
+        session = store[_KEY] = state.sessionmaker()
+    return session
+
+
+class DbSessionMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            session = scope.get("state", {}).pop(_KEY, None)
+            if session is not None:
+                await session.close()
