@@ -1,0 +1,172 @@
+"""`python -m bench.inproc`: CPU per request with no HTTP server and no network in between.
+
+Calls the ASGI app directly, one request at a time, and divides the process's CPU time by the number of
+requests. It leaves out uvicorn, h11 and the sockets (the same for the gateway and the baseline), so it
+shows what the gateway adds per request within seconds: the tool for trying a change before a full
+`bench.run`. Concurrency and the database server's own CPU are not in it; bench.run measures those.
+
+    python -m bench.inproc [--db sqlite,postgres] [--only baseline,read,ipn,ipn_dup,create] [-n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from bench import dataprep
+from bench.baseline_app import BODY as BASELINE_BODY
+from bench.databases import create_database, pg_available
+
+Request = tuple[str, str, dict[str, str], bytes]
+
+
+async def _call(app: Any, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+    path, _, query = target.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        + [(b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def _lifespan(app: Any) -> Callable[[], Any]:
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    started = asyncio.Event()
+    await queue.put({"type": "lifespan.startup"})
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"].startswith("lifespan.startup"):
+            started.set()
+
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, queue.get, send))
+    await started.wait()
+
+    async def stop() -> None:
+        await queue.put({"type": "lifespan.shutdown"})
+        await task
+
+    return stop
+
+
+async def _measure(app: Any, requests: Callable[[int], Request], n: int, expect: int) -> dict[str, Any]:
+    stop = await _lifespan(app)
+    try:
+        for i in range(min(200, n)):  # warm-up: caches, prepared statements, pools
+            await _call(app, *requests(i))
+        cpu, wall = time.process_time(), time.perf_counter()
+        for i in range(n):
+            status, body = await _call(app, *requests(i))
+            if status != expect:
+                raise SystemExit(f"unexpected {status}: {body[:300]!r}")
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    finally:
+        await stop()
+    return {"cpu_us": round(cpu / n * 1e6), "wall_us": round(wall / n * 1e6)}
+
+
+def _gateway(url: str) -> Any:
+    os.environ.update(DVCGW_DATABASE_URL=url, DVCGW_WORKERS_ENABLED="false", DVCGW_LOG_JSON="true")
+    from gateway.asgi import create
+
+    return create()
+
+
+def run(db_kind: str, only: list[str], n: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    db = create_database(db_kind)
+    try:
+        client_id, api_key = dataprep.create_client(db.url)
+        auth = {"authorization": f"Bearer {api_key}"}
+        need = n + 200
+        payments = dataprep.create_payments(db.url, client_id, need * only.count("ipn") + 1000 * ("read" in only))
+        reads = payments[:1000] if "read" in only else []
+        pending = payments[len(reads) :]
+        app = _gateway(db.url)
+        scenarios: dict[str, tuple[Callable[[int], Request], int]] = {
+            "read": (lambda i: ("GET", f"/v1/payments/{reads[i % len(reads)].id}", auth, b""), 200),
+            "ipn": (lambda i: ("GET", dataprep.ipn_path(pending[i], i), {}, b""), 200),
+            "ipn_dup": (lambda i: ("GET", dataprep.ipn_path(pending[i % 100], i % 100), {}, b""), 200),
+            "create": (
+                lambda i: (
+                    "POST",
+                    "/v1/payments",
+                    auth | {"content-type": "application/json", "idempotency-key": str(uuid.uuid4())},
+                    json.dumps(dataprep.PAYMENT_BODY).encode(),
+                ),
+                201,
+            ),
+        }
+        for name in only:
+            if name in scenarios:
+                make, expect = scenarios[name]
+                prepared = [make(i) for i in range(n + 200)]  # signing and paths are the client's work
+                results[name] = asyncio.run(_measure(app, prepared.__getitem__, n, expect))
+                print(db_kind, name, results[name], file=sys.stderr, flush=True)
+    finally:
+        db.drop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--only", default="baseline,read,ipn,ipn_dup,create")
+    parser.add_argument("-n", type=int, default=2000)
+    args = parser.parse_args()
+    only = args.only.split(",")
+    dataprep.quiet_logging()
+    if "baseline" in only:
+        from bench.baseline_app import create
+
+        body = json.dumps(BASELINE_BODY).encode()
+        result = asyncio.run(
+            _measure(create(), lambda i: ("POST", "/echo", {"content-type": "application/json"}, body), args.n, 201)
+        )
+        print("baseline", result, file=sys.stderr, flush=True)
+    for kind in args.db.split(","):
+        if kind == "postgres" and (why := pg_available()):
+            print("postgres skipped:", why, file=sys.stderr)
+            continue
+        run(kind, only, args.n)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The in-place SQLite driver: waits for another writer without blocking the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from gateway.db import sqlite_inline
+from gateway.db.engine import create_engine
+
+pytestmark = pytest.mark.anyio
+
+
+async def _table(path: Path) -> None:
+    conn = await sqlite_inline.connect(str(path))
+    await conn.execute("CREATE TABLE t (n INTEGER)")
+    await conn.commit()
+    await conn.close()
+
+
+async def test_a_writer_waits_for_another_process_lock_without_blocking_the_loop(tmp_path: Path) -> None:
+    await _table(tmp_path / "x.db")
+    holder = sqlite3.connect(tmp_path / "x.db", isolation_level=None)  # another process, as far as SQLite knows
+    holder.execute("BEGIN IMMEDIATE")
+    conn = await sqlite_inline.connect(str(tmp_path / "x.db"))
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.001)
+            ticks += 1
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.1)
+        holder.execute("COMMIT")
+
+    tick_task = asyncio.create_task(ticker())
+    release = asyncio.create_task(release_later())
+    await conn.execute("INSERT INTO t VALUES (1)")  # waits for the COMMIT above
+    await conn.commit()
+    await release
+    tick_task.cancel()
+    assert ticks > 0  # the loop kept running while the insert waited
+    assert holder.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    holder.close()
+    await conn.close()
+
+
+async def test_a_transaction_of_this_process_can_finish_while_another_waits(tmp_path: Path) -> None:
+    """The case a blocking busy handler deadlocks: the lock holder needs the loop to reach its commit."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'y.db'}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+
+    async def writer(n: int, pause: float) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            await asyncio.sleep(pause)  # the lock is held across a real wait
+
+    await asyncio.gather(writer(1, 0.2), writer(2, 0), writer(3, 0))
+    async with engine.connect() as conn:
+        assert sorted((await conn.execute(text("SELECT n FROM t"))).scalars()) == [1, 2, 3]
+    await engine.dispose()
+
+
+async def test_the_wait_gives_up_after_its_patience(tmp_path: Path) -> None:
+    await _table(tmp_path / "z.db")
+    holder = sqlite3.connect(tmp_path / "z.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    conn = await sqlite_inline.connect(str(tmp_path / "z.db"), patience=0.05)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        await conn.execute("INSERT INTO t VALUES (1)")
+    holder.execute("ROLLBACK")
+    await conn.execute("INSERT INTO t VALUES (1)")  # the failed attempt left nothing behind
+    await conn.commit()
+    assert holder.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    holder.close()
+    await conn.close()
