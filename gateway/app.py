@@ -21,7 +21,7 @@ from gateway.auth import CallerCache
 from gateway.callbacks.vnpay import VNPayCallbackController
 from gateway.clock import Clock
 from gateway.clock import clock as system_clock
-from gateway.db.engine import create_engine, create_sessionmaker
+from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from gateway.db.request_session import DbSessionMiddleware, provide_db_session
 from gateway.demo.controller import DemoController
 from gateway.errors import Conflict
@@ -115,6 +115,7 @@ def create_app(
                 "clock": clock,
                 "engine": engine,
                 "sessionmaker": sessionmaker,
+                "read_sessionmaker": create_read_sessionmaker(engine),
                 "callers": CallerCache(settings.auth_cache_seconds),
                 "providers": providers,
                 "dispatcher": dispatcher,

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from gateway.db import sqlite_inline
 
@@ -39,3 +40,26 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class _ReadOnlySession(Session):
+    """A session that refuses to write (listened to once, on the class: a listener per instance is costly)."""
+
+
+@event.listens_for(_ReadOnlySession, "before_flush")
+def _refuse_writes(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only request tried to write; mark its handler as writing")
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    """Sessions for requests that only read, from the same pool.
+
+    On PostgreSQL they run in autocommit: no BEGIN before the first statement and no ROLLBACK when the
+    connection goes back to the pool, two of a read's three round trips (bench/README.md). Each statement
+    sees its own snapshot, which is all a single-row read needs. SQLite's driver opens no transaction for
+    a SELECT anyway, and its isolation setting is left alone (write transactions there begin IMMEDIATE).
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(engine, sync_session_class=_ReadOnlySession, expire_on_commit=False)

@@ -1,5 +1,8 @@
 """One database session per HTTP request: opened by a dependency, closed by a middleware.
 
+Handlers that only read say so with `opt=READ_ONLY` and get a session that reads outside a transaction
+(gateway/db/engine.py, create_read_sessionmaker); every other handler gets an ordinary one.
+
 Not a generator dependency: Litestar 2.25 skips the clean-up of generator dependencies when a later
 dependency raises (resolve_dependencies drops its DependencyCleanupGroup), so every request refused by
 provide_client left a pooled connection checked out until the garbage collector found it. The
@@ -15,13 +18,15 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _KEY = "dvcgw.db_session"
+READ_ONLY = {"read_only": True}
 
 
 async def provide_db_session(state: State, scope: Scope) -> AsyncSession:
     store = scope["state"]
     session: AsyncSession | None = store.get(_KEY)
     if session is None:
-        session = store[_KEY] = state.sessionmaker()
+        read_only = scope["route_handler"].opt.get("read_only", False)
+        session = store[_KEY] = (state.read_sessionmaker if read_only else state.sessionmaker)()
     return session
 
 

@@ -19,6 +19,7 @@ from contracts.payments import (
     RefundStatus,
 )
 from gateway.auth import Caller
+from gateway.db.request_session import READ_ONLY
 from gateway.deps import provide_client, provide_idempotency, provide_payment_service, provide_refund_service
 from gateway.idempotency import Idempotency
 from gateway.payments.refunds import RefundService
@@ -93,7 +94,7 @@ class PaymentController(Controller):
 
         return await idempotent(request, idem, client, idempotency_key, work)
 
-    @get("/", operation_id="listPayments")
+    @get("/", operation_id="listPayments", opt=READ_ONLY)
     async def list_payments(
         self,
         client: NamedDependency[Caller],
@@ -106,7 +107,7 @@ class PaymentController(Controller):
         rows, next_cursor = await payments.search(client, dossier_code, status, limit, cursor)
         return PaymentPage(items=[payment_out(p) for p in rows], next_cursor=next_cursor)
 
-    @get("/{payment_id:str}", operation_id="getPayment")
+    @get("/{payment_id:str}", operation_id="getPayment", opt=READ_ONLY)
     async def get_payment(
         self,
         client: NamedDependency[Caller],
@@ -115,7 +116,7 @@ class PaymentController(Controller):
     ) -> PaymentOut:
         return payment_out(await payments.get(client, payment_id))
 
-    @get("/{payment_id:str}/events", operation_id="listPaymentEvents")
+    @get("/{payment_id:str}/events", operation_id="listPaymentEvents", opt=READ_ONLY)
     async def list_events(
         self,
         client: NamedDependency[Caller],
@@ -161,7 +162,7 @@ class PaymentController(Controller):
 
         return await idempotent(request, idem, client, idempotency_key, work)
 
-    @get("/{payment_id:str}/refunds", operation_id="listRefunds")
+    @get("/{payment_id:str}/refunds", operation_id="listRefunds", opt=READ_ONLY)
     async def list_refunds(
         self,
         client: NamedDependency[Caller],

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.payments import PaymentCreate, PaymentStatus
@@ -26,6 +26,12 @@ from gateway.webhooks.outbox import enqueue
 
 log = structlog.get_logger()
 S = PaymentStatus
+
+# Built once: composing a statement costs more than SQLAlchemy's cached execution of it.
+_BY_ID = select(Payment).where(Payment.id == bindparam("payment_id"), Payment.client_id == bindparam("client_id"))
+_BY_REFERENCE = select(Payment).where(
+    Payment.provider == bindparam("provider"), Payment.provider_ref == bindparam("reference")
+)
 
 
 class Recorded(Enum):
@@ -108,9 +114,7 @@ class PaymentService:
         return f"{self.settings.public_base_url.rstrip('/')}/callbacks/{provider}/return"
 
     async def get(self, client: Caller, payment_id: str) -> Payment:
-        payment = await self.session.scalar(
-            select(Payment).where(Payment.id == payment_id, Payment.client_id == client.id)
-        )
+        payment = await self.session.scalar(_BY_ID, {"payment_id": payment_id, "client_id": client.id})
         if payment is None:
             # Another client's payment answers exactly like a missing one (OWASP API1).
             raise NotFound(f"No payment '{payment_id}'.")
@@ -166,9 +170,7 @@ class PaymentService:
     # -- provider evidence -------------------------------------------------------------------------
 
     async def find_by_reference(self, provider: str, reference: str) -> Payment | None:
-        return await self.session.scalar(
-            select(Payment).where(Payment.provider == provider, Payment.provider_ref == reference)
-        )
+        return await self.session.scalar(_BY_REFERENCE, {"provider": provider, "reference": reference})
 
     def record(self, payment: Payment, result: ProviderResult, cause: str) -> Recorded:
         """Apply what the provider says of this payment; the caller has checked signature and amount."""

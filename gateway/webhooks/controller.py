@@ -12,6 +12,7 @@ from contracts.webhooks import WebhookEndpointIn, WebhookEndpointOut, WebhookEve
 from gateway.auth import Caller
 from gateway.clock import Clock
 from gateway.db.models import Client, WebhookEvent
+from gateway.db.request_session import READ_ONLY
 from gateway.deps import provide_client
 from gateway.errors import NotFound
 
@@ -25,7 +26,7 @@ class WebhookController(Controller):
     tags = ["webhooks"]
     dependencies = {"client": Provide(provide_client)}
 
-    @get("/webhook-endpoint", operation_id="getWebhookEndpoint")
+    @get("/webhook-endpoint", operation_id="getWebhookEndpoint", opt=READ_ONLY)
     async def get_endpoint(
         self, client: NamedDependency[Caller], db_session: NamedDependency[AsyncSession]
     ) -> WebhookEndpointOut:
@@ -44,7 +45,7 @@ class WebhookController(Controller):
         await db_session.commit()
         return WebhookEndpointOut(url=row.webhook_url, secret=row.webhook_secret)
 
-    @get("/webhook-events", operation_id="listWebhookEvents")
+    @get("/webhook-events", operation_id="listWebhookEvents", opt=READ_ONLY)
     async def list_events(
         self,
         client: NamedDependency[Caller],
@@ -58,7 +59,7 @@ class WebhookController(Controller):
         rows = await db_session.scalars(query.order_by(WebhookEvent.created_at.desc()).limit(limit))
         return [_out(e) for e in rows]
 
-    @get("/webhook-events/{event_id:str}", operation_id="getWebhookEvent")
+    @get("/webhook-events/{event_id:str}", operation_id="getWebhookEvent", opt=READ_ONLY)
     async def get_event(
         self,
         client: NamedDependency[Caller],
