@@ -18,12 +18,8 @@ from contracts.payments import (
     RefundOut,
     RefundStatus,
 )
-from gateway.auth import Caller
 from gateway.db.request_session import READ_ONLY
-from gateway.deps import provide_client, provide_idempotency, provide_payment_service, provide_refund_service
-from gateway.idempotency import Idempotency
-from gateway.payments.refunds import RefundService
-from gateway.payments.service import PaymentService
+from gateway.deps import Portal, provide_portal
 from gateway.payments.views import event_out, payment_out, refund_out
 
 IdempotencyKeyHeader = Annotated[
@@ -46,13 +42,13 @@ def caller_ip(request: Request[Any, Any, Any]) -> str:
 
 async def idempotent(
     request: Request[Any, Any, Any],
-    idem: Idempotency,
-    client: Caller,
+    portal: Portal,
     key: str | None,
     work: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> Response[Any]:
     operation = f"{request.method} {request.url.path}"
-    replay = await idem.begin(client.id, key, operation, await request.body())
+    idem = portal.idempotency
+    replay = await idem.begin(portal.caller.id, key, operation, await request.body())
     if replay is not None:
         return Response(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
     try:
@@ -68,73 +64,62 @@ async def idempotent(
 class PaymentController(Controller):
     path = "/v1/payments"
     tags = ["payments"]
-    dependencies = {
-        "client": Provide(provide_client),
-        "payments": Provide(provide_payment_service),
-        "refunds": Provide(provide_refund_service),
-        "idem": Provide(provide_idempotency),
-    }
+    dependencies = {"portal": Provide(provide_portal)}
 
     @post("/", operation_id="createPayment", status_code=201, responses=None)
     async def create(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[PaymentCreate],
-        client: NamedDependency[Caller],
-        payments: NamedDependency[PaymentService],
-        idem: NamedDependency[Idempotency],
+        portal: NamedDependency[Portal],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[PaymentOut]:
         """Create a fee payment for a dossier; answers the provider's checkout URL for the citizen."""
 
         async def work() -> tuple[int, Any]:
-            payment = await payments.create(client, data, caller_ip(request))
-            await payments.session.flush()
+            payment = await portal.payments.create(portal.caller, data, caller_ip(request))
+            await portal.session.flush()
             return 201, payment_out(payment).model_dump(mode="json")
 
-        return await idempotent(request, idem, client, idempotency_key, work)
+        return await idempotent(request, portal, idempotency_key, work)
 
     @get("/", operation_id="listPayments", opt=READ_ONLY)
     async def list_payments(
         self,
-        client: NamedDependency[Caller],
-        payments: NamedDependency[PaymentService],
+        portal: NamedDependency[Portal],
         dossier_code: FromQuery[str | None] = None,
         status: FromQuery[PaymentStatus | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> PaymentPage:
-        rows, next_cursor = await payments.search(client, dossier_code, status, limit, cursor)
+        rows, next_cursor = await portal.payments.search(portal.caller, dossier_code, status, limit, cursor)
         return PaymentPage(items=[payment_out(p) for p in rows], next_cursor=next_cursor)
 
     @get("/{payment_id:str}", operation_id="getPayment", opt=READ_ONLY)
     async def get_payment(
         self,
-        client: NamedDependency[Caller],
-        payments: NamedDependency[PaymentService],
+        portal: NamedDependency[Portal],
         payment_id: FromPath[str],
     ) -> PaymentOut:
-        return payment_out(await payments.get(client, payment_id))
+        return payment_out(await portal.payments.get(portal.caller, payment_id))
 
     @get("/{payment_id:str}/events", operation_id="listPaymentEvents", opt=READ_ONLY)
     async def list_events(
         self,
-        client: NamedDependency[Caller],
-        payments: NamedDependency[PaymentService],
+        portal: NamedDependency[Portal],
         payment_id: FromPath[str],
     ) -> list[PaymentEventOut]:
         """The audit trail: every status change with its time, cause and the provider's raw codes."""
-        return [event_out(e) for e in await payments.events(client, payment_id)]
+        return [event_out(e) for e in await portal.payments.events(portal.caller, payment_id)]
 
     @post("/{payment_id:str}/cancel", operation_id="cancelPayment", status_code=200)
     async def cancel(
         self,
-        client: NamedDependency[Caller],
-        payments: NamedDependency[PaymentService],
+        portal: NamedDependency[Portal],
         payment_id: FromPath[str],
     ) -> PaymentOut:
-        payment = await payments.cancel(client, payment_id)
-        await payments.session.commit()
+        payment = await portal.payments.cancel(portal.caller, payment_id)
+        await portal.session.commit()
         return payment_out(payment)
 
     @post("/{payment_id:str}/refunds", operation_id="createRefund", status_code=201)
@@ -142,9 +127,7 @@ class PaymentController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[RefundCreate],
-        client: NamedDependency[Caller],
-        refunds: NamedDependency[RefundService],
-        idem: NamedDependency[Idempotency],
+        portal: NamedDependency[Portal],
         payment_id: FromPath[str],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[RefundOut]:
@@ -152,21 +135,22 @@ class PaymentController(Controller):
 
         async def work() -> tuple[int, Any]:
             # A refund already made for this key means an earlier try died mid-way: finish that one.
-            refund = await refunds.requested_with(client, payment_id, idempotency_key)
+            refund = await portal.refunds.requested_with(portal.caller, payment_id, idempotency_key)
             if refund is None:
-                refund = await refunds.reserve(client, payment_id, data, client.name, idempotency_key)
-                await refunds.session.commit()
+                refund = await portal.refunds.reserve(
+                    portal.caller, payment_id, data, portal.caller.name, idempotency_key
+                )
+                await portal.session.commit()
             if refund.status == RefundStatus.PENDING.value:
-                await refunds.execute(refund, requested_by=client.name)
+                await portal.refunds.execute(refund, requested_by=portal.caller.name)
             return 201, refund_out(refund).model_dump(mode="json")
 
-        return await idempotent(request, idem, client, idempotency_key, work)
+        return await idempotent(request, portal, idempotency_key, work)
 
     @get("/{payment_id:str}/refunds", operation_id="listRefunds", opt=READ_ONLY)
     async def list_refunds(
         self,
-        client: NamedDependency[Caller],
-        refunds: NamedDependency[RefundService],
+        portal: NamedDependency[Portal],
         payment_id: FromPath[str],
     ) -> list[RefundOut]:
-        return [refund_out(r) for r in await refunds.for_payment(client, payment_id)]
+        return [refund_out(r) for r in await portal.refunds.for_payment(portal.caller, payment_id)]
