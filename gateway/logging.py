@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+import msgspec
 import structlog
 
 SENSITIVE_KEYS = frozenset(
@@ -46,7 +47,13 @@ _PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+?84|0)\d{9}(?![0-9A-Za-z])")
 _CITIZEN_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{12}|\d{9})(?![0-9A-Za-z])")
 
 
+# Every rule above needs an "@" or a run of nine digits: one search spares most values the three rules.
+_MAYBE_PERSONAL = re.compile(r"@|\d{9}")
+
+
 def mask_text(text: str) -> str:
+    if not _MAYBE_PERSONAL.search(text):
+        return text
     text = _EMAIL.sub(lambda m: m.group(0)[0] + "***@***", text)
     text = _PHONE.sub(lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)
     return _CITIZEN_ID.sub(lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)
@@ -68,8 +75,13 @@ def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) ->
     return {k: mask_value(k, v) for k, v in event_dict.items()}
 
 
+def _json_line(event: Any, **_: Any) -> str:
+    # msgspec rather than json.dumps: one line per request is written, so its cost is every request's.
+    return msgspec.json.encode(event, enc_hook=str).decode()
+
+
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    renderer: Any = structlog.processors.JSONRenderer(_json_line) if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
