@@ -46,13 +46,13 @@ IDLE_LEAVES = (
 )
 STARTUP = re.compile(r"Config\.load \(uvicorn|_find_and_load|Server\.startup \(uvicorn|create_app \(gateway/app")
 COMPONENTS = [
+    (
+        "DB driver (asyncpg / sqlite3 in place + SQLAlchemy dialect)",
+        r"\((asyncpg|aiosqlite|sqlite3|sqlalchemy/dialects|gateway/db/sqlite_inline)",
+    ),
     ("gateway code (gateway/, adapters/, contracts/)", r"\((gateway|adapters|contracts)/"),
     ("uvicorn + h11 (HTTP/1.1)", r"\((uvicorn|h11|httptools)/"),
     ("Litestar (routing, DI, middleware, responses)", r"\(litestar/"),
-    (
-        "DB driver (asyncpg / aiosqlite / sqlite3 + SQLAlchemy dialect)",
-        r"\((asyncpg|aiosqlite|sqlite3|sqlalchemy/dialects)/",
-    ),
     ("SQLAlchemy core + ORM", r"\(sqlalchemy/|<sqlalchemy generated"),
     ("pydantic / msgspec / json", r"\((pydantic|pydantic_core|msgspec|json|email_validator)/"),
     ("structlog + logging", r"\((structlog|logging)/"),
