@@ -81,3 +81,15 @@ async def test_the_wait_gives_up_after_its_patience(tmp_path: Path) -> None:
     assert holder.execute("SELECT count(*) FROM t").fetchone() == (1,)
     holder.close()
     await conn.close()
+
+
+async def test_pooled_connections_keep_beginning_immediate(tmp_path: Path) -> None:
+    """Taking the lock at BEGIN is what makes a retried statement safe; a pool reset must not undo it."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    for _ in range(2):  # the second checkout is the connection the pool reset and handed back
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            assert raw._conn.isolation_level == "IMMEDIATE"
+    await engine.dispose()
