@@ -1,7 +1,9 @@
-"""A tiny app for tests/test_serving.py: answers with the id of the process that served the request."""
+"""A tiny app for tests/test_serving.py: answers with the id of the process that served the request,
+and the state of its garbage collector."""
 
 from __future__ import annotations
 
+import gc
 import os
 
 from litestar import Litestar, get
@@ -9,7 +11,7 @@ from litestar import Litestar, get
 
 @get("/pid")
 async def pid() -> dict[str, int]:
-    return {"pid": os.getpid()}
+    return {"pid": os.getpid(), "gc_frozen": gc.get_freeze_count(), "gc_threshold": gc.get_threshold()[0]}
 
 
 def create() -> Litestar:
