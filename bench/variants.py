@@ -13,7 +13,8 @@ sqlite-serial  one SQLite connection per process: requests queue in the pool ins
 uvloop       served on uvloop and httptools instead of asyncio and h11 (the baseline too)
 gc-trace     as-is, but every garbage collection of 5 ms or more is written to the server log
              (`gc_pause gen=2 ms=...`): to tell collector pauses from other causes of tail latency
-gc-freeze    as-is, plus gc.freeze() after start-up and a higher gen-0 threshold (fewer, cheaper collections)
+gc-default   Python's collector settings instead of the server's gc.freeze() after start-up and higher
+             gen-0 threshold (DVCGW_SERVER_GC=default): what that change gained
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ VARIANTS = {
         Variant("sqlite-serial", app="bench.variants:sqlite_serial"),
         Variant("uvloop", fast_server=True),
         Variant("gc-trace", app="bench.variants:gc_trace"),
-        Variant("gc-freeze", app="bench.variants:gc_freeze"),
+        Variant("gc-default", env={"DVCGW_SERVER_GC": "default"}),
     )
 }
 
@@ -93,15 +94,3 @@ def gc_trace() -> Litestar:
 
     gc.callbacks.append(callback)
     return _create()
-
-
-def gc_freeze() -> Litestar:
-    app = _create()
-
-    def freeze() -> None:
-        gc.collect()
-        gc.freeze()  # everything built at start-up is never scanned again
-        gc.set_threshold(50_000, 20, 100)
-
-    app.on_startup.append(freeze)
-    return app

@@ -13,7 +13,7 @@ gracefully.
 Once the app has started, everything it built (mappers, routes, schemas, pools) is moved out of the
 garbage collector's sight with gc.freeze(), and the youngest generation is collected less often: full
 collections over those objects paused a worker for 30-95 ms under load, the whole tail of its p99
-(bench/README.md, gc-trace and gc-freeze variants).
+(bench/README.md, gc-trace and gc-default variants). DVCGW_SERVER_GC=default keeps Python's defaults.
 
 The event loop and HTTP parser are asyncio and h11 unless DVCGW_SERVER_LOOP / DVCGW_SERVER_HTTP say
 otherwise (uvloop, httptools, if installed): measured side by side, uvloop nearly doubled a bare Litestar
@@ -67,7 +67,7 @@ def _settled_after_startup(factory: str) -> Callable[[], ASGIApp]:
 
             async def send_then_settle(message: ASGISendEvent) -> None:
                 await send(message)
-                if message["type"] == "lifespan.startup.complete":
+                if message["type"] == "lifespan.startup.complete" and os.environ.get("DVCGW_SERVER_GC") != "default":
                     settle_collector()
 
             return await app(scope, receive, send_then_settle)
