@@ -12,9 +12,9 @@ sqlite-serial  one SQLite connection per process: requests queue in the pool ins
              file's write lock (whose busy handler sleeps)
 uvloop       served on uvloop and httptools instead of asyncio and h11 (the baseline too)
 gc-trace     as-is, but every garbage collection of 5 ms or more is written to the server log
-             (`gc_pause gen=2 ms=...`): to tell collector pauses from other causes of tail latency
-gc-default   Python's collector settings instead of the server's gc.freeze() after start-up and higher
-             gen-0 threshold (DVCGW_SERVER_GC=default): what that change gained
+             (`gc_pause at=... gen=2 ms=...`): to tell collector pauses from other causes of tail latency
+gc-trace-default  gc-trace without the server's gc.freeze()
+gc-default   no gc.freeze() after start-up (DVCGW_SERVER_GC=default): what the server's freeze gained
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ VARIANTS = {
         Variant("uvloop", fast_server=True),
         Variant("gc-trace", app="bench.variants:gc_trace"),
         Variant("gc-default", env={"DVCGW_SERVER_GC": "default"}),
+        Variant("gc-trace-default", app="bench.variants:gc_trace", env={"DVCGW_SERVER_GC": "default"}),
     )
 }
 
@@ -90,7 +91,9 @@ def gc_trace() -> Litestar:
         elif "t" in started:
             ms = (time.perf_counter() - started.pop("t")) * 1000
             if ms >= 5:
-                print(f"gc_pause gen={info['generation']} ms={ms:.1f} collected={info['collected']}", file=sys.stderr)
+                at = time.strftime("%H:%M:%S")
+                gen, collected = info["generation"], info["collected"]
+                print(f"gc_pause at={at} gen={gen} ms={ms:.1f} collected={collected}", file=sys.stderr, flush=True)
 
     gc.callbacks.append(callback)
     return _create()

@@ -11,8 +11,8 @@ A worker that dies is started again (unless it keeps dying at start-up); SIGTERM
 gracefully.
 
 Once the app has started, everything it built (mappers, routes, schemas, pools) is moved out of the
-garbage collector's sight with gc.freeze(), and the youngest generation is collected less often: full
-collections over those objects paused a worker for 30-95 ms under load, the whole tail of its p99
+garbage collector's sight with gc.freeze(): full collections over those objects paused a worker for
+30-95 ms under load, the whole tail of its p99
 (bench/README.md, gc-trace and gc-default variants). DVCGW_SERVER_GC=default keeps Python's defaults.
 
 The event loop and HTTP parser are asyncio and h11 unless DVCGW_SERVER_LOOP / DVCGW_SERVER_HTTP say
@@ -45,14 +45,10 @@ QUICK_DEATH_SECONDS = 10.0
 MAX_QUICK_DEATHS = 5
 
 
-GC_THRESHOLDS = (50_000, 20, 100)  # the defaults are (700, 10, 10)
-
-
 def settle_collector() -> None:
-    """Freeze what exists now (the started app) and collect young objects less often."""
+    """Freeze what exists now (the started app): full collections no longer walk it."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _settled_after_startup(factory: str) -> Callable[[], ASGIApp]:

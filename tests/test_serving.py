@@ -12,7 +12,6 @@ import time
 import httpx
 import pytest
 
-from gateway.serving import GC_THRESHOLDS
 from gateway.settings import ROOT
 
 
@@ -47,9 +46,8 @@ def test_workers_share_the_port_are_replaced_and_stop_together() -> None:
     try:
         first = _pids(url, tries=40, want=2)
         assert len(first) == 2
-        # Each worker froze what its app built at start-up and collects young objects less often.
-        state = httpx.get(f"{url}/pid", timeout=2).json()
-        assert state["gc_frozen"] > 0 and state["gc_threshold"] == GC_THRESHOLDS[0]
+        # Each worker froze what its app built at start-up.
+        assert httpx.get(f"{url}/pid", timeout=2).json()["gc_frozen"] > 0
 
         victim = next(iter(first))
         os.kill(victim, signal.SIGKILL)
