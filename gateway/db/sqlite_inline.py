@@ -22,7 +22,7 @@ import asyncio
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 _BUSY = sqlite3.SQLITE_BUSY
@@ -88,6 +88,10 @@ class Cursor:
     async def close(self) -> None:
         self._cursor.close()
 
+    async def __aiter__(self) -> AsyncIterator[Any]:  # SQLAlchemy's server-side cursors (stream_results)
+        for row in self._cursor:
+            yield row
+
     @property
     def description(self) -> Any:
         return self._cursor.description
@@ -131,23 +135,28 @@ class Connection:
         self._timeout = timeout
 
     @property
-    def _conn(self) -> sqlite3.Connection:
+    def _raw(self) -> sqlite3.Connection:
         if self._connection is None:
             raise ValueError("no active connection")
         return self._connection
 
+    @property
+    def _conn(self) -> Connection:
+        # SQLAlchemy's isolation-level setter reaches for aiosqlite's sqlite3 connection here. This object
+        # answers instead, so that its reset to the default ("") keeps write transactions IMMEDIATE.
+        return self
+
     def cursor(self) -> Cursor:
-        return Cursor(self._conn.cursor(), self._timeout)
+        return Cursor(self._raw.cursor(), self._timeout)
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
-        conn = self._conn
-        await _when_unlocked(conn.commit, self._timeout)
+        await _when_unlocked(self._raw.commit, self._timeout)
 
     async def rollback(self) -> None:
-        self._conn.rollback()
+        self._raw.rollback()
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -160,19 +169,20 @@ class Connection:
             self._connection = None
 
     async def create_function(self, name: str, num_params: int, func: Callable[..., Any], **kw: Any) -> None:
-        self._conn.create_function(name, num_params, func, **kw)
+        self._raw.create_function(name, num_params, func, **kw)
 
     @property
     def in_transaction(self) -> bool:
-        return self._conn.in_transaction
+        return self._raw.in_transaction
 
     @property
     def isolation_level(self) -> str | None:
-        return self._conn.isolation_level
+        return self._raw.isolation_level
 
     @isolation_level.setter
     def isolation_level(self, value: str | None) -> None:
-        self._conn.isolation_level = value  # type: ignore[assignment]
+        # None is autocommit; "" (deferred, SQLAlchemy's default) becomes IMMEDIATE: see the module's text.
+        self._raw.isolation_level = "IMMEDIATE" if value == "" else value  # type: ignore[assignment]
 
 
 async def connect(database: str, patience: float = 30.0) -> Connection:

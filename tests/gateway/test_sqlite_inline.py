@@ -91,5 +91,22 @@ async def test_pooled_connections_keep_beginning_immediate(tmp_path: Path) -> No
             await conn.execute(text("SELECT 1"))
             raw = (await conn.get_raw_connection()).driver_connection
             assert raw is not None
-            assert raw._conn.isolation_level == "IMMEDIATE"
+            assert raw.isolation_level == "IMMEDIATE"
+    await engine.dispose()
+
+
+async def test_an_autocommit_connection_goes_back_to_the_pool_beginning_immediate(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'v.db'}", pool_size=1, max_overflow=0)
+    async with engine.connect() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        await conn.commit()
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.execute(text("INSERT INTO t VALUES (1)"))
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None and raw.isolation_level is None
+    async with engine.connect() as conn:  # the same connection, reset by the pool
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None and raw.isolation_level == "IMMEDIATE"
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1
     await engine.dispose()
