@@ -6,6 +6,7 @@ shows what the gateway adds per request within seconds: the tool for trying a ch
 `bench.run`. Concurrency and the database server's own CPU are not in it; bench.run measures those.
 
     python -m bench.inproc [--db sqlite,postgres] [--only baseline,read,ipn,ipn_dup,create] [-n 2000]
+                           [--gc default|settled]   # settled: gc.freeze() as `dvc-gateway serve` does
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ A worker that dies is started again (unless it keeps dying at start-up); SIGTERM
 gracefully.
 
 Once the app has started, everything it built (mappers, routes, schemas, pools) is moved out of the
-garbage collector's sight with gc.freeze(): full collections over those objects paused a worker for
-30-95 ms under load, the whole tail of its p99
-(bench/README.md, gc-trace and gc-default variants). DVCGW_SERVER_GC=default keeps Python's defaults.
+garbage collector's sight with gc.freeze(): a full collection over them paused a worker for 71 ms under
+load in a measured run, the tail of its p99 (bench/README.md, gc-trace variants). DVCGW_SERVER_GC=default
+keeps Python's behaviour.
 
 The event loop and HTTP parser are asyncio and h11 unless DVCGW_SERVER_LOOP / DVCGW_SERVER_HTTP say
 otherwise (uvloop, httptools, if installed): measured side by side, uvloop nearly doubled a bare Litestar
@@ -34,8 +34,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from uvicorn._types import ASGI3Application as ASGIApp
-from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, Scope
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.importer import import_from_string
 
 RESTART_PAUSE_SECONDS = 1.0
@@ -57,11 +56,11 @@ def _settled_after_startup(factory: str) -> Callable[[], ASGIApp]:
     def create() -> ASGIApp:
         app = import_from_string(factory)()
 
-        async def settled(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        async def settled(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "lifespan":
                 return await app(scope, receive, send)
 
-            async def send_then_settle(message: ASGISendEvent) -> None:
+            async def send_then_settle(message: Message) -> None:
                 await send(message)
                 if message["type"] == "lifespan.startup.complete" and os.environ.get("DVCGW_SERVER_GC") != "default":
                     settle_collector()
