@@ -8,6 +8,7 @@ failure changed nothing, and the client may try again with the same key.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -44,13 +45,31 @@ def fingerprint(operation: str, body: bytes) -> str:
     return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
 
 
-async def purge_expired(sessionmaker: async_sessionmaker[Any], clock: Clock, retention_hours: int) -> int:
-    """Forget keys past their retention; a later request with such a key is a new request."""
+PURGE_BATCH = 1000
+
+
+async def purge_expired(
+    sessionmaker: async_sessionmaker[Any], clock: Clock, retention_hours: int, batch: int = PURGE_BATCH
+) -> int:
+    """Forget keys past their retention; a later request with such a key is a new request.
+
+    A batch per transaction: a day of keys deleted in one statement would hold the write lock (and, on
+    SQLite, whose statements run on the event loop, every request of the process) until it finished.
+    """
     cutoff = clock.now() - timedelta(hours=retention_hours)
-    async with sessionmaker() as session:
-        result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
-        await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    expired = (
+        select(IdempotencyKey.id).where(IdempotencyKey.created_at < cutoff).order_by(IdempotencyKey.id).limit(batch)
+    )
+    purged = 0
+    while True:
+        async with sessionmaker() as session:
+            result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(expired)))
+            await session.commit()
+        count = int(getattr(result, "rowcount", 0) or 0)
+        purged += count
+        if count < batch:
+            return purged
+        await asyncio.sleep(0)  # requests waiting for the loop or the lock go first
 
 
 class Idempotency:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from gateway.db.models import IdempotencyKey, Payment
 from tests.harness import World, payment_body
@@ -107,6 +108,30 @@ async def test_keys_are_forgotten_after_retention(world: World) -> None:
     again = await world.create_payment(idem="old")  # a new request now
     assert again.status_code == 201
     assert again.json()["id"] != first.json()["id"]
+
+
+async def test_the_purge_works_in_batches_and_keeps_fresh_keys(world: World) -> None:
+    from gateway.idempotency import purge_expired
+
+    for n in range(5):
+        assert (await world.create_payment(idem=f"old-{n}")).status_code == 201
+    world.clock.advance(timedelta(hours=25))
+    fresh = await world.create_payment(idem="fresh")
+    deletes: list[str] = []
+    engine = world.app.state.engine.sync_engine
+
+    def listener(*args: Any) -> None:
+        if args[2].startswith("DELETE"):
+            deletes.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert await purge_expired(world.app.state.sessionmaker, world.clock, 24, batch=2) == 5
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(deletes) == 3  # 2 + 2 + 1, each in a transaction of its own
+    replay = await world.create_payment(idem="fresh")  # still remembered
+    assert replay.headers.get("idempotent-replayed") == "true" and replay.json()["id"] == fresh.json()["id"]
 
 
 async def test_a_key_past_retention_is_free_before_the_purge_runs(world: World) -> None:
