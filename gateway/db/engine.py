@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import Session
 
 from gateway.db import sqlite_inline
+from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES
 
 SQLITE_LOCK_TIMEOUT = 30.0
 
@@ -27,6 +28,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints run on a thread (checkpoint.py); a commit checkpoints only if that falls far behind.
+            cur.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 

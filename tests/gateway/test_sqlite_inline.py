@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from gateway.db import sqlite_inline
+from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES, checkpoint_jobs
 from gateway.db.engine import create_engine
 
 pytestmark = pytest.mark.anyio
@@ -110,3 +111,26 @@ async def test_an_autocommit_connection_goes_back_to_the_pool_beginning_immediat
         assert raw is not None and raw.isolation_level == "IMMEDIATE"
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1
     await engine.dispose()
+
+
+async def test_checkpoints_run_off_the_request_connections(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    assert checkpoint_jobs("postgresql+asyncpg://u@h/db") == ({}, None)
+    jobs, checkpointer = checkpoint_jobs(url)
+    assert checkpointer is not None and list(jobs) == ["wal-checkpoint"]
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == CHECKPOINT_BACKSTOP_PAGES
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        for n in range(50):
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+        assert await jobs["wal-checkpoint"]() == 0
+        answer = await asyncio.to_thread(checkpointer.checkpoint)  # nothing left to copy after the job ran
+        assert answer is not None
+        busy, log, done = answer
+        assert busy == 0 and log == done and log > 50  # the log holds the frames, all of them copied back
+    finally:
+        checkpointer.close()
+        await engine.dispose()
