@@ -29,7 +29,6 @@ from gateway.serving import settle_collector
 
 Request = tuple[str, str, dict[str, str], bytes]
 WARM_UP = 200
-SETTLE_COLLECTOR = False  # --gc settled: the collector as `dvc-gateway serve` leaves it after start-up
 
 
 async def _call(app: Any, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
@@ -92,12 +91,12 @@ async def _lifespan(app: Any) -> Callable[[], Any]:
 
 
 async def _measure(
-    app: Any, requests: Callable[[int], Request], n: int, expect: int, rounds: int = 5
+    app: Any, requests: Callable[[int], Request], n: int, expect: int, rounds: int = 5, *, settle: bool = False
 ) -> dict[str, Any]:
     """CPU µs per request: the best and the median of `rounds` rounds (the best is the least disturbed
     by the machine's neighbours, which move single rounds by a third here)."""
     stop = await _lifespan(app)
-    if SETTLE_COLLECTOR:
+    if settle:  # the collector as `dvc-gateway serve` leaves it after start-up
         settle_collector()
     per_round = max(1, n // rounds)
     cpu: list[float] = []
@@ -124,7 +123,7 @@ def _gateway(url: str) -> Any:
     return create()
 
 
-def run(db_kind: str, only: list[str], n: int) -> dict[str, Any]:
+def run(db_kind: str, only: list[str], n: int, settle: bool) -> dict[str, Any]:
     results: dict[str, Any] = {}
     db = create_database(db_kind)
     try:
@@ -153,7 +152,7 @@ def run(db_kind: str, only: list[str], n: int) -> dict[str, Any]:
             if name in scenarios:
                 make, expect = scenarios[name]
                 prepared = [make(i) for i in range(n + WARM_UP)]  # signing and paths are the client's work
-                results[name] = asyncio.run(_measure(app, prepared.__getitem__, n, expect))
+                results[name] = asyncio.run(_measure(app, prepared.__getitem__, n, expect, settle=settle))
                 print(db_kind, name, results[name], file=sys.stderr, flush=True)
     finally:
         db.drop()
@@ -167,8 +166,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--gc", choices=["default", "settled"], default="default", help="settled: as served")
     args = parser.parse_args()
-    global SETTLE_COLLECTOR
-    SETTLE_COLLECTOR = args.gc == "settled"
+    settle = args.gc == "settled"
     only = args.only.split(",")
     dataprep.quiet_logging()
     if "baseline" in only:
@@ -176,14 +174,20 @@ def main() -> None:
 
         body = json.dumps(BASELINE_BODY).encode()
         result = asyncio.run(
-            _measure(create(), lambda i: ("POST", "/echo", {"content-type": "application/json"}, body), args.n, 201)
+            _measure(
+                create(),
+                lambda i: ("POST", "/echo", {"content-type": "application/json"}, body),
+                args.n,
+                201,
+                settle=settle,
+            )
         )
         print("baseline", result, file=sys.stderr, flush=True)
     for kind in args.db.split(","):
         if kind == "postgres" and (why := pg_available()):
             print("postgres skipped:", why, file=sys.stderr)
             continue
-        run(kind, only, args.n)
+        run(kind, only, args.n, settle)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from gateway.auth import CallerCache
 from gateway.callbacks.vnpay import VNPayCallbackController
 from gateway.clock import Clock
 from gateway.clock import clock as system_clock
-from gateway.db.checkpoint import CHECKPOINT_SECONDS, checkpoint_jobs
+from gateway.db.checkpoint import CHECKPOINT_SECONDS, wal_checkpointer
 from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from gateway.db.request_session import DbSessionMiddleware, provide_db_session
 from gateway.demo.controller import DemoController
@@ -58,9 +58,9 @@ def create_app(
     providers = build_providers(settings, clock, provider_transport)
     dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport)
     resolver = Resolver(sessionmaker, providers, settings, clock)
-    checkpoints, checkpointer = checkpoint_jobs(settings.database_url)
+    checkpointer = wal_checkpointer(settings.database_url)
     # Database upkeep runs whether or not this process runs the background jobs.
-    upkeep = Workers(checkpoints, CHECKPOINT_SECONDS)
+    upkeep = Workers({"wal-checkpoint": checkpointer.run_once} if checkpointer else {}, CHECKPOINT_SECONDS)
     workers = Workers(
         {"webhooks": dispatcher.run_once, "resolver": resolver.run_once},
         settings.worker_poll_seconds,

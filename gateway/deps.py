@@ -21,6 +21,10 @@ from gateway.payments.refunds import RefundService
 from gateway.payments.service import PaymentService
 
 
+def payment_service(state: State, session: AsyncSession) -> PaymentService:
+    return PaymentService(session, state.providers, state.settings, state.clock)
+
+
 async def provide_client(
     request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
 ) -> Caller:
@@ -34,7 +38,7 @@ class Portal:
         self.caller = caller
         self.session = session
         self._state = state
-        self.payments = PaymentService(session, state.providers, state.settings, state.clock)
+        self.payments = payment_service(state, session)
 
     @cached_property
     def refunds(self) -> RefundService:
@@ -49,8 +53,8 @@ class Portal:
 async def provide_portal(
     request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
 ) -> Portal:
-    return Portal(await authenticate(db_session, presented_key(request), state.callers), db_session, state)
+    return Portal(await provide_client(request, state, db_session), db_session, state)
 
 
 async def provide_payment_service(state: State, db_session: NamedDependency[AsyncSession]) -> PaymentService:
-    return PaymentService(db_session, state.providers, state.settings, state.clock)
+    return payment_service(state, db_session)

@@ -19,7 +19,7 @@ import threading
 
 from sqlalchemy import make_url
 
-from gateway.workers import Job
+from gateway.db.sqlite_inline import is_busy
 
 CHECKPOINT_BACKSTOP_PAGES = 10_000  # about 40 MB of log at SQLite's default 4 KiB pages
 CHECKPOINT_SECONDS = 1.0
@@ -43,7 +43,7 @@ class WalCheckpointer:
             try:
                 busy, log, done = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
+                if is_busy(exc):  # another process checkpointing at this moment
                     return None
                 raise
             return busy, log, done
@@ -55,10 +55,9 @@ class WalCheckpointer:
                 self._conn = None
 
 
-def checkpoint_jobs(url: str) -> tuple[dict[str, Job], WalCheckpointer | None]:
-    """The background job for a SQLite file database; none for anything else."""
+def wal_checkpointer(url: str) -> WalCheckpointer | None:
+    """The checkpointer of a SQLite file database; None for anything else."""
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
-        return {}, None
-    checkpointer = WalCheckpointer(parsed.database)
-    return {"wal-checkpoint": checkpointer.run_once}, checkpointer
+        return None
+    return WalCheckpointer(parsed.database)

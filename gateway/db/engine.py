@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session
 from gateway.db import sqlite_inline
 from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES
 
-SQLITE_LOCK_TIMEOUT = 30.0
-
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # SQL parameters hold payers' names and phone numbers: keep them out of error messages and logs.
@@ -19,7 +17,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         # The aiosqlite dialect, driven in place instead of through aiosqlite's thread (sqlite_inline.py).
         database = make_url(url).database or ":memory:"
-        kwargs.setdefault("async_creator", partial(sqlite_inline.connect, database, SQLITE_LOCK_TIMEOUT))
+        kwargs.setdefault("async_creator", partial(sqlite_inline.connect, database))
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -18,14 +18,15 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _KEY = "dvcgw.db_session"
-READ_ONLY = {"read_only": True}
+_READ_ONLY_KEY = "read_only"
+READ_ONLY = {_READ_ONLY_KEY: True}
 
 
 async def provide_db_session(state: State, scope: Scope) -> AsyncSession:
     store = scope["state"]
     session: AsyncSession | None = store.get(_KEY)
     if session is None:
-        read_only = scope["route_handler"].opt.get("read_only", False)
+        read_only = scope["route_handler"].opt.get(_READ_ONLY_KEY, False)
         session = store[_KEY] = (state.read_sessionmaker if read_only else state.sessionmaker)()
     return session
 

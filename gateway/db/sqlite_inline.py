@@ -28,9 +28,11 @@ from typing import Any
 _BUSY = sqlite3.SQLITE_BUSY
 _BUSY_SNAPSHOT = 517  # a stale read snapshot cannot be upgraded: waiting does not help, only a new transaction
 _FIRST_WAIT, _MAX_WAIT = 0.0005, 0.01
+DEFAULT_PATIENCE = 30.0  # seconds a statement waits for another writer's lock before "database is locked"
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY (and its extended codes) that waiting can cure."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code is not None and code & 0xFF == _BUSY and code != _BUSY_SNAPSHOT
 
@@ -42,7 +44,7 @@ async def _when_unlocked(call: Callable[[], Any], patience: float) -> Any:
         try:
             return call()
         except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or time.monotonic() >= deadline:
+            if not is_busy(exc) or time.monotonic() >= deadline:
                 raise
         await asyncio.sleep(wait * random.uniform(0.5, 1.5))  # jitter: two processes do not retry in step
         wait = min(wait * 2, _MAX_WAIT)
@@ -159,9 +161,7 @@ class Connection:
         self._raw.rollback()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self.stop()
 
     def stop(self) -> None:
         if self._connection is not None:
@@ -185,7 +185,7 @@ class Connection:
         self._raw.isolation_level = "IMMEDIATE" if value == "" else value  # type: ignore[assignment]
 
 
-async def connect(database: str, patience: float = 30.0) -> Connection:
+async def connect(database: str, patience: float = DEFAULT_PATIENCE) -> Connection:
     """Open `database` with no busy timeout of the driver's own: waits happen in `_when_unlocked`."""
     # check_same_thread: the pool may close a connection from the thread that disposes the engine.
     connection = sqlite3.connect(database, timeout=0, isolation_level="IMMEDIATE", check_same_thread=False)

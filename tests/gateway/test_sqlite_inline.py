@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from gateway.db import sqlite_inline
-from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES, checkpoint_jobs
+from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES, wal_checkpointer
 from gateway.db.engine import create_engine
 
 pytestmark = pytest.mark.anyio
@@ -115,9 +115,9 @@ async def test_an_autocommit_connection_goes_back_to_the_pool_beginning_immediat
 
 async def test_checkpoints_run_off_the_request_connections(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
-    assert checkpoint_jobs("postgresql+asyncpg://u@h/db") == ({}, None)
-    jobs, checkpointer = checkpoint_jobs(url)
-    assert checkpointer is not None and list(jobs) == ["wal-checkpoint"]
+    assert wal_checkpointer("postgresql+asyncpg://u@h/db") is None
+    checkpointer = wal_checkpointer(url)
+    assert checkpointer is not None
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
@@ -126,7 +126,7 @@ async def test_checkpoints_run_off_the_request_connections(tmp_path: Path) -> No
         for n in range(50):
             async with engine.begin() as conn:
                 await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
-        assert await jobs["wal-checkpoint"]() == 0
+        assert await checkpointer.run_once() == 0
         answer = await asyncio.to_thread(checkpointer.checkpoint)  # nothing left to copy after the job ran
         assert answer is not None
         busy, log, done = answer
