@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -47,21 +48,40 @@ _PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+?84|0)\d{9}(?![0-9A-Za-z])")
 _CITIZEN_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{12}|\d{9})(?![0-9A-Za-z])")
 
 
-# Every rule above needs an "@" or a run of nine digits: one search spares most values the three rules.
-_MAYBE_PERSONAL = re.compile(r"@|\d{9}")
+# Every rule above needs an "@" or a run of nine digits: testing for those spares most values the three
+# rules. Two tests, not one alternation: the regex "@|\d{9}" retries the "@" at every position.
+# For ASCII text (nearly all of it) the ASCII-only pattern is the same test at half the cost.
+_NINE_DIGITS = re.compile(r"\d{9}")
+_NINE_ASCII_DIGITS = re.compile(r"[0-9]{9}")
+
+
+def _maybe_personal(text: str) -> bool:
+    if "@" in text:
+        return True
+    return (_NINE_ASCII_DIGITS if text.isascii() else _NINE_DIGITS).search(text) is not None
 
 
 def mask_text(text: str) -> str:
-    if not _MAYBE_PERSONAL.search(text):
+    if not _maybe_personal(text):
         return text
     text = _EMAIL.sub(lambda m: m.group(0)[0] + "***@***", text)
     text = _PHONE.sub(lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)
     return _CITIZEN_ID.sub(lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)
 
 
+def _sensitive(key: str) -> bool:
+    return key in SENSITIVE_KEYS or (not key.islower() and key.lower() in SENSITIVE_KEYS)
+
+
 def mask_value(key: str, value: Any) -> Any:
-    if key.lower() in SENSITIVE_KEYS and value not in (None, ""):
-        return "***"
+    if _sensitive(key):
+        return value if value is None or value == "" else "***"
+    # Exact type tests first: nearly every value logged is one of these, and isinstance chains cost more.
+    cls = type(value)
+    if cls is str:
+        return mask_text(value)
+    if cls is int or cls is float or cls is bool or value is None:
+        return value
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, Mapping):
@@ -72,7 +92,21 @@ def mask_value(key: str, value: Any) -> Any:
 
 
 def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
-    return {k: mask_value(k, v) for k, v in event_dict.items()}
+    masked = {}
+    for key, value in event_dict.items():
+        # Inlined for the common case, a plain string under an ordinary key: this runs for every field
+        # of every line.
+        if type(value) is str and not _sensitive(key):
+            masked[key] = mask_text(value) if _maybe_personal(value) else value
+        else:
+            masked[key] = mask_value(key, value)
+    return masked
+
+
+def _timestamp(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # structlog's TimeStamper(fmt="iso", utc=True) writes the same text at three times the cost.
+    event_dict["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return event_dict
 
 
 def _json_line(event: Any, **_: Any) -> str:
@@ -86,7 +120,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _timestamp,
             structlog.processors.format_exc_info,
             mask_personal_data,
             renderer,

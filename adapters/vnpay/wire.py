@@ -18,7 +18,12 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=VN_TZ)
+    # By hand: strptime costs a tenth of an IPN's parsing; datetime() still checks every field's range.
+    if len(text) != 14 or not (text.isascii() and text.isdigit()):
+        raise ValueError(f"time data {text!r} does not match format {TIME_FORMAT!r}")
+    return datetime(
+        int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:]), tzinfo=VN_TZ
+    )
 
 
 def to_wire_amount(vnd: int) -> str:

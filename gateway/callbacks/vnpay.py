@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from adapters.vnpay.codes import IPN_ACK_MESSAGES
 from contracts.errors import InvalidSignature
 from contracts.payments import PaymentStatus
+from gateway.db.appends import append
 from gateway.db.models import ProviderNotification
 from gateway.deps import provide_payment_service
 from gateway.errors import NotFound
@@ -62,15 +63,17 @@ async def handle_ipn(payments: PaymentService, params: dict[str, str], raw: str)
             if recorded is Recorded.UNCHANGED:
                 payments.schedule_query(payment, soon=True)
             code = "02" if recorded is Recorded.ALREADY_FINAL else "00"
-    session.add(
-        ProviderNotification(
-            provider=PROVIDER,
-            reference=params.get("vnp_TxnRef"),
-            payload=params,
-            signature_valid=code != "97",
-            ack_code=code,
-            received_at=payments.clock.now(),
-        )
+    append(
+        session,
+        ProviderNotification,
+        {
+            "provider": PROVIDER,
+            "reference": params.get("vnp_TxnRef"),
+            "payload": params,
+            "signature_valid": code != "97",
+            "ack_code": code,
+            "received_at": payments.clock.now(),
+        },
     )
     await session.commit()
     return code

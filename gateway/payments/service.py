@@ -15,6 +15,7 @@ from contracts.payments import PaymentCreate, PaymentStatus
 from contracts.providers import CheckoutOrder, ProviderOutcome, ProviderResult, TransactionRef
 from gateway.auth import Caller
 from gateway.clock import Clock
+from gateway.db.appends import append
 from gateway.db.models import Payment, PaymentEvent
 from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
@@ -269,17 +270,19 @@ class PaymentService:
         detail: str = "",
         refund_id: str | None = None,
     ) -> None:
-        self.session.add(
-            PaymentEvent(
-                payment_id=payment.id,
-                refund_id=refund_id,
-                from_status=current.value if current else None,
-                to_status=target.value,
-                cause=cause,
-                provider_codes=codes or {},
-                detail=detail[:2000],
-                occurred_at=self.clock.now(),
-            )
+        append(
+            self.session,
+            PaymentEvent,
+            {
+                "payment_id": payment.id,
+                "refund_id": refund_id,
+                "from_status": current.value if current else None,
+                "to_status": target.value,
+                "cause": cause,
+                "provider_codes": codes or {},
+                "detail": detail[:2000],
+                "occurred_at": self.clock.now(),
+            },
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.webhooks import EventType, WebhookEventStatus
+from gateway.db.appends import append
 from gateway.db.models import WebhookEvent
 from gateway.ids import new_id
 
@@ -21,15 +22,17 @@ def enqueue(session: AsyncSession, client_id: str, event_type: EventType, data: 
         ensure_ascii=False,
         default=str,
     )
-    session.add(
-        WebhookEvent(
-            id=msg_id,
-            client_id=client_id,
-            type=event_type.value,
-            payload=payload,
-            status=WebhookEventStatus.PENDING.value,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    append(
+        session,
+        WebhookEvent,
+        {
+            "id": msg_id,
+            "client_id": client_id,
+            "type": event_type.value,
+            "payload": payload,
+            "status": WebhookEventStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )

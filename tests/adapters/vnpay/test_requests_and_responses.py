@@ -7,6 +7,7 @@ import pytest
 
 from adapters.vnpay import codes, requests, responses, signing
 from adapters.vnpay.config import VNPayConfig
+from adapters.vnpay.wire import format_time, parse_time
 from contracts.errors import InvalidSignature, ProviderRejected, ProviderUnavailable
 from contracts.providers import CheckoutOrder, ProviderOutcome, RefundOrder, TransactionRef
 from tests.adapters.vnpay.conftest import SECRET, signed_api_fixture, signed_query_fixture
@@ -142,3 +143,12 @@ def test_refund_answers(config: VNPayConfig) -> None:
     assert responses.parse_refund_response(config, pending, "r").outcome is ProviderOutcome.PENDING
     refused = signed_api_fixture("refund_success.json", fields, vnp_ResponseCode="95")
     assert responses.parse_refund_response(config, refused, "r").outcome is ProviderOutcome.FAILED
+
+
+def test_vnpay_times_are_read_in_gmt7_and_checked() -> None:
+    moment = parse_time("20261123235959")
+    assert moment.astimezone(UTC) == datetime(2026, 11, 23, 16, 59, 59, tzinfo=UTC)
+    assert format_time(moment) == "20261123235959"
+    for bad in ("20261323000000", "2026112300000", "2026112300000x", "２０２61123000000", ""):
+        with pytest.raises(ValueError):
+            parse_time(bad)

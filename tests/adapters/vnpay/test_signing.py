@@ -59,3 +59,15 @@ def test_round_trip_through_a_query_string(params: dict[str, str]) -> None:
     query = signing.canonical_query(params) + "&vnp_SecureHash=" + signing.sign_query(params, "k")
     received = dict(parse_qsl(query, keep_blank_values=True))
     assert signing.verify_query(received, "k")
+
+
+def test_verify_tries_each_way_the_sender_may_have_signed() -> None:
+    # Signed over the pairs as sent (PHP-style encoding of "*"), over the canonical re-encoding, and a forgery.
+    params = {**EXAMPLE, "vnp_OrderInfo": "Thanh toan *dac biet*"}
+    canonical = signing.canonical_query(params)
+    as_sent = canonical.replace("*", "%2A")
+    for signed_over in (as_sent, canonical):
+        digest = signing.hmac_sha512(EXAMPLE_SECRET, signed_over)
+        assert signing.verify_query({**params, "vnp_SecureHash": digest}, EXAMPLE_SECRET, as_sent)
+    forged = signing.hmac_sha512(EXAMPLE_SECRET, as_sent + "&vnp_Extra=1")
+    assert not signing.verify_query({**params, "vnp_SecureHash": forged}, EXAMPLE_SECRET, as_sent)
