@@ -53,7 +53,7 @@ async def idempotent(
         return Response(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
     try:
         status_code, body = await work()
-        idem.complete(status_code, body)
+        await idem.complete(status_code, body)
         await idem.session.commit()
     except BaseException:
         await idem.release()

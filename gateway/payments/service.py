@@ -60,6 +60,8 @@ class PaymentService:
     # -- portal operations -------------------------------------------------------------------------
 
     async def create(self, client: Caller, data: PaymentCreate, client_ip: str) -> Payment:
+        """A new pending payment. Its row is written by the session's commit (gateway/db/appends.py), so
+        it cannot be read back from the database before then: use the Payment returned."""
         provider = self.providers.get(data.provider.value)
         ttl = data.expires_in_seconds or self.settings.payment_default_ttl_seconds
         if ttl > self.settings.payment_max_ttl_seconds:
@@ -69,44 +71,53 @@ class PaymentService:
             )
         now = self.clock.now()
         payment_id = new_id("pay")
-        payment = Payment(
-            id=payment_id,
-            client_id=client.id,
-            dossier_code=data.dossier_code,
-            agency_code=data.agency_code,
-            procedure_code=data.procedure_code,
-            payer_name=data.payer.name,
-            payer_phone=data.payer.phone,
-            payer_email=str(data.payer.email) if data.payer.email else None,
-            provider=provider.name,
-            # VNPay wants vnp_TxnRef unique per day; the random part of the id is unique for ever.
-            provider_ref=payment_id.removeprefix("pay_").upper(),
-            amount=sum(line.amount for line in data.fee_lines),
-            refunded_amount=0,
-            currency="VND",
-            status=S.PENDING.value,
-            return_url=str(data.return_url),
-            client_ip=str(data.citizen_ip) if data.citizen_ip else client_ip,
-            created_at=now,
-            updated_at=now,
-            expires_at=now + timedelta(seconds=ttl),
-            next_query_at=now + timedelta(seconds=min(self.settings.payment_first_query_seconds, ttl)),
-            query_attempts=0,
-            provider_codes={},
-            lines=[line.model_dump(mode="json") for line in data.fee_lines],
-        )
-        payment.checkout_url = provider.checkout_url(
+        # VNPay wants vnp_TxnRef unique per day; the random part of the id is unique for ever.
+        reference = payment_id.removeprefix("pay_").upper()
+        amount = sum(line.amount for line in data.fee_lines)
+        expires_at = now + timedelta(seconds=ttl)
+        ip = str(data.citizen_ip) if data.citizen_ip else client_ip
+        checkout_url = provider.checkout_url(
             CheckoutOrder(
-                reference=payment.provider_ref,
-                amount=payment.amount,
+                reference=reference,
+                amount=amount,
                 description=f"Thanh toan phi le phi ho so {data.dossier_code}",
                 created_at=now,
-                expires_at=payment.expires_at,
+                expires_at=expires_at,
                 return_url=self.provider_return_url(provider.name),
-                client_ip=payment.client_ip,
+                client_ip=ip,
             )
         )
-        self.session.add(payment)
+        row: dict[str, Any] = {
+            "id": payment_id,
+            "client_id": client.id,
+            "dossier_code": data.dossier_code,
+            "agency_code": data.agency_code,
+            "procedure_code": data.procedure_code,
+            "payer_name": data.payer.name,
+            "payer_phone": data.payer.phone,
+            "payer_email": str(data.payer.email) if data.payer.email else None,
+            "provider": provider.name,
+            "provider_ref": reference,
+            "provider_transaction_id": None,
+            "amount": amount,
+            "refunded_amount": 0,
+            "currency": "VND",
+            "status": S.PENDING.value,
+            "return_url": str(data.return_url),
+            "checkout_url": checkout_url,
+            "client_ip": ip,
+            "created_at": now,
+            "updated_at": now,
+            "expires_at": expires_at,
+            "paid_at": None,
+            "next_query_at": now + timedelta(seconds=min(self.settings.payment_first_query_seconds, ttl)),
+            "query_attempts": 0,
+            "provider_codes": {},
+            "version": 1,  # the ORM's first version_id_col value, as its own insert would write
+            "lines": [line.model_dump(mode="json") for line in data.fee_lines],
+        }
+        append(self.session, Payment, row)
+        payment = Payment(**row)
         self.audit(payment, None, S.PENDING, "portal", detail="created")
         log.info("payment_created", payment_id=payment.id, provider=payment.provider, amount=payment.amount)
         return payment
