@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import Caller, authenticate, presented_key
+from gateway.db.request_session import provide_db_session
 from gateway.idempotency import Idempotency
 from gateway.payments.refunds import RefundService
 from gateway.payments.service import PaymentService
@@ -50,10 +51,10 @@ class Portal:
         return Idempotency(self.session, self._state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours)
 
 
-async def provide_portal(
-    request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
-) -> Portal:
-    return Portal(await provide_client(request, state, db_session), db_session, state)
+async def provide_portal(request: Request[Any, Any, Any], state: State) -> Portal:
+    # The session is opened here rather than injected: each level of injection costs every request.
+    session = await provide_db_session(state, request.scope)
+    return Portal(await provide_client(request, state, session), session, state)
 
 
 async def provide_payment_service(state: State, db_session: NamedDependency[AsyncSession]) -> PaymentService:

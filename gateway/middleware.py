@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 
 import structlog
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,17 +19,19 @@ class RequestContextMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        incoming = MutableScopeHeaders(scope).get("x-request-id", "")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        # Raw header lists rather than Litestar's header objects: this runs for every request.
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
+        request_id = incoming if _SAFE_ID.match(incoming) else os.urandom(16).hex()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         started = time.perf_counter()
+        header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableScopeHeaders.from_message(message)["x-request-id"] = request_id
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:

@@ -15,7 +15,6 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from adapters.vnpay.codes import IPN_ACK_MESSAGES
@@ -23,7 +22,8 @@ from contracts.errors import InvalidSignature
 from contracts.payments import PaymentStatus
 from gateway.db.appends import append
 from gateway.db.models import ProviderNotification
-from gateway.deps import provide_payment_service
+from gateway.db.request_session import provide_db_session
+from gateway.deps import payment_service, provide_payment_service
 from gateway.errors import NotFound
 from gateway.payments.service import PaymentService, Recorded
 
@@ -86,13 +86,10 @@ class VNPayCallbackController(Controller):
     dependencies = {"payments": Provide(provide_payment_service)}
 
     @get("/ipn", operation_id="vnpayIpn")
-    async def ipn(
-        self,
-        request: Request[Any, Any, Any],
-        state: State,
-        db_session: NamedDependency[AsyncSession],
-        payments: NamedDependency[PaymentService],
-    ) -> dict[str, str]:
+    async def ipn(self, request: Request[Any, Any, Any], state: State) -> dict[str, str]:
+        # Session and service made here rather than injected: each level of injection costs every IPN.
+        db_session = await provide_db_session(state, request.scope)
+        payments = payment_service(state, db_session)
         params = _params(request)
         raw = _raw_query(request)
         for attempt in range(2):

@@ -104,3 +104,12 @@ async def test_openapi_schema_is_served(world: World) -> None:
     schema = (await world.http.get("/schema/openapi.json")).json()
     assert "/v1/payments" in schema["paths"]
     assert "/callbacks/vnpay/ipn" not in schema["paths"]
+
+
+async def test_every_answer_carries_a_request_id(world: World) -> None:
+    given = await world.http.get("/v1/payments", headers={"X-Request-ID": "portal-abc.123"})
+    assert given.headers["x-request-id"] == "portal-abc.123"  # the caller's id, to follow one request across
+    for headers in ({}, {"X-Request-ID": "bad id\twith spaces"}):
+        answer = await world.http.get("/v1/payments", headers=headers)  # 401 as well: every answer has one
+        made = answer.headers.get_list("x-request-id")
+        assert len(made) == 1 and len(made[0]) == 32 and int(made[0], 16) >= 0
