@@ -101,7 +101,7 @@ class PaymentController(Controller):
         portal: NamedDependency[Portal],
         payment_id: FromPath[str],
     ) -> PaymentOut:
-        return payment_out(await portal.payments.get(portal.caller, payment_id))
+        return payment_out(await portal.payments.view(portal.caller, payment_id))
 
     @get("/{payment_id:str}/events", operation_id="listPaymentEvents", opt=READ_ONLY)
     async def list_events(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.payments import FeeLineOut, PaymentEventOut, PaymentOut, RefundOut
+from sqlalchemy import Row
+
+from contracts.payments import PaymentEventOut, PaymentOut, RefundOut
 from gateway.db.models import Payment, PaymentEvent, Refund
 
 
-def payment_out(p: Payment) -> PaymentOut:
+def payment_out(p: Payment | Row[Any]) -> PaymentOut:
     return PaymentOut.model_validate(
         {
             "id": p.id,
@@ -24,7 +26,7 @@ def payment_out(p: Payment) -> PaymentOut:
             "created_at": p.created_at,
             "updated_at": p.updated_at,
             "paid_at": p.paid_at,
-            "lines": [FeeLineOut.model_validate(line) for line in p.lines],
+            "lines": p.lines,
         }
     )
 
