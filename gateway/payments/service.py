@@ -21,7 +21,7 @@ from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
 from gateway.payments.providers import Providers
 from gateway.payments.transitions import EVENTS, OPEN, can_move
-from gateway.payments.views import payment_event_data
+from gateway.payments.views import PAYMENT_OUT_COLUMNS, payment_event_data
 from gateway.settings import Settings
 from gateway.webhooks.outbox import enqueue
 
@@ -31,7 +31,7 @@ S = PaymentStatus
 # Built once: composing a statement costs more than SQLAlchemy's cached execution of it.
 _BY_ID = select(Payment).where(Payment.id == bindparam("payment_id"), Payment.client_id == bindparam("client_id"))
 _PAYMENTS = Payment.__table__
-_ROW_BY_ID = select(_PAYMENTS).where(
+_ROW_BY_ID = select(*(_PAYMENTS.c[name] for name in PAYMENT_OUT_COLUMNS)).where(
     _PAYMENTS.c.id == bindparam("payment_id"), _PAYMENTS.c.client_id == bindparam("client_id")
 )
 _P = TypeVar("_P", Payment, Row[Any])
@@ -135,7 +135,7 @@ class PaymentService:
         return _found(payment, payment_id)
 
     async def view(self, client: Caller, payment_id: str) -> Row[Any]:
-        """The payment as a plain row, for showing it: a fifth cheaper than building the ORM object."""
+        """The columns of the payment that the API shows, as a plain row: cheaper than the ORM object."""
         result = await self.session.execute(_ROW_BY_ID, {"payment_id": payment_id, "client_id": client.id})
         return _found(result.first(), payment_id)
 

@@ -9,6 +9,24 @@ from sqlalchemy import Row
 from contracts.payments import PaymentEventOut, PaymentOut, RefundOut
 from gateway.db.models import Payment, PaymentEvent, Refund
 
+# The payment's columns that payment_out reads: a read selects only these.
+PAYMENT_OUT_COLUMNS = (
+    "id",
+    "status",
+    "provider",
+    "amount",
+    "refunded_amount",
+    "dossier_code",
+    "agency_code",
+    "procedure_code",
+    "checkout_url",
+    "expires_at",
+    "created_at",
+    "updated_at",
+    "paid_at",
+    "lines",
+)
+
 
 def payment_out(p: Payment | Row[Any]) -> PaymentOut:
     return PaymentOut.model_validate(
