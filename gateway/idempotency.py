@@ -109,11 +109,12 @@ class Idempotency:
             try:
                 # Core, not an ORM object: the row is only ever touched again by id (bench/README.md).
                 result = await (await self.session.connection()).execute(_CLAIM, claim)
+                row_id = result.scalar_one()
                 await self.session.commit()
             except IntegrityError:
                 await self.session.rollback()
             else:
-                self._row_id = result.scalar_one()
+                self._row_id = row_id
                 return None
             existing = await self._load(client_id, key)
             if existing is None or existing.created_at >= now - self.retention:
