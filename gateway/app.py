@@ -22,7 +22,7 @@ from gateway.callbacks.vnpay import VNPayCallbackController
 from gateway.clock import Clock
 from gateway.clock import clock as system_clock
 from gateway.db.checkpoint import CHECKPOINT_SECONDS, wal_checkpointer
-from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
+from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker, read_engine
 from gateway.db.request_session import DbSessionMiddleware, provide_db_session
 from gateway.demo.controller import DemoController
 from gateway.errors import Conflict
@@ -124,6 +124,7 @@ def create_app(
                 "engine": engine,
                 "sessionmaker": sessionmaker,
                 "read_sessionmaker": create_read_sessionmaker(engine),
+                "read_engine": read_engine(engine),
                 "callers": CallerCache(settings.auth_cache_seconds),
                 "providers": providers,
                 "dispatcher": dispatcher,

@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Request
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db.models import Client
 from gateway.errors import Unauthorized
@@ -100,15 +100,21 @@ class CallerCache:
         self._entries[key_hash] = (caller, self._now() + self.ttl)
 
 
-async def authenticate(session: AsyncSession, api_key: str | None, cache: CallerCache | None = None) -> Caller:
+async def authenticate(reader: AsyncEngine, api_key: str | None, cache: CallerCache | None = None) -> Caller:
+    """The caller of `api_key`. The database is asked only if the cache cannot say, on a connection of
+    its own (`reader`, the read engine) that goes back to the pool at once: the request's session is not
+    opened for it, so a request never holds one pooled connection while waiting for another."""
     if not api_key:
         raise Unauthorized("Send the portal's API key as 'Authorization: Bearer <key>' or 'X-API-Key'.")
     key_hash = hash_key(api_key)
     if cache is not None and (caller := cache.get(key_hash)) is not None:
         return caller
-    row = (
-        await session.execute(select(Client.id, Client.name).where(Client.api_key_hash == key_hash, Client.active))
-    ).first()
+    connection = await reader.connect()
+    try:
+        query = select(Client.id, Client.name).where(Client.api_key_hash == key_hash, Client.active)
+        row = (await connection.execute(query)).first()
+    finally:
+        await connection.close()
     if row is None:
         raise Unauthorized("The API key is not valid.")
     caller = Caller(id=row.id, name=row.name)

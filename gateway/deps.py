@@ -13,10 +13,11 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.types import Scope
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gateway.auth import Caller, authenticate, presented_key
-from gateway.db.request_session import provide_db_session
+from gateway.db.request_session import request_session
 from gateway.idempotency import Idempotency
 from gateway.payments.refunds import RefundService
 from gateway.payments.service import PaymentService
@@ -26,20 +27,31 @@ def payment_service(state: State, session: AsyncSession) -> PaymentService:
     return PaymentService(session, state.providers, state.settings, state.clock)
 
 
-async def provide_client(
-    request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
-) -> Caller:
-    return await authenticate(db_session, presented_key(request), state.callers)
+async def provide_client(request: Request[Any, Any, Any], state: State) -> Caller:
+    return await authenticate(state.read_engine, presented_key(request), state.callers)
 
 
 class Portal:
-    """The calling portal client and the services it may use, all on the request's one session."""
+    """The calling portal client and the services it may use, all on the request's one session.
 
-    def __init__(self, caller: Caller, session: AsyncSession, state: State) -> None:
-        self.caller = caller
-        self.session = session
+    The session is opened on first use: a read of one payment needs none (`reader` serves it, as it
+    serves authentication), and opening and closing one cost a tenth of such a read (bench/README.md).
+    """
+
+    caller: Caller
+
+    def __init__(self, scope: Scope, state: State) -> None:
+        self._scope = scope
         self._state = state
-        self.payments = payment_service(state, session)
+        self.reader: AsyncEngine = state.read_engine
+
+    @cached_property
+    def session(self) -> AsyncSession:
+        return request_session(self._state, self._scope)
+
+    @cached_property
+    def payments(self) -> PaymentService:
+        return payment_service(self._state, self.session)
 
     @cached_property
     def refunds(self) -> RefundService:
@@ -52,9 +64,9 @@ class Portal:
 
 
 async def provide_portal(request: Request[Any, Any, Any], state: State) -> Portal:
-    # The session is opened here rather than injected: each level of injection costs every request.
-    session = await provide_db_session(state, request.scope)
-    return Portal(await provide_client(request, state, session), session, state)
+    portal = Portal(request.scope, state)
+    portal.caller = await provide_client(request, state)
+    return portal
 
 
 async def provide_payment_service(state: State, db_session: NamedDependency[AsyncSession]) -> PaymentService:

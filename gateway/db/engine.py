@@ -53,6 +53,13 @@ def _refuse_writes(session: Session, *_: Any) -> None:
         raise RuntimeError("a read-only request tried to write; mark its handler as writing")
 
 
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, in autocommit on PostgreSQL (see create_read_sessionmaker)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     """Sessions for requests that only read, from the same pool.
 
@@ -61,6 +68,4 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     sees its own snapshot, which is all a single-row read needs. SQLite's driver opens no transaction for
     a SELECT anyway, and its isolation setting is left alone (write transactions there begin IMMEDIATE).
     """
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return async_sessionmaker(engine, sync_session_class=_ReadOnlySession, expire_on_commit=False)
+    return async_sessionmaker(read_engine(engine), sync_session_class=_ReadOnlySession, expire_on_commit=False)

@@ -23,6 +23,11 @@ READ_ONLY = {_READ_ONLY_KEY: True}
 
 
 async def provide_db_session(state: State, scope: Scope) -> AsyncSession:
+    return request_session(state, scope)
+
+
+def request_session(state: State, scope: Scope) -> AsyncSession:
+    """The request's session, opened on first use."""
     store = scope["state"]
     session: AsyncSession | None = store.get(_KEY)
     if session is None:

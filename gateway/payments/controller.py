@@ -20,6 +20,7 @@ from contracts.payments import (
 )
 from gateway.db.request_session import READ_ONLY
 from gateway.deps import Portal, provide_portal
+from gateway.payments.service import read_payment
 from gateway.payments.views import event_out, payment_out, refund_out
 
 IdempotencyKeyHeader = Annotated[
@@ -101,7 +102,7 @@ class PaymentController(Controller):
         portal: NamedDependency[Portal],
         payment_id: FromPath[str],
     ) -> PaymentOut:
-        return payment_out(await portal.payments.view(portal.caller, payment_id))
+        return payment_out(await read_payment(portal.reader, portal.caller, payment_id))
 
     @get("/{payment_id:str}/events", operation_id="listPaymentEvents", opt=READ_ONLY)
     async def list_events(

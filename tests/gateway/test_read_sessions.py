@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.auth import new_client
 from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from gateway.db.models import Client
+from tests.harness import World
 
 pytestmark = pytest.mark.anyio
 
@@ -55,3 +56,33 @@ async def test_a_read_sends_only_its_statement_outside_a_transaction(clean_datab
             assert await _in_transaction(session) is postgres
     finally:
         await engine.dispose()
+
+
+async def test_reading_a_payment_holds_one_pooled_connection_at_a_time(world: World) -> None:
+    """Authentication (cache cold or warm) and the read each take a connection and give it back at once:
+    a burst of first requests cannot exhaust the pool by holding one while waiting for another."""
+    payment = (await world.create_payment()).json()
+    pool = world.app.state.engine.sync_engine.pool
+    out = {"now": 0, "most": 0, "checkouts": 0}
+
+    def checkout(*_: object) -> None:
+        out["now"] += 1
+        out["checkouts"] += 1
+        out["most"] = max(out["most"], out["now"])
+
+    def checkin(*_: object) -> None:
+        out["now"] -= 1
+
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    try:
+        world.app.state.callers._entries.clear()  # cold: the key is looked up in the database
+        for _ in range(2):
+            r = await world.http.get(f"/v1/payments/{payment['id']}", headers=world.auth())
+            assert r.status_code == 200 and r.json()["id"] == payment["id"]
+        missing = await world.http.get("/v1/payments/pay_nothing", headers=world.auth())
+        assert missing.status_code == 404
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
+    assert out == {"now": 0, "most": 1, "checkouts": 4}  # key lookup, then one per read
