@@ -19,7 +19,8 @@ ORDER_TYPE_BILL_PAYMENT = "250000"
 
 
 def payment_params(config: VNPayConfig, order: CheckoutOrder) -> dict[str, str]:
-    params = {
+    """The payment URL's fields, without the hash."""
+    return {
         "vnp_Version": VERSION,
         "vnp_Command": "pay",
         "vnp_TmnCode": config.tmn_code,
@@ -34,13 +35,12 @@ def payment_params(config: VNPayConfig, order: CheckoutOrder) -> dict[str, str]:
         "vnp_CreateDate": format_time(order.created_at),
         "vnp_ExpireDate": format_time(order.expires_at),
     }
-    params["vnp_SecureHash"] = signing.sign_query(params, config.hash_secret)
-    return params
 
 
 def payment_url(config: VNPayConfig, order: CheckoutOrder) -> str:
-    params = payment_params(config, order)
-    return f"{config.payment_url}?{signing.canonical_query(params)}&vnp_SecureHash={params['vnp_SecureHash']}"
+    # The signed string is the query string itself (signing.canonical_query): encoded once, used twice.
+    query = signing.canonical_query(payment_params(config, order))
+    return f"{config.payment_url}?{query}&vnp_SecureHash={signing.hmac_sha512(config.hash_secret, query)}"
 
 
 def querydr_body(config: VNPayConfig, ref: TransactionRef, request_id: str, now: datetime) -> dict[str, str]:
