@@ -15,6 +15,7 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.db.engine import first_row
 from gateway.db.models import Client
 from gateway.errors import Unauthorized
 from gateway.ids import new_id
@@ -109,12 +110,7 @@ async def authenticate(reader: AsyncEngine, api_key: str | None, cache: CallerCa
     key_hash = hash_key(api_key)
     if cache is not None and (caller := cache.get(key_hash)) is not None:
         return caller
-    connection = await reader.connect()
-    try:
-        query = select(Client.id, Client.name).where(Client.api_key_hash == key_hash, Client.active)
-        row = (await connection.execute(query)).first()
-    finally:
-        await connection.close()
+    row = await first_row(reader, select(Client.id, Client.name).where(Client.api_key_hash == key_hash, Client.active))
     if row is None:
         raise Unauthorized("The API key is not valid.")
     caller = Caller(id=row.id, name=row.name)

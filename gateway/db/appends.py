@@ -20,9 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
 _QUEUE = "dvcgw.appends"
-_INSERTS: dict[
-    type[DeclarativeBase], Insert
-] = {}  # built once per table: building a statement costs more than running it
+# Built once per table: building a statement costs more than running it.
+_INSERTS: dict[type[DeclarativeBase], Insert] = {}
 
 
 def append(session: AsyncSession | Session, model: type[DeclarativeBase], row: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from sqlalchemy import event, make_url
+from sqlalchemy import Executable, Row, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,18 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
+
+
+async def first_row(
+    reader: AsyncEngine, statement: Executable, params: dict[str, Any] | None = None
+) -> Row[Any] | None:
+    """The first row `statement` returns, on a pooled connection taken for it and given back at once."""
+    connection = await reader.connect()
+    try:
+        return (await connection.execute(statement, params)).first()
+    finally:
+        # Not `async with`: its exit runs close() in a task of its own, an extra turn of the event loop.
+        await connection.close()
 
 
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -16,6 +16,7 @@ from contracts.providers import CheckoutOrder, ProviderOutcome, ProviderResult, 
 from gateway.auth import Caller
 from gateway.clock import Clock
 from gateway.db.appends import append
+from gateway.db.engine import first_row
 from gateway.db.models import Payment, PaymentEvent
 from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
@@ -305,13 +306,7 @@ async def read_payment(reader: AsyncEngine, client: Caller, payment_id: str) -> 
     No session and no ORM object: for a read by a caller the cache knows, those were a fifth of its
     cost (bench/README.md). `reader` is the read engine (autocommit on PostgreSQL).
     """
-    connection = await reader.connect()
-    try:
-        result = await connection.execute(_ROW_BY_ID, {"payment_id": payment_id, "client_id": client.id})
-        return _found(result.first(), payment_id)
-    finally:
-        # Not `async with`: its exit runs close() in a task of its own, an extra turn of the event loop.
-        await connection.close()
+    return _found(await first_row(reader, _ROW_BY_ID, {"payment_id": payment_id, "client_id": client.id}), payment_id)
 
 
 def _found(payment: _P | None, payment_id: str) -> _P:
