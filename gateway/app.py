@@ -23,7 +23,7 @@ from gateway.clock import Clock
 from gateway.clock import clock as system_clock
 from gateway.db.checkpoint import CHECKPOINT_SECONDS, wal_checkpointer
 from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker, read_engine
-from gateway.db.request_session import DbSessionMiddleware, provide_db_session
+from gateway.db.request_session import DbSessionMiddleware, request_session
 from gateway.demo.controller import DemoController
 from gateway.errors import Conflict
 from gateway.health import health, ready
@@ -95,7 +95,7 @@ def create_app(
             *([DemoController] if settings.demo_enabled else []),
         ],
         dependencies={
-            "db_session": Provide(provide_db_session),
+            "db_session": Provide(request_session, sync_to_thread=False),
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
         },
         lifespan=[lifespan],

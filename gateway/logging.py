@@ -92,15 +92,7 @@ def mask_value(key: str, value: Any) -> Any:
 
 
 def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
-    masked = {}
-    for key, value in event_dict.items():
-        # Inlined for the common case, a plain string under an ordinary key: this runs for every field
-        # of every line.
-        if type(value) is str and not _sensitive(key):
-            masked[key] = mask_text(value) if _maybe_personal(value) else value
-        else:
-            masked[key] = mask_value(key, value)
-    return masked
+    return {k: mask_value(k, v) for k, v in event_dict.items()}
 
 
 def _timestamp(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -22,7 +22,7 @@ from contracts.errors import InvalidSignature
 from contracts.payments import PaymentStatus
 from gateway.db.appends import append
 from gateway.db.models import ProviderNotification
-from gateway.db.request_session import provide_db_session
+from gateway.db.request_session import request_session
 from gateway.deps import payment_service, provide_payment_service
 from gateway.errors import NotFound
 from gateway.payments.service import PaymentService, Recorded
@@ -88,7 +88,7 @@ class VNPayCallbackController(Controller):
     @get("/ipn", operation_id="vnpayIpn")
     async def ipn(self, request: Request[Any, Any, Any], state: State) -> dict[str, str]:
         # Session and service made here rather than injected: each level of injection costs every IPN.
-        db_session = await provide_db_session(state, request.scope)
+        db_session = request_session(state, request.scope)
         payments = payment_service(state, db_session)
         params = _params(request)
         raw = _raw_query(request)

@@ -1,4 +1,4 @@
-"""One database session per HTTP request: opened by a dependency, closed by a middleware.
+"""One database session per HTTP request: opened on first use, closed by a middleware.
 
 Handlers that only read say so with `opt=READ_ONLY` and get a session that reads outside a transaction
 (gateway/db/engine.py, create_read_sessionmaker); every other handler gets an ordinary one.
@@ -22,12 +22,8 @@ _READ_ONLY_KEY = "read_only"
 READ_ONLY = {_READ_ONLY_KEY: True}
 
 
-async def provide_db_session(state: State, scope: Scope) -> AsyncSession:
-    return request_session(state, scope)
-
-
 def request_session(state: State, scope: Scope) -> AsyncSession:
-    """The request's session, opened on first use."""
+    """The request's session, opened on first use (the `db_session` dependency, or called directly)."""
     store = scope["state"]
     session: AsyncSession | None = store.get(_KEY)
     if session is None:
