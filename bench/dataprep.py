@@ -71,7 +71,7 @@ async def _create_payments(url: str, client_id: str, n: int, batch: int) -> list
                 client = await session.get(Client, client_id)
                 assert client is not None
                 service = PaymentService(session, providers, settings, clock)
-                chunk = [await service.create(client, data, "127.0.0.1") for _ in range(min(batch, n - len(made)))]
+                chunk = [service.create(client, data, "127.0.0.1") for _ in range(min(batch, n - len(made)))]
                 await session.commit()
                 made.extend(PreparedPayment(p.id, p.provider_ref, p.amount) for p in chunk)
     finally:

@@ -22,7 +22,8 @@ from gateway.callbacks.vnpay import VNPayCallbackController
 from gateway.clock import Clock
 from gateway.clock import clock as system_clock
 from gateway.db.checkpoint import CHECKPOINT_SECONDS, wal_checkpointer
-from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker, read_engine
+from gateway.db.direct import open_database
+from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from gateway.db.request_session import DbSessionMiddleware, request_session
 from gateway.demo.controller import DemoController
 from gateway.errors import Conflict
@@ -54,6 +55,7 @@ def create_app(
     clock = clock or system_clock
     configure_logging(settings.log_level, json=settings.log_json)
     engine = create_engine(settings.database_url)
+    db = open_database(settings.database_url, settings.database_direct_pool_size)
     sessionmaker = create_sessionmaker(engine)
     providers = build_providers(settings, clock, provider_transport)
     dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport)
@@ -81,6 +83,7 @@ def create_app(
                 checkpointer.close()
             await dispatcher.aclose()
             await providers.aclose()
+            await db.close()
             await engine.dispose()
 
     plugin = problems.problem_details_plugin()
@@ -124,7 +127,7 @@ def create_app(
                 "engine": engine,
                 "sessionmaker": sessionmaker,
                 "read_sessionmaker": create_read_sessionmaker(engine),
-                "read_engine": read_engine(engine),
+                "db": db,
                 "callers": CallerCache(settings.auth_cache_seconds),
                 "providers": providers,
                 "dispatcher": dispatcher,

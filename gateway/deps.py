@@ -14,13 +14,15 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.types import Scope
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import Caller, authenticate, presented_key
+from gateway.db.appends import Writes
+from gateway.db.direct import Database
 from gateway.db.request_session import request_session
 from gateway.idempotency import Idempotency
 from gateway.payments.refunds import RefundService
-from gateway.payments.service import PaymentService
+from gateway.payments.service import PaymentRules, PaymentService
 
 
 def payment_service(state: State, session: AsyncSession) -> PaymentService:
@@ -28,14 +30,14 @@ def payment_service(state: State, session: AsyncSession) -> PaymentService:
 
 
 async def provide_client(request: Request[Any, Any, Any], state: State) -> Caller:
-    return await authenticate(state.read_engine, presented_key(request), state.callers)
+    return await authenticate(state.db, presented_key(request), state.callers)
 
 
 class Portal:
     """The calling portal client and the services it may use, all on the request's one session.
 
-    The session is opened on first use: a read of one payment needs none (`reader` serves it, as it
-    serves authentication), and opening and closing one cost a tenth of such a read (bench/README.md).
+    The session is opened on first use: the hot paths need none (`db`, gateway/db/direct.py, serves
+    them, as it serves authentication), and opening and closing one cost a tenth of a read.
     """
 
     caller: Caller
@@ -43,7 +45,12 @@ class Portal:
     def __init__(self, scope: Scope, state: State) -> None:
         self._scope = scope
         self._state = state
-        self.reader: AsyncEngine = state.read_engine
+        self.db: Database = state.db
+
+    def rules(self, writes: Writes) -> PaymentRules:
+        """The payment rules, writing to `writes` (a direct transaction) instead of the session."""
+        s = self._state
+        return PaymentRules(writes, s.providers, s.settings, s.clock)
 
     @cached_property
     def session(self) -> AsyncSession:
@@ -60,7 +67,9 @@ class Portal:
     @cached_property
     def idempotency(self) -> Idempotency:
         s = self._state.settings
-        return Idempotency(self.session, self._state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours)
+        return Idempotency(
+            self.session, self.db, self._state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours
+        )
 
 
 async def provide_portal(request: Request[Any, Any, Any], state: State) -> Portal:

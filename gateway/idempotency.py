@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.clock import Clock
+from gateway.db.direct import Database, DuplicateRow, Sql, Transaction
 from gateway.db.models import IdempotencyKey
 from gateway.errors import (
     IdempotencyKeyInFlight,
@@ -46,11 +46,18 @@ def fingerprint(operation: str, body: bytes) -> str:
 
 
 PURGE_BATCH = 1000
-_CLAIM = insert(IdempotencyKey).returning(IdempotencyKey.id)
-_COMPLETE = (
+# On the direct path (gateway/db/direct.py): a new key, the common case, costs this one statement.
+_CLAIM = Sql(
+    'INSERT INTO idempotency_keys (client_id, "key", fingerprint, operation, locked_until, created_at)'
+    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
+)
+_COMPLETE = Sql(
+    "UPDATE idempotency_keys SET response_status = $1, response_body = $2, locked_until = NULL WHERE id = $3"
+)
+_COMPLETE_ON_SESSION = (
     update(IdempotencyKey)
     .where(IdempotencyKey.id == bindparam("row_id"))
-    .values(response_status=bindparam("response_status"), response_body=bindparam("response_body"), locked_until=None)
+    .values(response_status=bindparam("status"), response_body=bindparam("body"), locked_until=None)
 )
 
 
@@ -79,12 +86,18 @@ async def purge_expired(
 
 
 class Idempotency:
-    def __init__(self, session: AsyncSession, clock: Clock, lock_seconds: int, retention_hours: int) -> None:
+    """A request's use of its key: claimed on the direct path, looked into on `session` when it is known."""
+
+    def __init__(
+        self, session: AsyncSession, db: Database, clock: Clock, lock_seconds: int, retention_hours: int
+    ) -> None:
         self.session = session
+        self.db = db
         self.clock = clock
         self.lock = timedelta(seconds=lock_seconds)
         self.retention = timedelta(hours=retention_hours)
         self._row_id: int | None = None
+        self.completed = False
 
     async def begin(self, client_id: str, key: str | None, operation: str, body: bytes) -> StoredResponse | None:
         """Claim the key, or return the response to replay. Raises when the key cannot be used now."""
@@ -98,23 +111,14 @@ class Idempotency:
         # constraint and is read only then.
         existing: IdempotencyKey | None = None
         for _ in range(2):
-            claim = {
-                "client_id": client_id,
-                "key": key,
-                "fingerprint": print_,
-                "operation": operation,
-                "locked_until": now + self.lock,
-                "created_at": now,
-            }
             try:
-                # Core, not an ORM object: the row is only ever touched again by id (bench/README.md).
-                result = await (await self.session.connection()).execute(_CLAIM, claim)
-                row_id = result.scalar_one()
-                await self.session.commit()
-            except IntegrityError:
-                await self.session.rollback()
+                async with self.db.transaction() as tx:
+                    claimed = await tx.fetchrow(_CLAIM, client_id, key, print_, operation, now + self.lock, now)
+            except DuplicateRow:
+                pass
             else:
-                self._row_id = row_id
+                assert claimed is not None
+                self._row_id = claimed["id"]
                 return None
             existing = await self._load(client_id, key)
             if existing is None or existing.created_at >= now - self.retention:
@@ -143,13 +147,17 @@ class Idempotency:
         self._row_id = existing.id
         return None
 
-    async def complete(self, status_code: int, body: Any) -> None:
-        """Store the response; the caller commits it together with the work."""
+    async def complete(self, status_code: int, body: Any, tx: Transaction | None = None) -> None:
+        """Store the response in `tx`, or else in the session; the caller commits it with the work."""
         assert self._row_id is not None, "complete() without a successful begin()"
         response = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
-        await (await self.session.connection()).execute(
-            _COMPLETE, {"row_id": self._row_id, "response_status": status_code, "response_body": response}
-        )
+        if tx is not None:
+            await tx.execute(_COMPLETE, status_code, response, self._row_id)
+        else:
+            await (await self.session.connection()).execute(
+                _COMPLETE_ON_SESSION, {"status": status_code, "body": response, "row_id": self._row_id}
+            )
+        self.completed = True
 
     async def release(self) -> None:
         row_id, self._row_id = self._row_id, None

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     environment: str = "development"
     debug: bool = False
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'dvc-gateway.db'}"
+    # Connections per process for the hot paths' SQL on the driver itself (gateway/db/direct.py), besides
+    # SQLAlchemy's pool of 10 (+10 overflow): budget both against PostgreSQL's max_connections.
+    database_direct_pool_size: int = Field(default=10, ge=1)
     # Where browsers and providers reach this gateway: builds the VNPay return URL.
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"

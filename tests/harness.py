@@ -6,6 +6,7 @@ gateway's webhooks land in a recording portal, all without sockets, so every tes
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +23,24 @@ from gateway.payments.resolver import Resolver
 from gateway.webhooks.dispatcher import Dispatcher
 
 GATEWAY = "http://gateway.test"
+
+
+class LoopTicks:
+    """Counts turns of the event loop while it runs: a statement that blocked the loop would stop it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task = asyncio.create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.001)
+            self.count += 1
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
 SIMULATOR = "http://vnpay.test"
 PORTAL_HOOK = "http://portal.test/hooks"
 TMN_CODE = "DVCGW001"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Insert, event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,24 @@ def append(session: AsyncSession | Session, model: type[DeclarativeBase], row: d
     if not sync.in_transaction():
         sync.begin()  # as session.add() does: a rollback or close now has a transaction to end
     sync.info.setdefault(_QUEUE, []).append((model, row))
+
+
+class Writes(Protocol):
+    """Where a service's insert-only rows go: a session (SessionWrites) or a direct.Transaction."""
+
+    def append(self, model: type[DeclarativeBase], row: dict[str, Any]) -> None: ...
+
+
+class SessionWrites:
+    """Rows appended to `session`, written by its commit."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: AsyncSession | Session) -> None:
+        self.session = session
+
+    def append(self, model: type[DeclarativeBase], row: dict[str, Any]) -> None:
+        append(self.session, model, row)
 
 
 @event.listens_for(Session, "before_commit")

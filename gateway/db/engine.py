@@ -3,12 +3,24 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Executable, Row, event, make_url
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 from gateway.db import sqlite_inline
 from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES
+
+
+def configure_sqlite(dbapi_conn: Any) -> None:
+    """The settings every SQLite connection of the gateway runs with (SQLAlchemy's and direct.py's)."""
+    cur = dbapi_conn.cursor()
+    # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoints run on a thread (checkpoint.py); a commit checkpoints only if that falls far behind.
+    cur.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -22,14 +34,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
-            # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoints run on a thread (checkpoint.py); a commit checkpoints only if that falls far behind.
-            cur.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
+            configure_sqlite(dbapi_conn)
 
         return engine
     # No pre-ping: on this kind of machine it doubled the cost of a request (bench/results/experiments.md).
@@ -58,18 +63,6 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
-
-
-async def first_row(
-    reader: AsyncEngine, statement: Executable, params: dict[str, Any] | None = None
-) -> Row[Any] | None:
-    """The first row `statement` returns, on a pooled connection taken for it and given back at once."""
-    connection = await reader.connect()
-    try:
-        return (await connection.execute(statement, params)).first()
-    finally:
-        # Not `async with`: its exit runs close() in a task of its own, an extra turn of the event loop.
-        await connection.close()
 
 
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -37,7 +37,7 @@ def is_busy(exc: sqlite3.OperationalError) -> bool:
     return code is not None and code & 0xFF == _BUSY and code != _BUSY_SNAPSHOT
 
 
-async def _when_unlocked(call: Callable[[], Any], patience: float) -> Any:
+async def when_unlocked(call: Callable[[], Any], patience: float) -> Any:
     deadline = time.monotonic() + patience
     wait = _FIRST_WAIT
     while True:
@@ -64,12 +64,12 @@ class Cursor:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
-        await _when_unlocked(lambda: self._cursor.execute(sql, parameters), self._timeout)
+        await when_unlocked(lambda: self._cursor.execute(sql, parameters), self._timeout)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor:
         rows = list(parameters)  # a generator could not be replayed after a busy answer
-        await _when_unlocked(lambda: self._cursor.executemany(sql, rows), self._timeout)
+        await when_unlocked(lambda: self._cursor.executemany(sql, rows), self._timeout)
         return self
 
     async def fetchone(self) -> Any:
@@ -155,7 +155,7 @@ class Connection:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
-        await _when_unlocked(self._raw.commit, self._timeout)
+        await when_unlocked(self._raw.commit, self._timeout)
 
     async def rollback(self) -> None:
         self._raw.rollback()
@@ -186,7 +186,7 @@ class Connection:
 
 
 async def connect(database: str, patience: float = DEFAULT_PATIENCE) -> Connection:
-    """Open `database` with no busy timeout of the driver's own: waits happen in `_when_unlocked`."""
+    """Open `database` with no busy timeout of the driver's own: waits happen in `when_unlocked`."""
     # check_same_thread: the pool may close a connection from the thread that disposes the engine.
     connection = sqlite3.connect(database, timeout=0, isolation_level="IMMEDIATE", check_same_thread=False)
     return Connection(connection, patience)

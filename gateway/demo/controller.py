@@ -221,7 +221,7 @@ class DemoController(Controller):
         if data is None:
             return await self._form_page(demo, payments, form, errors, status_code=400)
         client_ip = request.client.host if request.client else "127.0.0.1"
-        payment = await payments.create(Caller.of(demo), data, client_ip)
+        payment = payments.create(Caller.of(demo), data, client_ip)
         await payments.session.commit()
         return Redirect(f"/demo/payments/{payment.id}", status_code=303)
 

@@ -54,8 +54,9 @@ async def idempotent(
         return Response(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
     try:
         status_code, body = await work()
-        await idem.complete(status_code, body)
-        await idem.session.commit()
+        if not idem.completed:  # else work stored the response in its own transaction
+            await idem.complete(status_code, body)
+            await idem.session.commit()
     except BaseException:
         await idem.release()
         raise
@@ -78,9 +79,12 @@ class PaymentController(Controller):
         """Create a fee payment for a dossier; answers the provider's checkout URL for the citizen."""
 
         async def work() -> tuple[int, Any]:
-            payment = await portal.payments.create(portal.caller, data, caller_ip(request))
-            await portal.session.flush()
-            return 201, payment_out(payment).model_dump(mode="json")
+            # The payment, its first audit row and the stored response: one transaction on the direct path.
+            async with portal.db.transaction() as tx:
+                payment = portal.rules(tx).create(portal.caller, data, caller_ip(request))
+                body = payment_out(payment).model_dump(mode="json")
+                await portal.idempotency.complete(201, body, tx)
+            return 201, body
 
         return await idempotent(request, portal, idempotency_key, work)
 
@@ -102,7 +106,7 @@ class PaymentController(Controller):
         portal: NamedDependency[Portal],
         payment_id: FromPath[str],
     ) -> PaymentOut:
-        return payment_out(await read_payment(portal.reader, portal.caller, payment_id))
+        return payment_out(await read_payment(portal.db, portal.caller, payment_id))
 
     @get("/{payment_id:str}/events", operation_id="listPaymentEvents", opt=READ_ONLY)
     async def list_events(

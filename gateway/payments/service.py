@@ -8,21 +8,22 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import Row, and_, bindparam, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.payments import PaymentCreate, PaymentStatus
 from contracts.providers import CheckoutOrder, ProviderOutcome, ProviderResult, TransactionRef
 from gateway.auth import Caller
 from gateway.clock import Clock
-from gateway.db.appends import append
-from gateway.db.engine import first_row
+from gateway.db.appends import SessionWrites, Writes
+from gateway.db.direct import Database
 from gateway.db.models import Payment, PaymentEvent
 from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
+from gateway.payments import rows
 from gateway.payments.providers import Providers
 from gateway.payments.transitions import EVENTS, OPEN, can_move
-from gateway.payments.views import PAYMENT_OUT_COLUMNS, payment_event_data
+from gateway.payments.views import payment_event_data
 from gateway.settings import Settings
 from gateway.webhooks.outbox import enqueue
 
@@ -31,11 +32,7 @@ S = PaymentStatus
 
 # Built once: composing a statement costs more than SQLAlchemy's cached execution of it.
 _BY_ID = select(Payment).where(Payment.id == bindparam("payment_id"), Payment.client_id == bindparam("client_id"))
-_PAYMENTS = Payment.__table__
-_ROW_BY_ID = select(*(_PAYMENTS.c[name] for name in PAYMENT_OUT_COLUMNS)).where(
-    _PAYMENTS.c.id == bindparam("payment_id"), _PAYMENTS.c.client_id == bindparam("client_id")
-)
-_P = TypeVar("_P", Payment, Row[Any])
+_P = TypeVar("_P", Payment, dict[str, Any])
 _BY_REFERENCE = select(Payment).where(
     Payment.provider == bindparam("provider"), Payment.provider_ref == bindparam("reference")
 )
@@ -56,18 +53,23 @@ def transaction_ref(payment: Payment) -> TransactionRef:
     )
 
 
-class PaymentService:
-    def __init__(self, session: AsyncSession, providers: Providers, settings: Settings, clock: Clock) -> None:
-        self.session = session
+class PaymentRules:
+    """What a payment may become and what is recorded when it does, with no reads of its own.
+
+    The payment is an object in memory (loaded by the ORM, or built from a row by
+    gateway/payments/rows.py); the rows that only ever get inserted (the payment itself when created, its
+    audit trail, the portal's events) go to `writes`: a session's queue or a direct transaction's.
+    """
+
+    def __init__(self, writes: Writes, providers: Providers, settings: Settings, clock: Clock) -> None:
+        self.writes = writes
         self.providers = providers
         self.settings = settings
         self.clock = clock
 
-    # -- portal operations -------------------------------------------------------------------------
-
-    async def create(self, client: Caller, data: PaymentCreate, client_ip: str) -> Payment:
-        """A new pending payment. Its row is written by the session's commit (gateway/db/appends.py), so
-        it cannot be read back from the database before then: use the Payment returned."""
+    def create(self, client: Caller, data: PaymentCreate, client_ip: str) -> Payment:
+        """A new pending payment. Its row is written when `writes` commits, so it cannot be read back from
+        the database before then: use the Payment returned."""
         provider = self.providers.get(data.provider.value)
         ttl = data.expires_in_seconds or self.settings.payment_default_ttl_seconds
         if ttl > self.settings.payment_max_ttl_seconds:
@@ -122,7 +124,7 @@ class PaymentService:
             "version": 1,  # the ORM's first version_id_col value, as its own insert would write
             "lines": [line.model_dump(mode="json") for line in data.fee_lines],
         }
-        append(self.session, Payment, row)
+        self.writes.append(Payment, row)
         payment = Payment(**row)
         self.audit(payment, None, S.PENDING, "portal", detail="created")
         log.info("payment_created", payment_id=payment.id, provider=payment.provider, amount=payment.amount)
@@ -131,61 +133,7 @@ class PaymentService:
     def provider_return_url(self, provider: str) -> str:
         return f"{self.settings.public_base_url.rstrip('/')}/callbacks/{provider}/return"
 
-    async def get(self, client: Caller, payment_id: str) -> Payment:
-        payment = await self.session.scalar(_BY_ID, {"payment_id": payment_id, "client_id": client.id})
-        return _found(payment, payment_id)
-
-    async def search(
-        self,
-        client: Caller,
-        dossier_code: str | None,
-        status: PaymentStatus | None,
-        limit: int,
-        cursor: str | None,
-    ) -> tuple[list[Payment], str | None]:
-        query = select(Payment).where(Payment.client_id == client.id)
-        if dossier_code:
-            query = query.where(Payment.dossier_code == dossier_code)
-        if status:
-            query = query.where(Payment.status == status.value)
-        if cursor:
-            created_at, last_id = _decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    Payment.created_at < created_at,
-                    and_(Payment.created_at == created_at, Payment.id < last_id),
-                )
-            )
-        rows = list(
-            await self.session.scalars(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1))
-        )
-        next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-        return rows[:limit], next_cursor
-
-    async def events(self, client: Caller, payment_id: str) -> list[PaymentEvent]:
-        await self.get(client, payment_id)
-        return list(
-            await self.session.scalars(
-                select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
-            )
-        )
-
-    async def cancel(self, client: Caller, payment_id: str) -> Payment:
-        payment = await self.get(client, payment_id)
-        if payment.status == S.CANCELLED.value:
-            return payment
-        if payment.status != S.PENDING.value:
-            raise InvalidTransition(
-                f"Payment is {payment.status}; only a pending payment can be cancelled.",
-                status=payment.status,
-            )
-        self.transition(payment, S.CANCELLED, "portal", detail="cancelled by the portal")
-        return payment
-
     # -- provider evidence -------------------------------------------------------------------------
-
-    async def find_by_reference(self, provider: str, reference: str) -> Payment | None:
-        return await self.session.scalar(_BY_REFERENCE, {"provider": provider, "reference": reference})
 
     def record(self, payment: Payment, result: ProviderResult, cause: str) -> Recorded:
         """Apply what the provider says of this payment; the caller has checked signature and amount."""
@@ -265,7 +213,7 @@ class PaymentService:
             payment.next_query_at = None
         self.audit(payment, current, target, cause, codes, detail)
         if target in EVENTS:
-            enqueue(self.session, payment.client_id, EVENTS[target], payment_event_data(payment), now)
+            enqueue(self.writes, payment.client_id, EVENTS[target], payment_event_data(payment), now)
         log.info(
             "payment_status",
             payment_id=payment.id,
@@ -284,8 +232,7 @@ class PaymentService:
         detail: str = "",
         refund_id: str | None = None,
     ) -> None:
-        append(
-            self.session,
+        self.writes.append(
             PaymentEvent,
             {
                 "payment_id": payment.id,
@@ -300,13 +247,72 @@ class PaymentService:
         )
 
 
-async def read_payment(reader: AsyncEngine, client: Caller, payment_id: str) -> Row[Any]:
-    """The columns of a payment that the API shows, as a plain row, on a pooled connection of its own.
+class PaymentService(PaymentRules):
+    """The rules, with the portal's reads and writes on an ORM session (the paths off the hot ones)."""
 
-    No session and no ORM object: for a read by a caller the cache knows, those were a fifth of its
-    cost (bench/README.md). `reader` is the read engine (autocommit on PostgreSQL).
-    """
-    return _found(await first_row(reader, _ROW_BY_ID, {"payment_id": payment_id, "client_id": client.id}), payment_id)
+    def __init__(self, session: AsyncSession, providers: Providers, settings: Settings, clock: Clock) -> None:
+        super().__init__(SessionWrites(session), providers, settings, clock)
+        self.session = session
+
+    async def get(self, client: Caller, payment_id: str) -> Payment:
+        payment = await self.session.scalar(_BY_ID, {"payment_id": payment_id, "client_id": client.id})
+        return _found(payment, payment_id)
+
+    async def search(
+        self,
+        client: Caller,
+        dossier_code: str | None,
+        status: PaymentStatus | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Payment], str | None]:
+        query = select(Payment).where(Payment.client_id == client.id)
+        if dossier_code:
+            query = query.where(Payment.dossier_code == dossier_code)
+        if status:
+            query = query.where(Payment.status == status.value)
+        if cursor:
+            created_at, last_id = _decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    Payment.created_at < created_at,
+                    and_(Payment.created_at == created_at, Payment.id < last_id),
+                )
+            )
+        rows = list(
+            await self.session.scalars(query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit + 1))
+        )
+        next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    async def events(self, client: Caller, payment_id: str) -> list[PaymentEvent]:
+        await self.get(client, payment_id)
+        return list(
+            await self.session.scalars(
+                select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
+            )
+        )
+
+    async def cancel(self, client: Caller, payment_id: str) -> Payment:
+        payment = await self.get(client, payment_id)
+        if payment.status == S.CANCELLED.value:
+            return payment
+        if payment.status != S.PENDING.value:
+            raise InvalidTransition(
+                f"Payment is {payment.status}; only a pending payment can be cancelled.",
+                status=payment.status,
+            )
+        self.transition(payment, S.CANCELLED, "portal", detail="cancelled by the portal")
+        return payment
+
+    async def find_by_reference(self, provider: str, reference: str) -> Payment | None:
+        return await self.session.scalar(_BY_REFERENCE, {"provider": provider, "reference": reference})
+
+
+async def read_payment(db: Database, client: Caller, payment_id: str) -> dict[str, Any]:
+    """The columns of a payment that the API shows, by one statement on the direct path: no session,
+    no ORM object (bench/README.md)."""
+    return _found(await rows.read_shown(db, client, payment_id), payment_id)
 
 
 def _found(payment: _P | None, payment_id: str) -> _P:

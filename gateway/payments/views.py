@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy import Row
 
 from contracts.payments import PaymentEventOut, PaymentOut, RefundOut
 from gateway.db.models import Payment, PaymentEvent, Refund
@@ -28,7 +27,9 @@ PAYMENT_OUT_COLUMNS = (
 )
 
 
-def payment_out(p: Payment | Row[Any]) -> PaymentOut:
+def payment_out(p: Payment | Mapping[str, Any]) -> PaymentOut:
+    if isinstance(p, Mapping):  # a row of the direct path (gateway/payments/rows.py)
+        return PaymentOut.model_validate({name: p[name] for name in PAYMENT_OUT_COLUMNS})
     return PaymentOut.model_validate(
         {
             "id": p.id,

@@ -6,15 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from contracts.webhooks import EventType, WebhookEventStatus
-from gateway.db.appends import append
+from gateway.db.appends import Writes
 from gateway.db.models import WebhookEvent
 from gateway.ids import new_id
 
 
-def enqueue(session: AsyncSession, client_id: str, event_type: EventType, data: dict[str, Any], now: datetime) -> None:
+def enqueue(writes: Writes, client_id: str, event_type: EventType, data: dict[str, Any], now: datetime) -> None:
     msg_id = new_id("msg")
     payload = json.dumps(
         {"type": event_type.value, "timestamp": now.isoformat(), "data": data},
@@ -22,8 +20,7 @@ def enqueue(session: AsyncSession, client_id: str, event_type: EventType, data: 
         ensure_ascii=False,
         default=str,
     )
-    append(
-        session,
+    writes.append(
         WebhookEvent,
         {
             "id": msg_id,

@@ -58,23 +58,23 @@ async def test_a_read_sends_only_its_statement_outside_a_transaction(clean_datab
         await engine.dispose()
 
 
-async def test_reading_a_payment_holds_one_pooled_connection_at_a_time(world: World) -> None:
-    """Authentication (cache cold or warm) and the read each take a connection and give it back at once:
-    a burst of first requests cannot exhaust the pool by holding one while waiting for another."""
+async def test_reading_a_payment_takes_no_session_and_gives_its_connection_back(world: World) -> None:
+    """Authentication (cache cold or warm) and the read run on the direct path (gateway/db/direct.py): no
+    connection of SQLAlchemy's pool, and each statement gives its own connection back at once, so a burst
+    of first requests cannot exhaust a pool by holding one connection while waiting for another."""
     payment = (await world.create_payment()).json()
     pool = world.app.state.engine.sync_engine.pool
-    out = {"now": 0, "most": 0, "checkouts": 0}
+    db = world.app.state.db
+    checkouts: list[object] = []
+    held: list[int] = []
+    fetchrow = db.fetchrow
 
-    def checkout(*_: object) -> None:
-        out["now"] += 1
-        out["checkouts"] += 1
-        out["most"] = max(out["most"], out["now"])
+    async def watched(*args: object) -> object:
+        held.append(db.in_use())
+        return await fetchrow(*args)
 
-    def checkin(*_: object) -> None:
-        out["now"] -= 1
-
-    event.listen(pool, "checkout", checkout)
-    event.listen(pool, "checkin", checkin)
+    event.listen(pool, "checkout", lambda *a: checkouts.append(a))
+    db.fetchrow = watched
     try:
         world.app.state.callers._entries.clear()  # cold: the key is looked up in the database
         for _ in range(2):
@@ -83,6 +83,7 @@ async def test_reading_a_payment_holds_one_pooled_connection_at_a_time(world: Wo
         missing = await world.http.get("/v1/payments/pay_nothing", headers=world.auth())
         assert missing.status_code == 404
     finally:
-        event.remove(pool, "checkout", checkout)
-        event.remove(pool, "checkin", checkin)
-    assert out == {"now": 0, "most": 1, "checkouts": 4}  # key lookup, then one per read
+        del db.fetchrow
+    assert checkouts == []
+    assert held == [0, 0, 0, 0]  # key lookup, then one per read; nothing held while taking the next
+    assert db.in_use() == 0

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from gateway.db import sqlite_inline
 from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES, wal_checkpointer
 from gateway.db.engine import create_engine
+from tests.harness import LoopTicks
 
 pytestmark = pytest.mark.anyio
 
@@ -28,25 +29,18 @@ async def test_a_writer_waits_for_another_process_lock_without_blocking_the_loop
     holder = sqlite3.connect(tmp_path / "x.db", isolation_level=None)  # another process, as far as SQLite knows
     holder.execute("BEGIN IMMEDIATE")
     conn = await sqlite_inline.connect(str(tmp_path / "x.db"))
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.001)
-            ticks += 1
 
     async def release_later() -> None:
         await asyncio.sleep(0.1)
         holder.execute("COMMIT")
 
-    tick_task = asyncio.create_task(ticker())
+    ticks = LoopTicks()
     release = asyncio.create_task(release_later())
     await conn.execute("INSERT INTO t VALUES (1)")  # waits for the COMMIT above
     await conn.commit()
     await release
-    tick_task.cancel()
-    assert ticks > 0  # the loop kept running while the insert waited
+    ticks.stop()
+    assert ticks.count > 0  # the loop kept running while the insert waited
     assert holder.execute("SELECT count(*) FROM t").fetchone() == (1,)
     holder.close()
     await conn.close()

@@ -1,0 +1,429 @@
+"""SQL on the database driver's own connections, for the requests a portal and VNPay send most.
+
+The gateway's schema, its migrations and every other path are SQLAlchemy's. The hot paths (the VNPay
+IPN, creating a payment, reading one, authenticating a key) run a handful of fixed statements, and for
+those SQLAlchemy's execution layer was most of the work: the database part of an IPN (a SELECT, an
+UPDATE, three INSERTs and the COMMIT) cost 1,478 µs of CPU through the ORM session, 1,043 through Core
+on an AsyncConnection and 269 on sqlite3 itself; on PostgreSQL 4,010, 2,716 and 917 with asyncpg
+(bench/README.md, "Fourth round").
+
+- SQL is written once, with asyncpg's `$1, $2` placeholders; SQLite reads the same numbers as `?1, ?2`.
+- Values are converted by Python type, as the models' column types do: an aware datetime is stored in
+  UTC (SQLite: the text SQLAlchemy's DateTime writes, so both read each other's rows and compare them
+  in SQL), a dict or list as JSON text. Rows come back as dicts, converted by the columns of the table
+  a statement names (`Sql(..., table=...)`).
+- `Database.transaction()` is one transaction on one connection: committed when the block ends,
+  rolled back if it raises. `Transaction.append` queues insert-only rows for that commit, as
+  gateway/db/appends.py does for a session.
+- SQLite: connections of this module run on the event loop's thread, as gateway/db/sqlite_inline.py's
+  do, with the same lock handling (BEGIN IMMEDIATE, retried after an asyncio.sleep while another writer
+  holds the lock). PostgreSQL: asyncpg's own pool, beside SQLAlchemy's, sized by
+  `database_direct_pool_size`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy import JSON, Boolean, Table, make_url
+from sqlalchemy.orm import DeclarativeBase
+
+from gateway.db import sqlite_inline
+from gateway.db.engine import configure_sqlite
+from gateway.db.types import UTCDateTime
+
+Row = dict[str, Any]
+_T = TypeVar("_T")
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+# SQLAlchemy's SQLite DateTime storage format (sqlalchemy/dialects/sqlite/base.py, DATETIME).
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class DuplicateRow(Exception):
+    """A unique constraint refused the row (sqlite3.IntegrityError, asyncpg.UniqueViolationError)."""
+
+
+class Sql:
+    """One statement, in both placeholder styles; `table` names the columns its rows are read as."""
+
+    __slots__ = ("pg", "sqlite", "table")
+
+    def __init__(self, text: str, table: Table | None = None) -> None:
+        self.pg = text
+        self.sqlite = _PLACEHOLDER.sub(r"?\1", text)
+        self.table = table
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _sqlite_datetime(value: Any) -> Any:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else value
+
+
+def _pg_datetime(value: Any) -> Any:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _bool(value: Any) -> Any:
+    return bool(value) if value is not None else None
+
+
+def _readers(table: Table, datetime_reader: Callable[[Any], Any]) -> dict[str, Callable[[Any], Any]]:
+    readers: dict[str, Callable[[Any], Any]] = {}
+    for column in table.columns:
+        if isinstance(column.type, UTCDateTime):
+            readers[column.name] = datetime_reader
+        elif isinstance(column.type, JSON):
+            readers[column.name] = _json
+        elif isinstance(column.type, Boolean):
+            readers[column.name] = _bool
+    return readers
+
+
+def _insert_sql(table: Table, columns: tuple[str, ...]) -> Sql:
+    names = ", ".join(columns)
+    marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    return Sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})")  # noqa: S608 - names from the models
+
+
+def _with_defaults(table: Table, row: Row) -> Row:
+    """`row` with the column defaults of the model filled in, as SQLAlchemy's insert would."""
+    missing = {}
+    for column in table.columns:
+        if column.name in row or column.default is None or column.autoincrement is True:
+            continue
+        arg = column.default.arg  # type: ignore[attr-defined]
+        missing[column.name] = arg(None) if callable(arg) else arg
+    return row | missing if missing else row
+
+
+class Transaction(ABC):
+    """One transaction on one connection (Database.transaction)."""
+
+    def __init__(self) -> None:
+        self._appends: list[tuple[Table, Row]] = []
+
+    def append(self, model: type[DeclarativeBase], row: Row) -> None:
+        """Insert `row` into `model`'s table when the transaction commits."""
+        self._appends.append((model.__table__, row))  # type: ignore[arg-type]
+
+    @abstractmethod
+    async def fetchrow(self, sql: Sql, *args: Any) -> Row | None: ...
+
+    @abstractmethod
+    async def execute(self, sql: Sql, *args: Any) -> int:
+        """Run `sql`; the number of rows it changed."""
+
+    @abstractmethod
+    async def _executemany(self, sql: Sql, rows: list[tuple[Any, ...]]) -> None: ...
+
+    async def _write_appends(self) -> None:
+        appends, self._appends = self._appends, []
+        # Consecutive rows of one table go in one statement; the order across tables is kept.
+        for table, group in groupby(appends, key=itemgetter(0)):
+            rows = [_with_defaults(table, row) for _, row in group]
+            columns = tuple(rows[0])
+            if any(tuple(row) != columns for row in rows):
+                for row in rows:
+                    await self.execute(_insert_sql(table, tuple(row)), *row.values())
+                continue
+            await self._executemany(_insert_sql(table, columns), [tuple(row.values()) for row in rows])
+
+
+class Database(ABC):
+    """The hot paths' way to the database (see the module's text)."""
+
+    @abstractmethod
+    def transaction(self) -> Any:
+        """`async with db.transaction() as tx`: committed at the end of the block, rolled back on error."""
+
+    @abstractmethod
+    async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
+        """The first row of a read, outside any transaction."""
+
+    @abstractmethod
+    def in_use(self) -> int:
+        """Connections taken and not given back yet."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+def open_database(url: str, pool_size: int = 10) -> Database:
+    """The Database for SQLAlchemy URL `url` (sqlite+aiosqlite:///file or postgresql+asyncpg://...)."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database in (None, "", ":memory:"):
+            raise ValueError("the gateway needs a SQLite file: every connection to ':memory:' is a new database")
+        return SQLiteDatabase(parsed.database, pool_size)
+    return PostgresDatabase(parsed.set(drivername="postgresql").render_as_string(hide_password=False), pool_size)
+
+
+# -- SQLite -----------------------------------------------------------------------------------------
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC).strftime(_SQLITE_DATETIME)
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def _sqlite_args(args: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(_sqlite_value(v) for v in args)
+
+
+class _SQLiteReader:
+    """Rows of one table's columns, converted as the models' column types would."""
+
+    _cache: dict[Table, dict[str, Callable[[Any], Any]]] = {}
+
+    @classmethod
+    def row(cls, sql: Sql, cursor: sqlite3.Cursor, values: tuple[Any, ...] | None) -> Row | None:
+        if values is None:
+            return None
+        names = [d[0] for d in cursor.description]
+        row = dict(zip(names, values, strict=True))
+        if sql.table is not None:
+            readers = cls._cache.get(sql.table)
+            if readers is None:
+                readers = cls._cache[sql.table] = _readers(sql.table, _sqlite_datetime)
+            for name, read in readers.items():
+                if name in row:
+                    row[name] = read(row[name])
+        return row
+
+
+_SQLITE_DUPLICATE = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
+
+
+class SQLiteTransaction(Transaction):
+    def __init__(self, connection: sqlite3.Connection, patience: float) -> None:
+        super().__init__()
+        self._connection = connection
+        self._patience = patience
+
+    async def _run(self, call: Callable[[], Any]) -> Any:
+        try:
+            return await sqlite_inline.when_unlocked(call, self._patience)
+        except sqlite3.IntegrityError as exc:
+            if getattr(exc, "sqlite_errorcode", None) in _SQLITE_DUPLICATE:
+                raise DuplicateRow(str(exc)) from exc
+            raise
+
+    async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
+        cursor = self._connection.cursor()
+        try:
+            await self._run(lambda: cursor.execute(sql.sqlite, _sqlite_args(args)))
+            return _SQLiteReader.row(sql, cursor, cursor.fetchone())
+        finally:
+            cursor.close()
+
+    async def execute(self, sql: Sql, *args: Any) -> int:
+        cursor = self._connection.cursor()
+        try:
+            await self._run(lambda: cursor.execute(sql.sqlite, _sqlite_args(args)))
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    async def _executemany(self, sql: Sql, rows: list[tuple[Any, ...]]) -> None:
+        values = [_sqlite_args(row) for row in rows]
+        await self._run(lambda: self._connection.executemany(sql.sqlite, values))
+
+
+class SQLiteDatabase(Database):
+    """Connections opened as the engine's are (same pragmas), kept for reuse; autocommit, BEGIN by hand."""
+
+    def __init__(self, path: str, pool_size: int, patience: float = sqlite_inline.DEFAULT_PATIENCE) -> None:
+        self._path = path
+        self._keep = pool_size
+        self._patience = patience
+        self._idle: list[sqlite3.Connection] = []
+        self._taken = 0
+
+    def in_use(self) -> int:
+        return self._taken
+
+    def _take(self) -> sqlite3.Connection:
+        self._taken += 1
+        if self._idle:
+            return self._idle.pop()
+        connection = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
+        configure_sqlite(connection)
+        return connection
+
+    def _give_back(self, connection: sqlite3.Connection) -> None:
+        self._taken -= 1
+        if connection.in_transaction:
+            connection.rollback()
+        if len(self._idle) < self._keep:
+            self._idle.append(connection)
+        else:
+            connection.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SQLiteTransaction]:
+        connection = self._take()
+        try:
+            # IMMEDIATE: the write lock is taken here, so a busy answer means nothing has started yet.
+            await sqlite_inline.when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), self._patience)
+            tx = SQLiteTransaction(connection, self._patience)
+            yield tx
+            await tx._write_appends()
+            await sqlite_inline.when_unlocked(lambda: connection.execute("COMMIT"), self._patience)
+        finally:
+            self._give_back(connection)
+
+    async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
+        connection = self._take()
+        try:
+            cursor = await sqlite_inline.when_unlocked(
+                lambda: connection.execute(sql.sqlite, _sqlite_args(args)), self._patience
+            )
+            return _SQLiteReader.row(sql, cursor, cursor.fetchone())
+        finally:
+            self._give_back(connection)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------------
+
+
+def _pg_value(value: Any) -> Any:
+    # asyncpg's json type takes text; an aware datetime goes to timestamptz as it is.
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    return value
+
+
+def _pg_args(args: Iterable[Any]) -> list[Any]:
+    return [_pg_value(v) for v in args]
+
+
+_PG_READERS: dict[Table, dict[str, Callable[[Any], Any]]] = {}
+
+
+def _pg_row(sql: Sql, record: asyncpg.Record | None) -> Row | None:
+    if record is None:
+        return None
+    row = dict(record.items())
+    if sql.table is not None:
+        readers = _PG_READERS.get(sql.table)
+        if readers is None:
+            readers = _PG_READERS[sql.table] = _readers(sql.table, _pg_datetime)
+        for name, read in readers.items():
+            if name in row:
+                row[name] = read(row[name])
+    return row
+
+
+def _rowcount(status: str) -> int:
+    # asyncpg answers the command tag: "UPDATE 1", "INSERT 0 1", "DELETE 3".
+    count = status.rpartition(" ")[2]
+    return int(count) if count.isdigit() else 0
+
+
+async def _unique(call: Awaitable[_T]) -> _T:
+    try:
+        return await call
+    except asyncpg.UniqueViolationError as exc:
+        raise DuplicateRow(str(exc)) from exc
+
+
+class PostgresTransaction(Transaction):
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__()
+        self._connection = connection
+
+    async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
+        return _pg_row(sql, await _unique(self._connection.fetchrow(sql.pg, *_pg_args(args))))
+
+    async def execute(self, sql: Sql, *args: Any) -> int:
+        return _rowcount(await _unique(self._connection.execute(sql.pg, *_pg_args(args))))
+
+    async def _executemany(self, sql: Sql, rows: list[tuple[Any, ...]]) -> None:
+        if len(rows) == 1:
+            await _unique(self._connection.execute(sql.pg, *_pg_args(rows[0])))
+        else:
+            await _unique(self._connection.executemany(sql.pg, [_pg_args(row) for row in rows]))
+
+
+async def _reset(connection: asyncpg.Connection) -> None:
+    # asyncpg's default reset (unlock advisory locks, CLOSE ALL, UNLISTEN, RESET ALL) is a round trip per
+    # release. Connections of this module never lock, listen or SET; a transaction is all they can leave.
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
+class PostgresDatabase(Database):
+    """asyncpg's pool, opened on first use (in the event loop that uses it)."""
+
+    def __init__(self, dsn: str, pool_size: int) -> None:
+        self._dsn = dsn
+        self._size = pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    def in_use(self) -> int:
+        return self._pool.get_size() - self._pool.get_idle_size() if self._pool is not None else 0
+
+    async def _open(self) -> asyncpg.Pool:
+        if self._pool is None:
+            pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._size, reset=_reset)
+            if self._pool is None:
+                self._pool = pool
+            else:  # another task opened one meanwhile
+                await pool.close()
+        return self._pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTransaction]:
+        pool = self._pool or await self._open()
+        connection = await pool.acquire()
+        try:
+            # Not `async with connection.transaction()`: its manager costs more than the two statements.
+            await connection.execute("BEGIN")
+            tx = PostgresTransaction(connection)
+            try:
+                yield tx
+                await tx._write_appends()
+            except BaseException:
+                await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
+        finally:
+            await pool.release(connection)
+
+    async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
+        pool = self._pool or await self._open()
+        connection = await pool.acquire()
+        try:
+            return _pg_row(sql, await connection.fetchrow(sql.pg, *_pg_args(args)))
+        finally:
+            await pool.release(connection)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
