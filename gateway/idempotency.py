@@ -112,8 +112,7 @@ class Idempotency:
         existing: IdempotencyKey | None = None
         for _ in range(2):
             try:
-                async with self.db.transaction() as tx:
-                    claimed = await tx.fetchrow(_CLAIM, client_id, key, print_, operation, now + self.lock, now)
+                claimed = await self.db.fetchrow(_CLAIM, client_id, key, print_, operation, now + self.lock, now)
             except DuplicateRow:
                 pass
             else:

@@ -30,8 +30,6 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from itertools import groupby
-from operator import itemgetter
 from typing import Any, TypeVar
 
 import asyncpg
@@ -45,8 +43,6 @@ from gateway.db.types import UTCDateTime
 Row = dict[str, Any]
 _T = TypeVar("_T")
 _PLACEHOLDER = re.compile(r"\$(\d+)")
-# SQLAlchemy's SQLite DateTime storage format (sqlalchemy/dialects/sqlite/base.py, DATETIME).
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class DuplicateRow(Exception):
@@ -92,20 +88,29 @@ def _readers(table: Table, datetime_reader: Callable[[Any], Any]) -> dict[str, C
     return readers
 
 
+_INSERTS: dict[tuple[Table, tuple[str, ...]], Sql] = {}
+_DEFAULTS: dict[Table, list[tuple[str, Any]]] = {}
+
+
 def _insert_sql(table: Table, columns: tuple[str, ...]) -> Sql:
-    names = ", ".join(columns)
-    marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    return Sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})")  # noqa: S608 - names from the models
+    sql = _INSERTS.get((table, columns))
+    if sql is None:
+        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        text = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - model names
+        sql = _INSERTS[(table, columns)] = Sql(text)
+    return sql
 
 
 def _with_defaults(table: Table, row: Row) -> Row:
     """`row` with the column defaults of the model filled in, as SQLAlchemy's insert would."""
-    missing = {}
-    for column in table.columns:
-        if column.name in row or column.default is None or column.autoincrement is True:
-            continue
-        arg = column.default.arg  # type: ignore[attr-defined]
-        missing[column.name] = arg(None) if callable(arg) else arg
+    defaults = _DEFAULTS.get(table)
+    if defaults is None:
+        defaults = _DEFAULTS[table] = [
+            (column.name, column.default.arg)  # type: ignore[attr-defined]
+            for column in table.columns
+            if column.default is not None and column.autoincrement is not True
+        ]
+    missing = {name: arg(None) if callable(arg) else arg for name, arg in defaults if name not in row}
     return row | missing if missing else row
 
 
@@ -126,20 +131,12 @@ class Transaction(ABC):
     async def execute(self, sql: Sql, *args: Any) -> int:
         """Run `sql`; the number of rows it changed."""
 
-    @abstractmethod
-    async def _executemany(self, sql: Sql, rows: list[tuple[Any, ...]]) -> None: ...
-
-    async def _write_appends(self) -> None:
+    def _take_appends(self) -> list[tuple[Table, Row]]:
         appends, self._appends = self._appends, []
-        # Consecutive rows of one table go in one statement; the order across tables is kept.
-        for table, group in groupby(appends, key=itemgetter(0)):
-            rows = [_with_defaults(table, row) for _, row in group]
-            columns = tuple(rows[0])
-            if any(tuple(row) != columns for row in rows):
-                for row in rows:
-                    await self.execute(_insert_sql(table, tuple(row)), *row.values())
-                continue
-            await self._executemany(_insert_sql(table, columns), [tuple(row.values()) for row in rows])
+        return [(table, _with_defaults(table, row)) for table, row in appends]
+
+    @abstractmethod
+    async def _write_appends(self) -> None: ...
 
 
 class Database(ABC):
@@ -151,7 +148,8 @@ class Database(ABC):
 
     @abstractmethod
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
-        """The first row of a read, outside any transaction."""
+        """The first row `sql` returns, run as a transaction of its own (autocommit): a read, or one write
+        that needs nothing else (INSERT ... RETURNING)."""
 
     @abstractmethod
     def in_use(self) -> int:
@@ -174,11 +172,17 @@ def open_database(url: str, pool_size: int = 10) -> Database:
 # -- SQLite -----------------------------------------------------------------------------------------
 
 
+_AS_IS = frozenset({str, int, float, bool, bytes, type(None)})
+
+
 def _sqlite_value(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        return value.astimezone(UTC).strftime(_SQLITE_DATETIME)
+        # The text SQLAlchemy's DateTime stores ("%Y-%m-%d %H:%M:%S.%f"), by the faster isoformat.
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, dict | list):
         return json.dumps(value)
     return value
@@ -212,6 +216,15 @@ class _SQLiteReader:
 _SQLITE_DUPLICATE = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
 
 
+async def _sqlite_run(call: Callable[[], Any], patience: float) -> Any:
+    try:
+        return await sqlite_inline.when_unlocked(call, patience)
+    except sqlite3.IntegrityError as exc:
+        if getattr(exc, "sqlite_errorcode", None) in _SQLITE_DUPLICATE:
+            raise DuplicateRow(str(exc)) from exc
+        raise
+
+
 class SQLiteTransaction(Transaction):
     def __init__(self, connection: sqlite3.Connection, patience: float) -> None:
         super().__init__()
@@ -219,12 +232,7 @@ class SQLiteTransaction(Transaction):
         self._patience = patience
 
     async def _run(self, call: Callable[[], Any]) -> Any:
-        try:
-            return await sqlite_inline.when_unlocked(call, self._patience)
-        except sqlite3.IntegrityError as exc:
-            if getattr(exc, "sqlite_errorcode", None) in _SQLITE_DUPLICATE:
-                raise DuplicateRow(str(exc)) from exc
-            raise
+        return await _sqlite_run(call, self._patience)
 
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
         cursor = self._connection.cursor()
@@ -242,9 +250,18 @@ class SQLiteTransaction(Transaction):
         finally:
             cursor.close()
 
-    async def _executemany(self, sql: Sql, rows: list[tuple[Any, ...]]) -> None:
-        values = [_sqlite_args(row) for row in rows]
-        await self._run(lambda: self._connection.executemany(sql.sqlite, values))
+    async def _write_appends(self) -> None:
+        # Consecutive rows of one table with the same columns go in one executemany, in their order.
+        groups: list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]] = []
+        for table, row in self._take_appends():
+            columns = tuple(row)
+            if groups and groups[-1][0] is table and groups[-1][1] == columns:
+                groups[-1][2].append(_sqlite_args(row.values()))
+            else:
+                groups.append((table, columns, [_sqlite_args(row.values())]))
+        for table, columns, values in groups:
+            sql = _insert_sql(table, columns).sqlite
+            await self._run(lambda: self._connection.executemany(sql, values))  # noqa: B023 - awaited here
 
 
 class SQLiteDatabase(Database):
@@ -293,9 +310,7 @@ class SQLiteDatabase(Database):
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
         connection = self._take()
         try:
-            cursor = await sqlite_inline.when_unlocked(
-                lambda: connection.execute(sql.sqlite, _sqlite_args(args)), self._patience
-            )
+            cursor = await _sqlite_run(lambda: connection.execute(sql.sqlite, _sqlite_args(args)), self._patience)
             return _SQLiteReader.row(sql, cursor, cursor.fetchone())
         finally:
             self._give_back(connection)
@@ -345,6 +360,29 @@ def _rowcount(status: str) -> int:
     return int(count) if count.isdigit() else 0
 
 
+_PG_INSERTS: dict[tuple[tuple[str, tuple[str, ...], int], ...], str] = {}
+
+
+def _pg_inserts(groups: list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]]) -> str:
+    """One INSERT ... VALUES per table, chained as data-modifying CTEs into one statement. PostgreSQL runs
+    those in no set order, so each table appears once; foreign keys between them hold, as they are
+    checked at the end of the statement, after every insert in it."""
+    key = tuple((table.name, columns, len(rows)) for table, columns, rows in groups)
+    text = _PG_INSERTS.get(key)
+    if text is None:
+        inserts, n = [], 0
+        for name, columns, count in key:
+            values = []
+            for _ in range(count):
+                values.append("(" + ", ".join(f"${n + i}" for i in range(1, len(columns) + 1)) + ")")
+                n += len(columns)
+            inserts.append(f"INSERT INTO {name} ({', '.join(columns)}) VALUES {', '.join(values)}")  # noqa: S608
+        *first, last = inserts
+        text = "".join(("WITH " if i == 0 else ", ") + f"a{i} AS ({sql})" for i, sql in enumerate(first))
+        text = _PG_INSERTS[key] = f"{text} {last}".strip()
+    return text
+
+
 async def _unique(call: Awaitable[_T]) -> _T:
     try:
         return await call
@@ -363,11 +401,21 @@ class PostgresTransaction(Transaction):
     async def execute(self, sql: Sql, *args: Any) -> int:
         return _rowcount(await _unique(self._connection.execute(sql.pg, *_pg_args(args))))
 
-    async def _executemany(self, sql: Sql, rows: list[tuple[Any, ...]]) -> None:
-        if len(rows) == 1:
-            await _unique(self._connection.execute(sql.pg, *_pg_args(rows[0])))
-        else:
-            await _unique(self._connection.executemany(sql.pg, [_pg_args(row) for row in rows]))
+    async def _write_appends(self) -> None:
+        # One statement for all of them: each round trip costs more than the insert it carries. The rows
+        # of each table go in one multi-row VALUES, in the order they were appended (ids follow it);
+        # a column one of them leaves out is NULL for it, as it would be on its own (no server defaults).
+        tables: dict[Table, list[Row]] = {}
+        for table, row in self._take_appends():
+            tables.setdefault(table, []).append(row)
+        if not tables:
+            return
+        groups = []
+        for table, rows in tables.items():
+            columns = tuple(dict.fromkeys(name for row in rows for name in row))
+            groups.append((table, columns, [tuple(row.get(name) for name in columns) for row in rows]))
+        args = [_pg_value(value) for _, _, rows in groups for row in rows for value in row]
+        await _unique(self._connection.execute(_pg_inserts(groups), *args))
 
 
 async def _reset(connection: asyncpg.Connection) -> None:
@@ -419,7 +467,7 @@ class PostgresDatabase(Database):
         pool = self._pool or await self._open()
         connection = await pool.acquire()
         try:
-            return _pg_row(sql, await connection.fetchrow(sql.pg, *_pg_args(args)))
+            return _pg_row(sql, await _unique(connection.fetchrow(sql.pg, *_pg_args(args))))
         finally:
             await pool.release(connection)
 

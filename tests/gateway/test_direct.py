@@ -221,3 +221,29 @@ async def test_sqlite_a_direct_transaction_waits_for_a_session_holding_the_lock_
 def test_sqlite_in_memory_is_refused() -> None:
     with pytest.raises(ValueError, match="SQLite file"):
         open_database("sqlite+aiosqlite:///:memory:")
+
+
+async def test_appended_rows_of_several_tables_commit_together_in_order(
+    stores: tuple[Database, AsyncSession, Client],
+) -> None:
+    """On PostgreSQL they go as one statement; the events refer to payments inserted in that statement."""
+    db, session, client = stores
+
+    def event(payment_id: str, detail: str) -> dict[str, object]:
+        return {"payment_id": payment_id, "to_status": "pending", "cause": "portal", "occurred_at": NOW} | (
+            {"detail": detail} if detail else {}
+        )
+
+    async with db.transaction() as tx:
+        tx.append(Payment, _payment_row(client, "A"))
+        tx.append(PaymentEvent, event("pay_a", "first"))
+        tx.append(PaymentEvent, event("pay_a", ""))  # other columns: the default detail
+        tx.append(Payment, _payment_row(client, "B") | {"currency": "VND", "query_attempts": 2})
+        tx.append(PaymentEvent, event("pay_b", "third"))
+    events = (await session.scalars(select(PaymentEvent).order_by(PaymentEvent.id))).all()
+    assert [(e.payment_id, e.detail, e.provider_codes) for e in events] == [
+        ("pay_a", "first", {}),
+        ("pay_a", "", {}),
+        ("pay_b", "third", {}),
+    ]
+    assert [p.query_attempts for p in (await session.scalars(select(Payment).order_by(Payment.id))).all()] == [0, 2]
