@@ -68,7 +68,7 @@ class Portal:
     def idempotency(self) -> Idempotency:
         s = self._state.settings
         return Idempotency(
-            self.session, self.db, self._state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours
+            lambda: self.session, self.db, self._state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours
         )
 
 

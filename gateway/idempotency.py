@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
@@ -86,18 +88,28 @@ async def purge_expired(
 
 
 class Idempotency:
-    """A request's use of its key: claimed on the direct path, looked into on `session` when it is known."""
+    """A request's use of its key: claimed on the direct path; a known key is looked into on the session,
+    which `open_session` opens only then (a new key, the common case, needs none)."""
 
     def __init__(
-        self, session: AsyncSession, db: Database, clock: Clock, lock_seconds: int, retention_hours: int
+        self,
+        open_session: Callable[[], AsyncSession],
+        db: Database,
+        clock: Clock,
+        lock_seconds: int,
+        retention_hours: int,
     ) -> None:
-        self.session = session
+        self._open_session = open_session
         self.db = db
         self.clock = clock
         self.lock = timedelta(seconds=lock_seconds)
         self.retention = timedelta(hours=retention_hours)
         self._row_id: int | None = None
         self.completed = False
+
+    @cached_property
+    def session(self) -> AsyncSession:
+        return self._open_session()
 
     async def begin(self, client_id: str, key: str | None, operation: str, body: bytes) -> StoredResponse | None:
         """Claim the key, or return the response to replay. Raises when the key cannot be used now."""

@@ -56,9 +56,11 @@ class Loaded:
 _NEW_PAYMENT = Payment.__mapper__.class_manager.new_instance
 
 
-def _payment(row: Row) -> Payment:
-    # As the ORM's loader does: the values go straight into the instance's dict, without an attribute
-    # event each (27 of those cost more than the statement that read them).
+def payment_of(row: Row) -> Payment:
+    """A Payment object holding `row`, outside any session.
+
+    Filled as the ORM's loader fills one: the values go straight into the instance's dict, without an
+    attribute event each (27 of those cost more than the statement that read them)."""
     payment = _NEW_PAYMENT()
     payment.__dict__.update(row)
     return payment
@@ -66,7 +68,7 @@ def _payment(row: Row) -> Payment:
 
 async def by_reference(tx: Transaction, provider: str, reference: str) -> Loaded | None:
     row = await tx.fetchrow(_BY_REFERENCE, provider, reference)
-    return Loaded(_payment(row), row) if row is not None else None
+    return Loaded(payment_of(row), row) if row is not None else None
 
 
 async def save(tx: Transaction, loaded: Loaded) -> bool:

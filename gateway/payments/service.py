@@ -125,7 +125,7 @@ class PaymentRules:
             "lines": [line.model_dump(mode="json") for line in data.fee_lines],
         }
         self.writes.append(Payment, row)
-        payment = Payment(**row)
+        payment = rows.payment_of(row)
         self.audit(payment, None, S.PENDING, "portal", detail="created")
         log.info("payment_created", payment_id=payment.id, provider=payment.provider, amount=payment.amount)
         return payment
