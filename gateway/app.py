@@ -71,6 +71,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        await db.open()
         upkeep.start()
         if settings.workers_enabled:
             workers.start()

@@ -152,6 +152,10 @@ class Database(ABC):
         that needs nothing else (INSERT ... RETURNING)."""
 
     @abstractmethod
+    async def open(self) -> None:
+        """Make the connections ready before the first request needs one (the app's start-up)."""
+
+    @abstractmethod
     def in_use(self) -> int:
         """Connections taken and not given back yet."""
 
@@ -277,6 +281,9 @@ class SQLiteDatabase(Database):
     def in_use(self) -> int:
         return self._taken
 
+    async def open(self) -> None:
+        self._give_back(self._take())  # a file that cannot be opened fails the start-up, not a request
+
     def _take(self) -> sqlite3.Connection:
         self._taken += 1
         if self._idle:
@@ -310,8 +317,14 @@ class SQLiteDatabase(Database):
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
         connection = self._take()
         try:
-            cursor = await _sqlite_run(lambda: connection.execute(sql.sqlite, _sqlite_args(args)), self._patience)
-            return _SQLiteReader.row(sql, cursor, cursor.fetchone())
+            cursor = connection.cursor()
+            try:
+                await _sqlite_run(lambda: cursor.execute(sql.sqlite, _sqlite_args(args)), self._patience)
+                return _SQLiteReader.row(sql, cursor, cursor.fetchone())
+            finally:
+                # Resets the statement: until then a SELECT keeps its snapshot (and the WAL from being
+                # checkpointed past it), and an INSERT ... RETURNING its write lock.
+                cursor.close()
         finally:
             self._give_back(connection)
 
@@ -436,9 +449,13 @@ class PostgresDatabase(Database):
     def in_use(self) -> int:
         return self._pool.get_size() - self._pool.get_idle_size() if self._pool is not None else 0
 
+    async def open(self) -> None:
+        await self._open()
+
     async def _open(self) -> asyncpg.Pool:
         if self._pool is None:
-            pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._size, reset=_reset)
+            # All connections from the start: one opened under load costs its request a connection set-up.
+            pool = await asyncpg.create_pool(self._dsn, min_size=self._size, max_size=self._size, reset=_reset)
             if self._pool is None:
                 self._pool = pool
             else:  # another task opened one meanwhile

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column
 
 from gateway.db.types import UTCDateTime
 
@@ -186,3 +186,8 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)
     attempted_at: Mapped[datetime]
+
+
+# Every mapper set up now, not by whichever ORM call comes first: gateway/payments/rows.py builds
+# Payment objects the way the ORM's loader does, which does not configure mappers on its own.
+configure_mappers()

@@ -19,6 +19,7 @@ def settings(clean_database: str) -> Settings:
         database_url=clean_database,
         public_base_url=GATEWAY,
         workers_enabled=False,
+        database_direct_pool_size=2,
         log_json=True,
         webhook_retry_schedule_seconds=[5, 60, 300],
         vnpay=VNPaySettings(

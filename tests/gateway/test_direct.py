@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -247,3 +249,17 @@ async def test_appended_rows_of_several_tables_commit_together_in_order(
         ("pay_b", "third", {}),
     ]
     assert [p.query_attempts for p in (await session.scalars(select(Payment).order_by(Payment.id))).all()] == [0, 2]
+
+
+def test_a_payment_built_from_a_row_works_in_a_process_that_has_done_nothing_else() -> None:
+    """Served, the first request can be an IPN: no ORM call may have configured the mappers before."""
+    code = (
+        "from datetime import UTC, datetime\n"
+        "from gateway.payments.rows import payment_of\n"
+        "p = payment_of({'id': 'pay_x', 'amount': 1000, 'status': 'pending', 'created_at': datetime.now(UTC)})\n"
+        "p.status = 'succeeded'\n"
+        "print(p.id, p.amount, p.status)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)  # noqa: S603
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["pay_x", "1000", "succeeded"]
