@@ -14,6 +14,8 @@ uvloop       served on uvloop and httptools instead of asyncio and h11 (the base
 gc-trace     as-is, but every garbage collection of 5 ms or more is written to the server log
              (`gc_pause at=... gen=2 ms=...`): to tell collector pauses from other causes of tail latency
 gc-trace-default  gc-trace without the server's gc.freeze()
+stall-trace  as-is, but every SQLite call on the event loop that takes 5 ms or more, every checkpoint of
+             the WAL thread and every lag of the loop of 10 ms or more is written to the server log
 gc-default   no gc.freeze() after start-up (DVCGW_SERVER_GC=default): what the server's freeze gained
 """
 
@@ -46,6 +48,7 @@ VARIANTS = {
         Variant("sqlite-serial", app="bench.variants:sqlite_serial"),
         Variant("uvloop", fast_server=True),
         Variant("gc-trace", app="bench.variants:gc_trace"),
+        Variant("stall-trace", app="bench.variants:stall_trace"),
         Variant("gc-default", env={"DVCGW_SERVER_GC": "default"}),
         Variant("gc-trace-default", app="bench.variants:gc_trace", env={"DVCGW_SERVER_GC": "default"}),
     )
@@ -97,3 +100,58 @@ def gc_trace() -> Litestar:
 
     gc.callbacks.append(callback)
     return _create()
+
+
+def stall_trace() -> Litestar:
+    """Where a request waits: SQLite on the loop, the WAL checkpoints beside it, or the loop itself."""
+    import asyncio
+    from collections.abc import Callable
+
+    from gateway.db import checkpoint, sqlite_inline
+
+    def log(text: str) -> None:
+        print(f"stall at={time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+    when_unlocked = sqlite_inline.when_unlocked
+
+    async def timed(call: Callable[[], Any], patience: float) -> Any:
+        started = time.perf_counter()
+
+        def run() -> Any:
+            t = time.perf_counter()
+            try:
+                return call()
+            finally:
+                if (ms := (time.perf_counter() - t) * 1000) >= 5:
+                    code = getattr(call, "__code__", None)
+                    where = f"{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}" if code else repr(call)
+                    log(f"sqlite_call ms={ms:.1f} call={where}")
+
+        try:
+            return await when_unlocked(run, patience)
+        finally:
+            if (ms := (time.perf_counter() - started) * 1000) >= 5:
+                log(f"sqlite_wait ms={ms:.1f}")
+
+    sqlite_inline.when_unlocked = timed  # type: ignore[assignment]
+    original = checkpoint.WalCheckpointer.checkpoint
+
+    def traced(self: checkpoint.WalCheckpointer) -> Any:
+        t = time.perf_counter()
+        result = original(self)
+        log(f"checkpoint ms={(time.perf_counter() - t) * 1000:.1f} result={result}")
+        return result
+
+    checkpoint.WalCheckpointer.checkpoint = traced  # type: ignore[method-assign]
+
+    async def lag() -> None:
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(0.005)
+            if (ms := (time.perf_counter() - t) * 1000 - 5) >= 10:
+                log(f"loop_lag ms={ms:.1f}")
+
+    app = _create()
+    tasks: list[asyncio.Task[None]] = []
+    app.on_startup.append(lambda: tasks.append(asyncio.get_running_loop().create_task(lag())))
+    return app

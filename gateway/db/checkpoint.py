@@ -5,10 +5,16 @@ crosses `wal_autocheckpoint` pages. With statements run on the event loop (sqlit
 stalls every request of the process: timed inside the driver, an IPN's commit took 121 µs of CPU and
 243 µs of wall time with automatic checkpoints, 121 µs of both with none at all. So the gateway's own
 connections checkpoint only as a backstop (every CHECKPOINT_BACKSTOP_PAGES, if this task is not
-running), and this task runs a PASSIVE checkpoint every second on a thread: PASSIVE never waits for
+running), and this task runs a PASSIVE checkpoint four times a second on a thread: PASSIVE never waits for
 readers or writers, and the sqlite3 module releases the GIL while SQLite works. Measured side by side
 (bench/README.md): commits wait ~50 µs less on the loop and an IPN costs ~7% less CPU, a page written
 many times a second being copied back once.
+
+Every 0.25 s rather than every second, and the backstop at 50,000 pages rather than 10,000, since the
+direct path (direct.py) doubled the writes a process makes: at ~570 IPNs/s (about 15 pages each) a
+second's log reached 9,000–10,000 pages, so commits on the loop crossed the backstop and checkpointed
+themselves, stalling every request for 24–95 ms (bench variant `stall-trace`); p99 at half load went
+39 → 6 ms for IPNs and 27 → 7 ms for creations.
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ from sqlalchemy import make_url
 
 from gateway.db.sqlite_inline import is_busy
 
-CHECKPOINT_BACKSTOP_PAGES = 10_000  # about 40 MB of log at SQLite's default 4 KiB pages
-CHECKPOINT_SECONDS = 1.0
+CHECKPOINT_BACKSTOP_PAGES = 50_000  # about 200 MB of log at SQLite's default 4 KiB pages
+CHECKPOINT_SECONDS = 0.25
 
 
 class WalCheckpointer:
