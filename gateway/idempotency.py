@@ -159,11 +159,11 @@ class Idempotency:
         return None
 
     async def complete(self, status_code: int, body: Any, tx: Transaction | None = None) -> None:
-        """Store the response in `tx`, or else in the session; the caller commits it with the work."""
+        """Store the response with `tx`'s commit, or else in the session; the caller commits it with the work."""
         assert self._row_id is not None, "complete() without a successful begin()"
         response = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
         if tx is not None:
-            await tx.execute(_COMPLETE, status_code, response, self._row_id)
+            tx.later(_COMPLETE, status_code, response, self._row_id)
         else:
             await (await self.session.connection()).execute(
                 _COMPLETE_ON_SESSION, {"status": status_code, "body": response, "row_id": self._row_id}

@@ -52,12 +52,15 @@ class DuplicateRow(Exception):
 class Sql:
     """One statement, in both placeholder styles; `table` names the columns its rows are read as."""
 
-    __slots__ = ("pg", "sqlite", "table")
+    __slots__ = ("pg", "reads", "sqlite", "table")
 
     def __init__(self, text: str, table: Table | None = None) -> None:
         self.pg = text
         self.sqlite = _PLACEHOLDER.sub(r"?\1", text)
         self.table = table
+        upper = text.lstrip().upper()
+        # A plain SELECT: on PostgreSQL it needs no transaction begun before it (see PostgresTransaction).
+        self.reads = upper.startswith("SELECT") and " FOR " not in upper
 
 
 def _json(value: Any) -> Any:
@@ -119,10 +122,17 @@ class Transaction(ABC):
 
     def __init__(self) -> None:
         self._appends: list[tuple[Table, Row]] = []
+        self._later: list[tuple[Sql, tuple[Any, ...]]] = []
 
     def append(self, model: type[DeclarativeBase], row: Row) -> None:
         """Insert `row` into `model`'s table when the transaction commits."""
         self._appends.append((model.__table__, row))  # type: ignore[arg-type]
+
+    def later(self, sql: Sql, *args: Any) -> None:
+        """Run `sql` when the transaction commits, after the appended rows: a write whose outcome nobody
+        waits for, and that neither they nor another such write depend on (on PostgreSQL they all go in
+        one statement, whose parts run in no set order)."""
+        self._later.append((sql, args))
 
     @abstractmethod
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None: ...
@@ -136,7 +146,8 @@ class Transaction(ABC):
         return [(table, _with_defaults(table, row)) for table, row in appends]
 
     @abstractmethod
-    async def _write_appends(self) -> None: ...
+    async def _flush(self) -> None:
+        """Write the appended rows and the `later` statements."""
 
 
 class Database(ABC):
@@ -254,7 +265,7 @@ class SQLiteTransaction(Transaction):
         finally:
             cursor.close()
 
-    async def _write_appends(self) -> None:
+    async def _flush(self) -> None:
         # Consecutive rows of one table with the same columns go in one executemany, in their order.
         groups: list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]] = []
         for table, row in self._take_appends():
@@ -266,6 +277,9 @@ class SQLiteTransaction(Transaction):
         for table, columns, values in groups:
             sql = _insert_sql(table, columns).sqlite
             await self._run(lambda: self._connection.executemany(sql, values))  # noqa: B023 - awaited here
+        later, self._later = self._later, []
+        for statement, args in later:
+            await self.execute(statement, *args)
 
 
 class SQLiteDatabase(Database):
@@ -309,7 +323,7 @@ class SQLiteDatabase(Database):
             await sqlite_inline.when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), self._patience)
             tx = SQLiteTransaction(connection, self._patience)
             yield tx
-            await tx._write_appends()
+            await tx._flush()
             await sqlite_inline.when_unlocked(lambda: connection.execute("COMMIT"), self._patience)
         finally:
             self._give_back(connection)
@@ -373,26 +387,35 @@ def _rowcount(status: str) -> int:
     return int(count) if count.isdigit() else 0
 
 
-_PG_INSERTS: dict[tuple[tuple[str, tuple[str, ...], int], ...], str] = {}
+_PG_STATEMENTS: dict[Any, str] = {}
 
 
-def _pg_inserts(groups: list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]]) -> str:
-    """One INSERT ... VALUES per table, chained as data-modifying CTEs into one statement. PostgreSQL runs
-    those in no set order, so each table appears once; foreign keys between them hold, as they are
-    checked at the end of the statement, after every insert in it."""
-    key = tuple((table.name, columns, len(rows)) for table, columns, rows in groups)
-    text = _PG_INSERTS.get(key)
+def _pg_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
+    """INSERT of `rows` rows in one VALUES list, numbered from $1."""
+    key = (table, columns, rows)
+    text = _PG_STATEMENTS.get(key)
     if text is None:
-        inserts, n = [], 0
-        for name, columns, count in key:
-            values = []
-            for _ in range(count):
-                values.append("(" + ", ".join(f"${n + i}" for i in range(1, len(columns) + 1)) + ")")
-                n += len(columns)
-            inserts.append(f"INSERT INTO {name} ({', '.join(columns)}) VALUES {', '.join(values)}")  # noqa: S608
-        *first, last = inserts
-        text = "".join(("WITH " if i == 0 else ", ") + f"a{i} AS ({sql})" for i, sql in enumerate(first))
-        text = _PG_INSERTS[key] = f"{text} {last}".strip()
+        width = len(columns)
+        values = ", ".join("(" + ", ".join(f"${r * width + i}" for i in range(1, width + 1)) + ")" for r in range(rows))
+        text = _PG_STATEMENTS[key] = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
+    return text
+
+
+def _pg_chain(parts: tuple[tuple[str, int], ...]) -> str:
+    """Statements (each numbered from $1, with its count of parameters) as one: data-modifying CTEs and a
+    last statement, the parameters renumbered to follow each other. PostgreSQL runs the parts in no set
+    order (each table is inserted into by one part) and checks foreign keys between them at the end of
+    the statement, after all of them."""
+    text = _PG_STATEMENTS.get(parts)
+    if text is None:
+        renumbered, offset = [], 0
+        for sql, count in parts:
+            shift = offset
+            renumbered.append(_PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + shift}", sql))  # noqa: B023
+            offset += count
+        *first, last = renumbered
+        text = "".join(("WITH " if i == 0 else ", ") + f"p{i} AS ({sql})" for i, sql in enumerate(first))
+        text = _PG_STATEMENTS[parts] = f"{text} {last}".strip()
     return text
 
 
@@ -404,31 +427,54 @@ async def _unique(call: Awaitable[_T]) -> _T:
 
 
 class PostgresTransaction(Transaction):
+    """BEGIN is sent before the first statement that is not a plain SELECT, not at the start: at READ
+    COMMITTED a SELECT sees the same whether a transaction has begun or not, and a transaction that only
+    reads and then appends (a duplicate IPN) or only appends (a creation) is then one statement in
+    autocommit, two or three round trips fewer. Whatever reads first and writes later guards its write
+    (a payment's version: gateway/payments/rows.py), as it must at READ COMMITTED anyway."""
+
     def __init__(self, connection: asyncpg.Connection) -> None:
         super().__init__()
         self._connection = connection
+        self.begun = False
+
+    async def _begin(self) -> None:
+        await self._connection.execute("BEGIN")
+        self.begun = True
 
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
+        if not (self.begun or sql.reads):
+            await self._begin()
         return _pg_row(sql, await _unique(self._connection.fetchrow(sql.pg, *_pg_args(args))))
 
     async def execute(self, sql: Sql, *args: Any) -> int:
+        if not (self.begun or sql.reads):
+            await self._begin()
         return _rowcount(await _unique(self._connection.execute(sql.pg, *_pg_args(args))))
 
-    async def _write_appends(self) -> None:
+    async def _flush(self) -> None:
         # One statement for all of them: each round trip costs more than the insert it carries. The rows
         # of each table go in one multi-row VALUES, in the order they were appended (ids follow it);
         # a column one of them leaves out is NULL for it, as it would be on its own (no server defaults).
         tables: dict[Table, list[Row]] = {}
         for table, row in self._take_appends():
             tables.setdefault(table, []).append(row)
-        if not tables:
-            return
-        groups = []
+        parts: list[tuple[str, int]] = []
+        args: list[Any] = []
         for table, rows in tables.items():
             columns = tuple(dict.fromkeys(name for row in rows for name in row))
-            groups.append((table, columns, [tuple(row.get(name) for name in columns) for row in rows]))
-        args = [_pg_value(value) for _, _, rows in groups for row in rows for value in row]
-        await _unique(self._connection.execute(_pg_inserts(groups), *args))
+            parts.append((_pg_insert(table.name, columns, len(rows)), len(columns) * len(rows)))
+            args.extend(_pg_value(row.get(name)) for row in rows for name in columns)
+        later, self._later = self._later, []
+        for sql, values in later:
+            parts.append((sql.pg, len(values)))
+            args.extend(_pg_value(v) for v in values)
+        if parts:
+            await _unique(self._connection.execute(_pg_chain(tuple(parts)), *args))
+
+    async def end(self, committed: bool) -> None:
+        if self.begun:
+            await self._connection.execute("COMMIT" if committed else "ROLLBACK")
 
 
 async def _reset(connection: asyncpg.Connection) -> None:
@@ -467,16 +513,14 @@ class PostgresDatabase(Database):
         pool = self._pool or await self._open()
         connection = await pool.acquire()
         try:
-            # Not `async with connection.transaction()`: its manager costs more than the two statements.
-            await connection.execute("BEGIN")
             tx = PostgresTransaction(connection)
             try:
                 yield tx
-                await tx._write_appends()
+                await tx._flush()
             except BaseException:
-                await connection.execute("ROLLBACK")
+                await tx.end(committed=False)
                 raise
-            await connection.execute("COMMIT")
+            await tx.end(committed=True)
         finally:
             await pool.release(connection)
 

@@ -263,3 +263,27 @@ def test_a_payment_built_from_a_row_works_in_a_process_that_has_done_nothing_els
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)  # noqa: S603
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["pay_x", "1000", "succeeded"]
+
+
+async def test_later_statements_commit_with_the_appended_rows_or_not_at_all(
+    stores: tuple[Database, AsyncSession, Client],
+) -> None:
+    db, _, client = stores
+    rename = Sql("UPDATE clients SET name = $1 WHERE id = $2")
+    read_name = Sql("SELECT name FROM clients WHERE id = $1")
+    async with db.transaction() as tx:
+        assert await tx.fetchrow(read_name, client.id) == {"name": "Cổng DVC"}
+        tx.append(Payment, _payment_row(client))
+        tx.later(rename, "renamed", client.id)
+        assert getattr(tx, "begun", False) is False  # PostgreSQL: reads and appends need no BEGIN
+    assert await db.fetchrow(read_name, client.id) == {"name": "renamed"}
+
+    async def refused() -> None:
+        async with db.transaction() as tx:
+            tx.later(rename, "lost", client.id)
+            tx.append(Payment, _payment_row(client))  # the same payment again: refused
+
+    with pytest.raises(DuplicateRow):
+        await refused()
+    assert await db.fetchrow(read_name, client.id) == {"name": "renamed"}
+    assert db.in_use() == 0
