@@ -104,11 +104,9 @@ class VNPayCallbackController(Controller):
                 log.exception("vnpay_ipn_error", reference=params.get("vnp_TxnRef"))
                 code = "99"
                 break
-        log.info(
-            "vnpay_ipn",
-            reference=params.get("vnp_TxnRef"),
-            rsp_code=code,
-            response_code=params.get("vnp_ResponseCode"),
+        # On the request's access line (gateway/middleware.py) rather than a line of its own: one line per IPN.
+        structlog.contextvars.bind_contextvars(
+            vnp_txn_ref=params.get("vnp_TxnRef"), rsp_code=code, vnp_response_code=params.get("vnp_ResponseCode")
         )
         return _ack(code)
 

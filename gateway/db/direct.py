@@ -12,8 +12,9 @@ on an AsyncConnection and 269 on sqlite3 itself; on PostgreSQL 4,010, 2,716 and 
   UTC (SQLite: the text SQLAlchemy's DateTime writes, so both read each other's rows and compare them
   in SQL), a dict or list as JSON text. Rows come back as dicts, converted by the columns of the table
   a statement names (`Sql(..., table=...)`).
-- `Database.transaction()` is one transaction on one connection: committed when the block ends,
-  rolled back if it raises. `Transaction.append` queues insert-only rows for that commit, as
+- `Database.transaction()` is one transaction on one connection, begun before its first write (plain
+  SELECTs before that run outside it: Transaction._before), committed when the block ends, rolled back
+  if it raises. `Transaction.append` queues insert-only rows for that commit, as
   gateway/db/appends.py does for a session.
 - SQLite: connections of this module run on the event loop's thread, as gateway/db/sqlite_inline.py's
   do, with the same lock handling (BEGIN IMMEDIATE, retried after an asyncio.sleep while another writer
@@ -123,6 +124,24 @@ class Transaction(ABC):
     def __init__(self) -> None:
         self._appends: list[tuple[Table, Row]] = []
         self._later: list[tuple[Sql, tuple[Any, ...]]] = []
+        self.begun = False
+
+    @abstractmethod
+    async def _begin(self) -> None: ...
+
+    async def _before(self, sql: Sql) -> None:
+        """BEGIN before the first statement that is not a plain SELECT, not at the start of the block.
+
+        A plain SELECT sees the latest committed rows whether a transaction has begun or not (SQLite in
+        WAL mode; PostgreSQL at READ COMMITTED), so the write lock (SQLite) or the BEGIN round trip
+        (PostgreSQL) waits until something is written: a transaction that reads and computes holds
+        SQLite's one write lock only while it writes, and one that only appends is a single statement
+        on PostgreSQL. Whatever reads first and writes later guards its write (a payment's version,
+        gateway/payments/rows.py), as it must at READ COMMITTED anyway.
+        """
+        if not (self.begun or sql.reads):
+            await self._begin()
+            self.begun = True
 
     def append(self, model: type[DeclarativeBase], row: Row) -> None:
         """Insert `row` into `model`'s table when the transaction commits."""
@@ -249,7 +268,12 @@ class SQLiteTransaction(Transaction):
     async def _run(self, call: Callable[[], Any]) -> Any:
         return await _sqlite_run(call, self._patience)
 
+    async def _begin(self) -> None:
+        # IMMEDIATE: the write lock is taken here, so a busy answer means nothing has started yet.
+        await self._run(lambda: self._connection.execute("BEGIN IMMEDIATE"))
+
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
+        await self._before(sql)
         cursor = self._connection.cursor()
         try:
             await self._run(lambda: cursor.execute(sql.sqlite, _sqlite_args(args)))
@@ -258,6 +282,7 @@ class SQLiteTransaction(Transaction):
             cursor.close()
 
     async def execute(self, sql: Sql, *args: Any) -> int:
+        await self._before(sql)
         cursor = self._connection.cursor()
         try:
             await self._run(lambda: cursor.execute(sql.sqlite, _sqlite_args(args)))
@@ -274,12 +299,17 @@ class SQLiteTransaction(Transaction):
                 groups[-1][2].append(_sqlite_args(row.values()))
             else:
                 groups.append((table, columns, [_sqlite_args(row.values())]))
+        if groups and not self.begun:
+            await self._begin()
+            self.begun = True
         for table, columns, values in groups:
             sql = _insert_sql(table, columns).sqlite
             await self._run(lambda: self._connection.executemany(sql, values))  # noqa: B023 - awaited here
         later, self._later = self._later, []
         for statement, args in later:
             await self.execute(statement, *args)
+        if self.begun:
+            await self._run(lambda: self._connection.execute("COMMIT"))
 
 
 class SQLiteDatabase(Database):
@@ -319,12 +349,9 @@ class SQLiteDatabase(Database):
     async def transaction(self) -> AsyncIterator[SQLiteTransaction]:
         connection = self._take()
         try:
-            # IMMEDIATE: the write lock is taken here, so a busy answer means nothing has started yet.
-            await sqlite_inline.when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), self._patience)
             tx = SQLiteTransaction(connection, self._patience)
             yield tx
-            await tx._flush()
-            await sqlite_inline.when_unlocked(lambda: connection.execute("COMMIT"), self._patience)
+            await tx._flush()  # and COMMIT; a block that raised is rolled back by _give_back
         finally:
             self._give_back(connection)
 
@@ -427,29 +454,22 @@ async def _unique(call: Awaitable[_T]) -> _T:
 
 
 class PostgresTransaction(Transaction):
-    """BEGIN is sent before the first statement that is not a plain SELECT, not at the start: at READ
-    COMMITTED a SELECT sees the same whether a transaction has begun or not, and a transaction that only
-    reads and then appends (a duplicate IPN) or only appends (a creation) is then one statement in
-    autocommit, two or three round trips fewer. Whatever reads first and writes later guards its write
-    (a payment's version: gateway/payments/rows.py), as it must at READ COMMITTED anyway."""
+    """A transaction that only reads and then appends (a duplicate IPN) or only appends (a creation) is
+    one statement in autocommit (Transaction._before): two or three round trips fewer."""
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         super().__init__()
         self._connection = connection
-        self.begun = False
 
     async def _begin(self) -> None:
         await self._connection.execute("BEGIN")
-        self.begun = True
 
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
-        if not (self.begun or sql.reads):
-            await self._begin()
+        await self._before(sql)
         return _pg_row(sql, await _unique(self._connection.fetchrow(sql.pg, *_pg_args(args))))
 
     async def execute(self, sql: Sql, *args: Any) -> int:
-        if not (self.begun or sql.reads):
-            await self._begin()
+        await self._before(sql)
         return _rowcount(await _unique(self._connection.execute(sql.pg, *_pg_args(args))))
 
     async def _flush(self) -> None:

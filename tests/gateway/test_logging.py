@@ -54,3 +54,23 @@ async def test_database_errors_do_not_log_sql_parameters(world: World) -> None:
             await session.execute(text("SELECT * FROM no_such_table WHERE x = :v"), {"v": "Nguyễn Văn An"})
     assert "no_such_table" in str(caught.value)
     assert "Nguyễn Văn An" not in str(caught.value)
+
+
+async def test_an_ipn_is_one_access_line_with_its_outcome(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    body = (await world.create_payment()).json()
+    capsys.readouterr()
+    params = signed_ipn(body)
+    await world.http.get("/callbacks/vnpay/ipn", params=params)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["event"] == "request"]
+    assert len(access) == 1
+    assert access[0]["path"] == "/callbacks/vnpay/ipn" and access[0]["status"] == 200
+    assert (access[0]["vnp_txn_ref"], access[0]["rsp_code"], access[0]["vnp_response_code"]) == (
+        params["vnp_TxnRef"],
+        "00",
+        "00",
+    )
+    # The next request's line does not carry them.
+    await world.http.get("/health")
+    after = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert "rsp_code" not in after[-1]
