@@ -64,7 +64,7 @@ async def handle_ipn(state: State, params: dict[str, str], raw: str) -> str:
                 recorded = payments.record(loaded.payment, result, "ipn")
                 if recorded is Recorded.UNCHANGED:
                     payments.schedule_query(loaded.payment, soon=True)
-                await rows.save(tx, loaded)
+                rows.save(tx, loaded)
                 code = "02" if recorded is Recorded.ALREADY_FINAL else "00"
         tx.append(
             ProviderNotification,

@@ -15,7 +15,8 @@ on an AsyncConnection and 269 on sqlite3 itself; on PostgreSQL 4,010, 2,716 and 
 - `Database.transaction()` is one transaction on one connection, begun before its first write (plain
   SELECTs before that run outside it: Transaction._before), committed when the block ends, rolled back
   if it raises. `Transaction.append` queues insert-only rows for that commit, as
-  gateway/db/appends.py does for a session.
+  gateway/db/appends.py does for a session; `Transaction.update_one` queues the write of a row read
+  earlier, under the version it was read with, that the rest of the commit depends on.
 - SQLite: connections of this module run on the event loop's thread, as gateway/db/sqlite_inline.py's
   do, with the same lock handling (BEGIN IMMEDIATE, retried after an asyncio.sleep while another writer
   holds the lock). PostgreSQL: asyncpg's own pool, beside SQLAlchemy's, sized by
@@ -35,7 +36,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import JSON, Boolean, Table, make_url
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.db import sqlite_inline
 from gateway.db.engine import configure_sqlite
@@ -48,6 +51,11 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 class DuplicateRow(Exception):
     """A unique constraint refused the row (sqlite3.IntegrityError, asyncpg.UniqueViolationError)."""
+
+
+class StaleRow(StaleDataError):
+    """The UPDATE given to Transaction.update_one changed no row: another writer changed it first. A
+    StaleDataError, as the ORM raises for the same race, so one handler serves both paths."""
 
 
 class Sql:
@@ -124,6 +132,7 @@ class Transaction(ABC):
     def __init__(self) -> None:
         self._appends: list[tuple[Table, Row]] = []
         self._later: list[tuple[Sql, tuple[Any, ...]]] = []
+        self._updates: list[tuple[Sql, tuple[Any, ...]]] = []
         self.begun = False
 
     @abstractmethod
@@ -152,6 +161,18 @@ class Transaction(ABC):
         waits for, and that neither they nor another such write depend on (on PostgreSQL they all go in
         one statement, whose parts run in no set order)."""
         self._later.append((sql, args))
+
+    def update_one(self, sql: Sql, *args: Any) -> None:
+        """Run UPDATE `sql` when the transaction commits, before the appended rows, and require it to
+        change exactly one row: a row read earlier, written only where its version is still the one read
+        (gateway/payments/rows.py). If it changes none, another writer was first: nothing of the
+        transaction is written and StaleRow is raised. On PostgreSQL a transaction that has begun nothing
+        else is then one statement, its appended rows inserted only if the UPDATE changed its row."""
+        self._updates.append((sql, args))
+
+    async def _update_one_now(self, sql: Sql, args: tuple[Any, ...]) -> None:
+        if await self.execute(sql, *args) != 1:
+            raise StaleRow("the row to update was changed by another writer since it was read")
 
     @abstractmethod
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None: ...
@@ -299,6 +320,9 @@ class SQLiteTransaction(Transaction):
                 groups[-1][2].append(_sqlite_args(row.values()))
             else:
                 groups.append((table, columns, [_sqlite_args(row.values())]))
+        updates, self._updates = self._updates, []
+        for statement, args in updates:
+            await self._update_one_now(statement, args)
         if groups and not self.begun:
             await self._begin()
             self.begun = True
@@ -415,16 +439,34 @@ def _rowcount(status: str) -> int:
 
 
 _PG_STATEMENTS: dict[Any, str] = {}
+# The name _pg_chain gives its first part: where a guarded chain's UPDATE is (PostgresTransaction._flush).
+_FIRST_PART = "p0"
 
 
-def _pg_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
-    """INSERT of `rows` rows in one VALUES list, numbered from $1."""
-    key = (table, columns, rows)
+def _pg_type(table: Table, name: str) -> str:
+    # Without a length: a cast to varchar(40) would cut a longer value where the column refuses it.
+    return re.sub(r"\(.*\)", "", table.columns[name].type.compile(dialect=postgresql.dialect()))
+
+
+def _pg_insert(table: Table, columns: tuple[str, ...], rows: int, guarded: bool = False) -> str:
+    """INSERT of `rows` rows in one VALUES list, numbered from $1; `guarded`: only if the chain's first
+    part (an UPDATE ... RETURNING) changed a row."""
+    key = (table, columns, rows, guarded)
     text = _PG_STATEMENTS.get(key)
     if text is None:
         width = len(columns)
-        values = ", ".join("(" + ", ".join(f"${r * width + i}" for i in range(1, width + 1)) + ")" for r in range(rows))
-        text = _PG_STATEMENTS[key] = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
+        marks = [[f"${r * width + i}" for i in range(1, width + 1)] for r in range(rows)]
+        if guarded:
+            # VALUES under a SELECT does not take its types from the columns inserted into, as a plain
+            # INSERT ... VALUES does: the first row says them.
+            marks[0] = [f"{mark}::{_pg_type(table, name)}" for mark, name in zip(marks[0], columns, strict=True)]
+        values = ", ".join("(" + ", ".join(row) + ")" for row in marks)
+        into = f"INSERT INTO {table.name} ({', '.join(columns)})"
+        text = _PG_STATEMENTS[key] = (
+            f"{into} SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT FROM {_FIRST_PART})"  # noqa: S608
+            if guarded
+            else f"{into} VALUES {values}"
+        )
     return text
 
 
@@ -476,20 +518,35 @@ class PostgresTransaction(Transaction):
         # One statement for all of them: each round trip costs more than the insert it carries. The rows
         # of each table go in one multi-row VALUES, in the order they were appended (ids follow it);
         # a column one of them leaves out is NULL for it, as it would be on its own (no server defaults).
+        # An update_one goes first, in autocommit, with the inserts depending on it; one in a transaction
+        # already begun, or beside `later` statements (which could not be made to depend on it), or
+        # beside another, runs on its own.
+        updates, self._updates = self._updates, []
+        later, self._later = self._later, []
+        if updates and (self.begun or later or len(updates) > 1):
+            for sql, values in updates:
+                await self._update_one_now(sql, values)
+            updates = []
+        parts: list[tuple[str, int]] = []
+        args: list[Any] = []
+        for sql, values in updates:
+            parts.append((sql.pg + " RETURNING 1", len(values)))
+            args.extend(_pg_value(v) for v in values)
         tables: dict[Table, list[Row]] = {}
         for table, row in self._take_appends():
             tables.setdefault(table, []).append(row)
-        parts: list[tuple[str, int]] = []
-        args: list[Any] = []
         for table, rows in tables.items():
             columns = tuple(dict.fromkeys(name for row in rows for name in row))
-            parts.append((_pg_insert(table.name, columns, len(rows)), len(columns) * len(rows)))
+            parts.append((_pg_insert(table, columns, len(rows), guarded=bool(updates)), len(columns) * len(rows)))
             args.extend(_pg_value(row.get(name)) for row in rows for name in columns)
-        later, self._later = self._later, []
         for sql, values in later:
             parts.append((sql.pg, len(values)))
             args.extend(_pg_value(v) for v in values)
-        if parts:
+        if updates:
+            parts.append((f"SELECT count(*) FROM {_FIRST_PART}", 0))  # noqa: S608
+            if await _unique(self._connection.fetchval(_pg_chain(tuple(parts)), *args)) != 1:
+                raise StaleRow("the row to update was changed by another writer since it was read")
+        elif parts:
             await _unique(self._connection.execute(_pg_chain(tuple(parts)), *args))
 
     async def end(self, committed: bool) -> None:

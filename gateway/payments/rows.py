@@ -3,7 +3,8 @@
 The ORM's unit of work guards a payment with its `version` column (models.py): two writers racing on
 one payment cannot both win. A payment loaded here keeps the same rule by hand: `save` writes the
 columns a payment's rules may change, with `version = version + 1`, only where the version is still the
-one it was loaded with, and raises StaleDataError (the ORM's own) when another writer got there first.
+one it was loaded with, and its transaction raises StaleDataError (the ORM's own) when another writer got
+there first.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.auth import Caller
 from gateway.db.direct import Database, Row, Sql, Transaction
@@ -71,14 +71,14 @@ async def by_reference(tx: Transaction, provider: str, reference: str) -> Loaded
     return Loaded(payment_of(row), row) if row is not None else None
 
 
-async def save(tx: Transaction, loaded: Loaded) -> bool:
-    """Write what the rules changed, if anything; False when nothing had."""
+def save(tx: Transaction, loaded: Loaded) -> bool:
+    """Write what the rules changed, if anything, when `tx` commits (which raises StaleDataError if
+    another writer changed the payment since it was loaded); False when nothing had changed."""
     payment, row = loaded.payment, loaded.row
     values = [getattr(payment, name) for name in CHANGEABLE]
     if all(value == row[name] for value, name in zip(values, CHANGEABLE, strict=True)):
         return False
-    if await tx.execute(_SAVE, *values, payment.id, row["version"]) != 1:
-        raise StaleDataError(f"payment {payment.id} was changed by another writer")
+    tx.update_one(_SAVE, *values, payment.id, row["version"])
     row.update(zip(CHANGEABLE, values, strict=True), version=row["version"] + 1)
     payment.version = row["version"]
     return True

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -72,6 +72,17 @@ def _payment_row(client: Client, reference: str = "REF1") -> dict[str, object]:
     }
 
 
+def _notification(ack_code: str) -> dict[str, object]:
+    return {
+        "provider": "vnpay",
+        "reference": "REF1",
+        "payload": {"a": "b"},
+        "signature_valid": ack_code != "97",
+        "ack_code": ack_code,
+        "received_at": NOW,
+    }
+
+
 async def test_rows_written_directly_read_back_through_the_orm_and_the_other_way(
     stores: tuple[Database, AsyncSession, Client],
 ) -> None:
@@ -80,14 +91,7 @@ async def test_rows_written_directly_read_back_through_the_orm_and_the_other_way
         tx.append(Payment, _payment_row(client))  # refunded_amount, currency, query_attempts, codes: defaults
         tx.append(
             ProviderNotification,
-            {
-                "provider": "vnpay",
-                "reference": "REF1",
-                "payload": {"a": "b"},
-                "signature_valid": False,
-                "ack_code": "97",
-                "received_at": NOW,
-            },
+            _notification("97"),
         )
     payment = await session.scalar(select(Payment).where(Payment.id == "pay_ref1"))
     assert payment is not None
@@ -174,20 +178,33 @@ async def test_saving_a_payment_another_writer_changed_is_stale(
             assert loaded is not None
             rules.writes = tx
             rules.record(loaded.payment, result, "ipn")
-            # Meanwhile another writer moved the payment on (on SQLite this transaction holds the write
-            # lock, so that writer is played by a statement in it).
-            await tx.execute(Sql("UPDATE payments SET version = version + 1 WHERE id = $1"), "pay_ref1")
-            await rows.save(tx, loaded)
+            assert rows.save(tx, loaded) is True
+            tx.append(ProviderNotification, _notification("stale"))
+            # Meanwhile another writer, on a connection of its own, moved the payment on: this
+            # transaction has only read so far, so it holds no lock (and on PostgreSQL it will be one
+            # statement, its inserts depending on its UPDATE).
+            await session.execute(update(Payment).where(Payment.id == "pay_ref1").values(version=Payment.version + 1))
+            await session.commit()
 
     with pytest.raises(StaleDataError):
         await overtaken()
+    assert db.in_use() == 0
+    await session.execute(update(Payment).where(Payment.id == "pay_ref1").values(version=1))
+    await session.commit()
     async with db.transaction() as tx:  # nothing of the stale attempt was kept
         loaded = await rows.by_reference(tx, "vnpay", "REF1")
         assert loaded is not None and loaded.row["status"] == "pending" and loaded.row["version"] == 1
         rules.writes = tx
         rules.record(loaded.payment, result, "ipn")
-        assert await rows.save(tx, loaded) is True
-        assert await rows.save(tx, loaded) is False  # nothing changed since
+        assert rows.save(tx, loaded) is True
+        assert rows.save(tx, loaded) is False  # nothing changed since
+        tx.append(ProviderNotification, _notification("kept"))
+        tx.append(ProviderNotification, _notification("97"))
+    notifications = (await session.scalars(select(ProviderNotification).order_by(ProviderNotification.id))).all()
+    assert [(n.ack_code, n.signature_valid, n.received_at) for n in notifications] == [
+        ("kept", True, NOW),
+        ("97", False, NOW),
+    ]
     payment = await session.scalar(select(Payment).where(Payment.id == "pay_ref1"))
     assert payment is not None and (payment.status, payment.version) == ("succeeded", 2)
     assert payment.provider_codes == {"x": "00"} and payment.paid_at is not None
