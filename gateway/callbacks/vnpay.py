@@ -43,8 +43,10 @@ def _ack(code: str) -> dict[str, str]:
 
 
 async def handle_ipn(state: State, params: dict[str, str], raw: str) -> str:
-    """Answer one IPN, and record it with what it changed, in one transaction on the direct path
-    (gateway/db/direct.py): the IPN is the request VNPay sends most, and the ORM was most of its cost."""
+    """Answer one IPN, and record it with what it changed, on the direct path (gateway/db/direct.py): the
+    IPN is the request VNPay sends most, and the ORM was most of its cost. The payment is read first,
+    outside any transaction; the writes commit together, the payment's only under the version read
+    (StaleDataError otherwise, and nothing is written)."""
     provider = state.providers.get(PROVIDER)
     try:
         result = provider.parse_notification(params, raw)

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import JSON, Boolean, Table, make_url
+from sqlalchemy import CHAR, JSON, Boolean, String, Table, make_url
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.exc import StaleDataError
@@ -47,6 +47,7 @@ from gateway.db.types import UTCDateTime
 Row = dict[str, Any]
 _T = TypeVar("_T")
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+_LOCKING = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE|KEY\s+SHARE)\b")
 
 
 class DuplicateRow(Exception):
@@ -68,8 +69,8 @@ class Sql:
         self.sqlite = _PLACEHOLDER.sub(r"?\1", text)
         self.table = table
         upper = text.lstrip().upper()
-        # A plain SELECT: on PostgreSQL it needs no transaction begun before it (see PostgresTransaction).
-        self.reads = upper.startswith("SELECT") and " FOR " not in upper
+        # A plain SELECT (no row lock): no transaction need have begun before it (Transaction._before).
+        self.reads = upper.startswith("SELECT") and _LOCKING.search(upper) is None
 
 
 def _json(value: Any) -> Any:
@@ -117,11 +118,15 @@ def _with_defaults(table: Table, row: Row) -> Row:
     """`row` with the column defaults of the model filled in, as SQLAlchemy's insert would."""
     defaults = _DEFAULTS.get(table)
     if defaults is None:
-        defaults = _DEFAULTS[table] = [
-            (column.name, column.default.arg)  # type: ignore[attr-defined]
-            for column in table.columns
-            if column.default is not None and column.autoincrement is not True
-        ]
+        defaults = []
+        for column in table.columns:
+            default = column.default
+            if default is None or column.autoincrement is True:
+                continue
+            if not (default.is_scalar or default.is_callable):  # a SQL expression or a sequence
+                raise TypeError(f"{table.name}.{column.name}: only Python defaults are filled in here")
+            defaults.append((column.name, default.arg))  # type: ignore[attr-defined]
+        _DEFAULTS[table] = defaults
     missing = {name: arg(None) if callable(arg) else arg for name, arg in defaults if name not in row}
     return row | missing if missing else row
 
@@ -153,7 +158,8 @@ class Transaction(ABC):
             self.begun = True
 
     def append(self, model: type[DeclarativeBase], row: Row) -> None:
-        """Insert `row` into `model`'s table when the transaction commits."""
+        """Insert `row` into `model`'s table when the transaction commits, after the update_one writes.
+        Append a row before the rows that refer to it: SQLite checks a foreign key at each statement."""
         self._appends.append((model.__table__, row))  # type: ignore[arg-type]
 
     def later(self, sql: Sql, *args: Any) -> None:
@@ -166,8 +172,9 @@ class Transaction(ABC):
         """Run UPDATE `sql` when the transaction commits, before the appended rows, and require it to
         change exactly one row: a row read earlier, written only where its version is still the one read
         (gateway/payments/rows.py). If it changes none, another writer was first: nothing of the
-        transaction is written and StaleRow is raised. On PostgreSQL a transaction that has begun nothing
-        else is then one statement, its appended rows inserted only if the UPDATE changed its row."""
+        transaction is written and StaleRow is raised. On PostgreSQL, in a transaction that has begun
+        nothing else, with no `later` statement and this its only update_one, that is one statement: its
+        appended rows are inserted only if the UPDATE changed its row."""
         self._updates.append((sql, args))
 
     async def _update_one_now(self, sql: Sql, args: tuple[Any, ...]) -> None:
@@ -181,13 +188,27 @@ class Transaction(ABC):
     async def execute(self, sql: Sql, *args: Any) -> int:
         """Run `sql`; the number of rows it changed."""
 
-    def _take_appends(self) -> list[tuple[Table, Row]]:
+    def _take_appends(self) -> list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]]:
+        """The appended rows, the models' defaults filled in, by table: the tables in the order each was
+        first appended to, each table's rows in their order (one INSERT per table; ids follow that
+        order). The rows of one table must name the same columns: a column left out would be NULL in a
+        multi-row VALUES but get its server default on its own."""
         appends, self._appends = self._appends, []
-        return [(table, _with_defaults(table, row)) for table, row in appends]
+        tables: dict[Table, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
+        for table, given in appends:
+            row = _with_defaults(table, given)
+            group = tables.get(table)
+            if group is None:
+                group = tables[table] = (tuple(row), [])
+            elif len(row) != len(group[0]) or not row.keys() >= set(group[0]):
+                raise ValueError(f"rows appended to {table.name} name different columns: {sorted(row)}")
+            group[1].append(tuple(row[name] for name in group[0]))
+        return [(table, columns, rows) for table, (columns, rows) in tables.items()]
 
     @abstractmethod
     async def _flush(self) -> None:
-        """Write the appended rows and the `later` statements."""
+        """Run the update_one writes, insert the appended rows, run the `later` statements (SQLite: and
+        COMMIT; PostgreSQL commits in PostgresTransaction.end)."""
 
 
 class Database(ABC):
@@ -312,22 +333,16 @@ class SQLiteTransaction(Transaction):
             cursor.close()
 
     async def _flush(self) -> None:
-        # Consecutive rows of one table with the same columns go in one executemany, in their order.
-        groups: list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]] = []
-        for table, row in self._take_appends():
-            columns = tuple(row)
-            if groups and groups[-1][0] is table and groups[-1][1] == columns:
-                groups[-1][2].append(_sqlite_args(row.values()))
-            else:
-                groups.append((table, columns, [_sqlite_args(row.values())]))
+        groups = self._take_appends()
         updates, self._updates = self._updates, []
         for statement, args in updates:
             await self._update_one_now(statement, args)
         if groups and not self.begun:
             await self._begin()
             self.begun = True
-        for table, columns, values in groups:
+        for table, columns, rows in groups:
             sql = _insert_sql(table, columns).sqlite
+            values = [_sqlite_args(row) for row in rows]
             await self._run(lambda: self._connection.executemany(sql, values))  # noqa: B023 - awaited here
         later, self._later = self._later, []
         for statement, args in later:
@@ -353,17 +368,26 @@ class SQLiteDatabase(Database):
         self._give_back(self._take())  # a file that cannot be opened fails the start-up, not a request
 
     def _take(self) -> sqlite3.Connection:
-        self._taken += 1
         if self._idle:
-            return self._idle.pop()
-        connection = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
-        configure_sqlite(connection)
+            connection = self._idle.pop()
+        else:
+            connection = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
+            try:
+                configure_sqlite(connection)
+            except BaseException:
+                connection.close()
+                raise
+        self._taken += 1
         return connection
 
     def _give_back(self, connection: sqlite3.Connection) -> None:
         self._taken -= 1
-        if connection.in_transaction:
-            connection.rollback()
+        try:
+            if connection.in_transaction:
+                connection.rollback()
+        except sqlite3.Error:
+            connection.close()  # not kept: its state is unknown
+            raise
         if len(self._idle) < self._keep:
             self._idle.append(connection)
         else:
@@ -444,8 +468,12 @@ _FIRST_PART = "p0"
 
 
 def _pg_type(table: Table, name: str) -> str:
-    # Without a length: a cast to varchar(40) would cut a longer value where the column refuses it.
-    return re.sub(r"\(.*\)", "", table.columns[name].type.compile(dialect=postgresql.dialect()))
+    # Strings without their length: an explicit cast to varchar(40) or char(3) cuts a longer value, where
+    # assigning it to the column refuses it.
+    column_type = table.columns[name].type
+    if isinstance(column_type, String) and column_type.length is not None:
+        return "BPCHAR" if isinstance(column_type, CHAR) else "VARCHAR"
+    return column_type.compile(dialect=postgresql.dialect())
 
 
 def _pg_insert(table: Table, columns: tuple[str, ...], rows: int, guarded: bool = False) -> str:
@@ -496,8 +524,9 @@ async def _unique(call: Awaitable[_T]) -> _T:
 
 
 class PostgresTransaction(Transaction):
-    """A transaction that only reads and then appends (a duplicate IPN) or only appends (a creation) is
-    one statement in autocommit (Transaction._before): two or three round trips fewer."""
+    """A transaction that only reads and then appends (a duplicate IPN), only appends (a creation), or
+    reads, updates one row and appends (an IPN that changes its payment: update_one) writes in one
+    statement in autocommit: two or three round trips fewer."""
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         super().__init__()
@@ -515,12 +544,11 @@ class PostgresTransaction(Transaction):
         return _rowcount(await _unique(self._connection.execute(sql.pg, *_pg_args(args))))
 
     async def _flush(self) -> None:
-        # One statement for all of them: each round trip costs more than the insert it carries. The rows
-        # of each table go in one multi-row VALUES, in the order they were appended (ids follow it);
-        # a column one of them leaves out is NULL for it, as it would be on its own (no server defaults).
-        # An update_one goes first, in autocommit, with the inserts depending on it; one in a transaction
-        # already begun, or beside `later` statements (which could not be made to depend on it), or
-        # beside another, runs on its own.
+        # One statement for all of them: each round trip costs more than the insert it carries. Each
+        # table's rows are one multi-row VALUES (Transaction._take_appends); the parts of the statement
+        # run in no set order among themselves. An update_one goes first, in autocommit, with the inserts
+        # depending on it; one in a transaction already begun, or beside `later` statements (which could
+        # not be made to depend on it), or beside another, runs on its own.
         updates, self._updates = self._updates, []
         later, self._later = self._later, []
         if updates and (self.begun or later or len(updates) > 1):
@@ -532,13 +560,9 @@ class PostgresTransaction(Transaction):
         for sql, values in updates:
             parts.append((sql.pg + " RETURNING 1", len(values)))
             args.extend(_pg_value(v) for v in values)
-        tables: dict[Table, list[Row]] = {}
-        for table, row in self._take_appends():
-            tables.setdefault(table, []).append(row)
-        for table, rows in tables.items():
-            columns = tuple(dict.fromkeys(name for row in rows for name in row))
+        for table, columns, rows in self._take_appends():
             parts.append((_pg_insert(table, columns, len(rows), guarded=bool(updates)), len(columns) * len(rows)))
-            args.extend(_pg_value(row.get(name)) for row in rows for name in columns)
+            args.extend(_pg_value(value) for row in rows for value in row)
         for sql, values in later:
             parts.append((sql.pg, len(values)))
             args.extend(_pg_value(v) for v in values)
@@ -556,9 +580,9 @@ class PostgresTransaction(Transaction):
 
 async def _reset(connection: asyncpg.Connection) -> None:
     # asyncpg's default reset (unlock advisory locks, CLOSE ALL, UNLISTEN, RESET ALL) is a round trip per
-    # release. Connections of this module never lock, listen or SET; a transaction is all they can leave.
-    if connection.is_in_transaction():
-        await connection.execute("ROLLBACK")
+    # release. Connections of this module never lock, listen or SET; a transaction is all they can leave,
+    # and the pool rolls that back itself before it calls this.
+    return None
 
 
 class PostgresDatabase(Database):
@@ -578,7 +602,14 @@ class PostgresDatabase(Database):
     async def _open(self) -> asyncpg.Pool:
         if self._pool is None:
             # All connections from the start: one opened under load costs its request a connection set-up.
-            pool = await asyncpg.create_pool(self._dsn, min_size=self._size, max_size=self._size, reset=_reset)
+            # And kept open: asyncpg would close a connection idle for five minutes.
+            pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=self._size,
+                max_size=self._size,
+                reset=_reset,
+                max_inactive_connection_lifetime=0,
+            )
             if self._pool is None:
                 self._pool = pool
             else:  # another task opened one meanwhile

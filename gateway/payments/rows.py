@@ -3,8 +3,8 @@
 The ORM's unit of work guards a payment with its `version` column (models.py): two writers racing on
 one payment cannot both win. A payment loaded here keeps the same rule by hand: `save` writes the
 columns a payment's rules may change, with `version = version + 1`, only where the version is still the
-one it was loaded with, and its transaction raises StaleDataError (the ORM's own) when another writer got
-there first.
+one it was loaded with, and its transaction raises StaleRow (gateway/db/direct.py, a subclass of the ORM's
+StaleDataError) when another writer got there first.
 """
 
 from __future__ import annotations

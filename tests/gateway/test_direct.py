@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from contracts.providers import ProviderOutcome, ProviderResult
 from gateway.auth import new_client
 from gateway.clock import Clock
-from gateway.db.direct import Database, DuplicateRow, Sql, open_database
+from gateway.db.direct import Database, DuplicateRow, PostgresDatabase, Sql, open_database
 from gateway.db.engine import create_engine, create_sessionmaker
 from gateway.db.models import Client, Payment, PaymentEvent, ProviderNotification, WebhookEvent
 from gateway.payments import rows
@@ -26,7 +26,7 @@ from tests.harness import LoopTicks
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 11, 23, 18, 30, 15, 123456, tzinfo=UTC)
-LOCAL = NOW.astimezone(UTC).replace(tzinfo=None)  # what a naive value would mean
+NAIVE = NOW.replace(tzinfo=None)  # the same wall time without its zone: refused
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ async def test_rows_written_directly_read_back_through_the_orm_and_the_other_way
     assert loaded.row["provider_codes"] == {"vnp_ResponseCode": "00"} and loaded.row["version"] == 2
     shown = await db.fetchrow(Sql("SELECT active FROM clients WHERE id = $1", Client.__table__), client.id)
     assert shown == {"active": True}
-    # Times compare in SQL across both writers (SQLite compares the stored text).
+    # Times compare in SQL (SQLite compares the stored text, so its format must sort as the times do).
     due = Sql("SELECT id FROM payments WHERE next_query_at <= $1")
     assert await db.fetchrow(due, NOW + timedelta(minutes=15)) == {"id": "pay_ref1"}
     assert await db.fetchrow(due, NOW + timedelta(minutes=14, seconds=59, microseconds=999_999)) is None
@@ -137,7 +137,7 @@ async def test_a_transaction_that_raises_writes_nothing_and_every_connection_com
         assert await tx.fetchrow(Sql("SELECT id FROM payments")) is None
     with pytest.raises(ValueError, match="naive"):
         async with db.transaction() as tx:
-            await tx.execute(Sql("UPDATE clients SET created_at = $1"), LOCAL)
+            await tx.execute(Sql("UPDATE clients SET created_at = $1"), NAIVE)
     assert db.in_use() == 0
 
 
@@ -267,6 +267,15 @@ async def test_appended_rows_of_several_tables_commit_together_in_order(
     ]
     assert [p.query_attempts for p in (await session.scalars(select(Payment).order_by(Payment.id))).all()] == [0, 2]
 
+    async def mixed() -> None:
+        async with db.transaction() as tx:
+            tx.append(PaymentEvent, event("pay_a", "x"))
+            tx.append(PaymentEvent, event("pay_a", "y") | {"refund_id": None})
+
+    with pytest.raises(ValueError, match="different columns"):  # NULL in one VALUES, a default on its own
+        await mixed()
+    assert len((await session.scalars(select(PaymentEvent))).all()) == 3
+
 
 def test_a_payment_built_from_a_row_works_in_a_process_that_has_done_nothing_else() -> None:
     """Served, the first request can be an IPN: no ORM call may have configured the mappers before."""
@@ -291,16 +300,47 @@ async def test_later_statements_commit_with_the_appended_rows_or_not_at_all(
     async with db.transaction() as tx:
         assert await tx.fetchrow(read_name, client.id) == {"name": "Cổng DVC"}
         tx.append(Payment, _payment_row(client))
+        tx.append(Payment, _payment_row(client, "REF3"))
         tx.later(rename, "renamed", client.id)
-        assert getattr(tx, "begun", False) is False  # PostgreSQL: reads and appends need no BEGIN
+    if isinstance(db, PostgresDatabase):
+        assert tx.begun is False  # reads, appends and `later` were one statement, no BEGIN
     assert await db.fetchrow(read_name, client.id) == {"name": "renamed"}
 
     async def refused() -> None:
         async with db.transaction() as tx:
+            tx.append(Payment, _payment_row(client, "REF2"))
             tx.later(rename, "lost", client.id)
-            tx.append(Payment, _payment_row(client))  # the same payment again: refused
+            # Runs last on SQLite, after the row above and the rename: both are rolled back.
+            tx.later(Sql("UPDATE payments SET id = $1 WHERE id = $2"), "pay_ref1", "pay_ref3")
 
     with pytest.raises(DuplicateRow):
         await refused()
     assert await db.fetchrow(read_name, client.id) == {"name": "renamed"}
+    assert await db.fetchrow(Sql("SELECT id FROM payments WHERE id = $1"), "pay_ref2") is None
+    assert db.in_use() == 0
+
+
+async def test_an_update_in_a_begun_transaction_is_stale_the_same_way(
+    stores: tuple[Database, AsyncSession, Client],
+) -> None:
+    # Beside a `later` statement the UPDATE runs on its own after BEGIN (on PostgreSQL too), not as the
+    # first part of one statement: a changed version must still write nothing.
+    db, session, client = stores
+    async with db.transaction() as tx:
+        tx.append(Payment, _payment_row(client))
+    rename = Sql("UPDATE clients SET name = $1 WHERE id = $2")
+    bump = Sql("UPDATE payments SET status = $1, version = version + 1 WHERE id = $2 AND version = $3")
+
+    async def attempt(name: str, version: int) -> None:
+        async with db.transaction() as tx:
+            tx.update_one(bump, "processing", "pay_ref1", version)
+            tx.later(rename, name, client.id)
+            tx.append(ProviderNotification, _notification(name))
+
+    with pytest.raises(StaleDataError):
+        await attempt("stale", 2)
+    await attempt("kept", 1)
+    assert [n.ack_code for n in (await session.scalars(select(ProviderNotification))).all()] == ["kept"]
+    assert (await session.scalar(select(Client.name).where(Client.id == client.id))) == "kept"
+    assert (await session.scalar(select(Payment.version).where(Payment.id == "pay_ref1"))) == 2
     assert db.in_use() == 0
