@@ -21,7 +21,9 @@ def _mark(ok: bool | None) -> str:
 
 
 def attach_ratios(rows: list[dict[str, Any]], previous: list[dict[str, Any]] | None = None) -> None:
-    """Ratio of each gateway row's saturation throughput to the baseline of the same workers and server."""
+    """Ratio of each gateway row's saturation throughput to the baseline: the one saturated beside it
+    (bench/run.py, step 1) where there is one, else the run's baseline row of the same workers and
+    server. `ratio_to_run_baseline` keeps the second either way."""
 
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         return (r["workers"], r["server"])
@@ -35,8 +37,11 @@ def attach_ratios(rows: list[dict[str, Any]], previous: list[dict[str, Any]] | N
             r["ratio"] = 1.0 if r["scenario"] == "baseline" else None
             r["cpu_ratio"] = 1.0 if r["scenario"] == "baseline" else None
         else:
-            r["ratio"] = r["saturation"]["rps"] / base["saturation"]["rps"]
-            bc, rc = base["saturation"]["cpu_ms_per_req"], r["saturation"]["cpu_ms_per_req"]
+            beside = r["saturation"].get("baseline_beside")
+            r["ratio_to_run_baseline"] = r["saturation"]["rps"] / base["saturation"]["rps"]
+            r["ratio"] = r["saturation"]["rps"] / beside["rps"] if beside else r["ratio_to_run_baseline"]
+            bc = (beside or base["saturation"])["cpu_ms_per_req"]
+            rc = r["saturation"]["cpu_ms_per_req"]
             r["cpu_ratio"] = rc / bc if bc and rc else None
         goal = r.get("goal_ratio")
         r["ratio_goal_met"] = None if goal is None or r["ratio"] is None else r["ratio"] >= goal
@@ -58,24 +63,31 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         f"{meta['config']['fixed_fraction']:.0%} of the measured saturation for {meta['config']['fixed_seconds']}s; "
         "latency from each request's due time.",
         "",
-        "| scenario | db | workers | variant | saturation req/s | × baseline | goal | fixed load req/s "
-        "| p50 ms | p99 ms | p99 < 25 ms | server CPU ms/req | other CPU | errors |",
-        "|---|---|---|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|",
+        "| scenario | db | workers | variant | saturation req/s | baseline beside req/s | × baseline | goal "
+        "| × run's baseline | fixed load req/s | p50 ms | p99 ms | p99 < 25 ms | server CPU ms/req | other CPU "
+        "| errors |",
+        "|---|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in rows:
         sat, fx = r["saturation"], r.get("fixed") or {}
-        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.1%}" + (" ¹" if r["baseline_from_earlier_run"] else "")
+        earlier = " ¹" if r["baseline_from_earlier_run"] else ""
+        beside = (sat.get("baseline_beside") or {}).get("rps")
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.1%}" + ("" if beside else earlier)
         goal = "-" if r.get("goal_ratio") is None else f"≥ {r['goal_ratio']:.0%}: {_mark(r['ratio_goal_met'])}"
         other = max(sat["cpu"]["other_cores"], (fx.get("cpu") or {}).get("other_cores", 0.0))
         errors = sat["errors"] + fx.get("errors", 0)
+        to_run = "-" if r.get("ratio_to_run_baseline") is None else f"{r['ratio_to_run_baseline']:.1%}{earlier}"
         out.append(
-            f"| {r['scenario']} | {r['db']} | {r['workers']} | {r['variant']} | {_f(sat['rps'])} | {ratio} | {goal} "
-            f"| {_f(fx.get('achieved_rps'))} | {_f(fx.get('p50_ms'), 1)} | {_f(fx.get('p99_ms'), 1)} "
+            f"| {r['scenario']} | {r['db']} | {r['workers']} | {r['variant']} | {_f(sat['rps'])} | {_f(beside)} "
+            f"| {ratio} | {goal} | {to_run} | {_f(fx.get('achieved_rps'))} "
+            f"| {_f(fx.get('p50_ms'), 1)} | {_f(fx.get('p99_ms'), 1)} "
             f"| {_mark(r['p99_goal_met'])} | {_f(sat['cpu_ms_per_req'], 2)} | {other:.2f} | {errors} |"
         )
     out += [
         "",
-        "*× baseline*: saturation throughput over the bare Litestar app's with the same workers and server. "
+        "*× baseline*: saturation throughput over the bare Litestar app's with the same workers and server, "
+        "saturated just before it (*baseline beside*; the run's own baseline row where there is none). "
+        "*× run's baseline*: over the baseline row of this run, measured minutes apart. "
         "*server CPU ms/req*: CPU time of the server processes per request at saturation (less disturbed by "
         "other work on the machine than throughput). *other CPU*: cores used by processes that are neither "
         "the server nor the load tool during the measurement (above ~0.2 the numbers are disturbed). "

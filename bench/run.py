@@ -5,9 +5,12 @@
 
 For every worker count: the baseline app; then for every database: a fresh migrated database, a portal
 client and 1,000 payments to read, the gateway under uvicorn, and each scenario in turn:
-  1. warm-up with wrk (its rate sizes the data of the next phase);
-  2. saturation: wrk -t1 -c32 for the configured time, closed loop, gives the throughput;
-  3. fixed load: bench.loadgen at half that throughput, open loop, gives p50/p99.
+  1. the baseline beside it: the bare app (served alongside, idle otherwise) warmed up and saturated as
+     in 2 and 3, so each ratio compares two measurements seconds apart (this machine drifts by a third
+     within minutes: the ratio to the run's own baseline row, minutes away, is kept for reference);
+  2. warm-up with wrk (its rate sizes the data of the next phase);
+  3. saturation: wrk -t1 -c32 for the configured time, closed loop, gives the throughput;
+  4. fixed load: bench.loadgen at half that throughput, open loop, gives p50/p99.
 Every phase waits (bounded) for the machine to be quiet first and records where the CPU went.
 Results: bench/results/<out>.md and .json. See bench/README.md.
 """
@@ -51,6 +54,7 @@ class Config:
     read_payments: int = 1000
     dup_payments: int = 300
     as_served: bool = False  # plain `uvicorn --workers N` instead of bench.serve
+    baseline_beside: bool = True  # step 1 of the module's text
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -95,14 +99,15 @@ def _unexpected(scn: Scenario, statuses: dict[str, int], rspcodes: dict[str, int
     return bad
 
 
-def measure(scn: Scenario, ctx: Context, server: Server, cfg: Config) -> dict[str, Any]:
-    notes: list[str] = []
-
+def prepare(scn: Scenario, ctx: Context) -> None:
     def prime(load: Load, count: int) -> None:
         run_loadgen(ctx.workdir, load.loadgen_spec(ctx.base_url, count=count, concurrency=16), timeout=120)
 
     scn.prepare(ctx, prime)
-    pgid = server.proc.pid if server.proc else None
+
+
+def saturate(scn: Scenario, ctx: Context, server: Server, cfg: Config) -> tuple[WrkResult, WrkResult, machine.CpuUse]:
+    """Steps 2 and 3 of the module's text: the warm-up, then the saturation and where the CPU went."""
 
     def wrk(load: Load, seconds: float) -> WrkResult:
         script, args = load.wrk_args(cfg.threads)
@@ -111,9 +116,35 @@ def measure(scn: Scenario, ctx: Context, server: Server, cfg: Config) -> dict[st
     warm = wrk(scn.load(ctx, 400), cfg.warmup_seconds)
     sat_load = scn.load(ctx, math.ceil(max(warm.rps, 50) * 1.6 * cfg.saturation_seconds) + 200)
     machine.wait_for_quiet(max_wait=cfg.quiet_wait, sample=min(0.5, cfg.quiet_wait / 3))
-    meter = machine.CpuMeter(pgid)
+    meter = machine.CpuMeter(server.proc.pid if server.proc else None)
     sat = wrk(sat_load, cfg.saturation_seconds)
-    sat_cpu = meter.stop()
+    return warm, sat, meter.stop()
+
+
+def _per_request(cpu: machine.CpuUse, requests: int) -> float | None:
+    return round(cpu.server_cores * cpu.seconds * 1000 / requests, 3) if requests else None
+
+
+@dataclass
+class Beside:
+    """The bare app served alongside a gateway, saturated just before each of the gateway's scenarios."""
+
+    server: Server
+    ctx: Context
+
+    def measure(self, cfg: Config) -> dict[str, Any]:
+        _, sat, cpu = saturate(SCENARIOS["baseline"], self.ctx, self.server, cfg)
+        return {"rps": round(sat.rps, 1), "cpu_ms_per_req": _per_request(cpu, sat.requests), "cpu": cpu.as_dict()}
+
+
+def measure(scn: Scenario, ctx: Context, server: Server, cfg: Config, beside: Beside | None = None) -> dict[str, Any]:
+    notes: list[str] = []
+    prepare(scn, ctx)
+    pgid = server.proc.pid if server.proc else None
+    # Before the scenario, not after: after a saturation the gateway still works for a while (SQLite's
+    # checkpoints of what it wrote), which would slow the bare app beside it by about a twentieth.
+    baseline_beside = beside.measure(cfg) if beside else None
+    warm, sat, sat_cpu = saturate(scn, ctx, server, cfg)
     if sat.wrapped and scn.unique:
         notes.append(f"{scn.name}: {sat.wrapped} saturation requests re-used a payment (answered as duplicates)")
 
@@ -143,10 +174,9 @@ def measure(scn: Scenario, ctx: Context, server: Server, cfg: Config) -> dict[st
             "statuses": sat.statuses,
             "rspcodes": sat.rspcodes,
             "cpu": sat_cpu.as_dict(),
-            "cpu_ms_per_req": round(sat_cpu.server_cores * sat_cpu.seconds * 1000 / sat.requests, 3)
-            if sat.requests
-            else None,
+            "cpu_ms_per_req": _per_request(sat_cpu, sat.requests),
             "warmup_rps": round(warm.rps, 1),
+            "baseline_beside": baseline_beside,
         },
         "fixed": {
             "offered_rps": round(rate, 1),
@@ -172,6 +202,7 @@ def measure(scn: Scenario, ctx: Context, server: Server, cfg: Config) -> dict[st
         f"  {scn.name:9s} saturation {sat.rps:8.1f} req/s (server {sat_cpu.server_cores:.2f} cores, "
         f"db {sat_cpu.db_cores:.2f}, other {sat_cpu.other_cores:.2f})  fixed {rate:7.1f} req/s "
         f"p50 {p50:6.1f} ms p99 {p99:7.1f} ms  errors {sat_errors + fx_errors}"
+        + (f"  baseline beside {baseline_beside['rps']:.1f} req/s" if baseline_beside else "")
     )
     return result
 
@@ -235,9 +266,21 @@ def run_gateway(
         )
         ctx = Context(workdir, server.base_url, db.url, client_id, api_key, dup_payments=cfg.dup_payments)
         make_read_paths(ctx, cfg.read_payments)
-        with server:
+        bare = Server(
+            BASELINE_APP,
+            workers,
+            _server_env(variant.fast_server),
+            workdir / f"baseline-beside-{db_kind}-{workers}-{variant.name}.log",
+            "/health",
+            as_served=cfg.as_served,
+        )
+        with server, bare if cfg.baseline_beside else contextlib.nullcontext():
+            beside = None
+            if cfg.baseline_beside:
+                beside = Beside(bare, Context(workdir, bare.base_url))
+                prepare(SCENARIOS["baseline"], beside.ctx)
             for name in names:
-                m = measure(SCENARIOS[name], ctx, server, cfg)
+                m = measure(SCENARIOS[name], ctx, server, cfg, beside)
                 rows.append(
                     _row(SCENARIOS[name], db_kind, workers, variant.name, _server_name(variant.fast_server, cfg), m)
                 )
@@ -290,6 +333,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="plain `uvicorn --workers N` for both apps (see bench/serve.py for why that is not the default)",
     )
+    p.add_argument(
+        "--no-baseline-beside",
+        action="store_true",
+        help="ratios to the run's baseline row only, without saturating the bare app after each scenario",
+    )
     a = p.parse_args(argv)
 
     cfg = QUICK if a.quick else FULL
@@ -303,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if v
     }
+    if a.no_baseline_beside:
+        overrides["baseline_beside"] = False
     if overrides:
         cfg = Config(**(cfg.as_dict() | overrides))
     names = _csv(a.only, list(SCENARIOS), "scenario")
