@@ -32,17 +32,22 @@ def attach_ratios(rows: list[dict[str, Any]], previous: list[dict[str, Any]] | N
     baselines |= {key(r): r for r in rows if r["scenario"] == "baseline"}
     for r in rows:
         base = baselines.get(key(r))
-        r["baseline_from_earlier_run"] = bool(base) and base not in rows
-        if r["scenario"] == "baseline" or not base or not base["saturation"]["rps"]:
-            r["ratio"] = 1.0 if r["scenario"] == "baseline" else None
-            r["cpu_ratio"] = 1.0 if r["scenario"] == "baseline" else None
-        else:
-            beside = r["saturation"].get("baseline_beside")
-            r["ratio_to_run_baseline"] = r["saturation"]["rps"] / base["saturation"]["rps"]
-            r["ratio"] = r["saturation"]["rps"] / beside["rps"] if beside else r["ratio_to_run_baseline"]
+        if base is not None and not base["saturation"]["rps"]:
+            base = None
+        beside = r["saturation"].get("baseline_beside")
+        r["baseline_from_earlier_run"] = base is not None and base not in rows
+        r["ratio_to_run_baseline"] = None
+        if r["scenario"] == "baseline":
+            r["ratio"] = r["cpu_ratio"] = 1.0
+        elif beside or base:
+            rps, cpu = r["saturation"]["rps"], r["saturation"]["cpu_ms_per_req"]
+            if base:
+                r["ratio_to_run_baseline"] = rps / base["saturation"]["rps"]
+            r["ratio"] = rps / beside["rps"] if beside else r["ratio_to_run_baseline"]
             bc = (beside or base["saturation"])["cpu_ms_per_req"]
-            rc = r["saturation"]["cpu_ms_per_req"]
-            r["cpu_ratio"] = rc / bc if bc and rc else None
+            r["cpu_ratio"] = cpu / bc if bc and cpu else None
+        else:
+            r["ratio"] = r["cpu_ratio"] = None
         goal = r.get("goal_ratio")
         r["ratio_goal_met"] = None if goal is None or r["ratio"] is None else r["ratio"] >= goal
         p99 = r["fixed"]["p99_ms"] if r.get("fixed") else None
