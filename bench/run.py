@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--no-baseline-beside",
         action="store_true",
-        help="ratios to the run's baseline row only, without saturating the bare app after each scenario",
+        help="ratios to the run's baseline row only, without saturating the bare app before each scenario",
     )
     a = p.parse_args(argv)
 

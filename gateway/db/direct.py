@@ -58,6 +58,9 @@ class StaleRow(StaleDataError):
     """The UPDATE given to Transaction.update_one changed no row: another writer changed it first. A
     StaleDataError, as the ORM raises for the same race, so one handler serves both paths."""
 
+    def __init__(self) -> None:
+        super().__init__("the row to update was changed by another writer since it was read")
+
 
 class Sql:
     """One statement, in both placeholder styles; `table` names the columns its rows are read as."""
@@ -179,7 +182,7 @@ class Transaction(ABC):
 
     async def _update_one_now(self, sql: Sql, args: tuple[Any, ...]) -> None:
         if await self.execute(sql, *args) != 1:
-            raise StaleRow("the row to update was changed by another writer since it was read")
+            raise StaleRow()
 
     @abstractmethod
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None: ...
@@ -200,7 +203,7 @@ class Transaction(ABC):
             group = tables.get(table)
             if group is None:
                 group = tables[table] = (tuple(row), [])
-            elif len(row) != len(group[0]) or not row.keys() >= set(group[0]):
+            elif row.keys() != set(group[0]):
                 raise ValueError(f"rows appended to {table.name} name different columns: {sorted(row)}")
             group[1].append(tuple(row[name] for name in group[0]))
         return [(table, columns, rows) for table, (columns, rows) in tables.items()]
@@ -569,7 +572,7 @@ class PostgresTransaction(Transaction):
         if updates:
             parts.append((f"SELECT count(*) FROM {_FIRST_PART}", 0))  # noqa: S608
             if await _unique(self._connection.fetchval(_pg_chain(tuple(parts)), *args)) != 1:
-                raise StaleRow("the row to update was changed by another writer since it was read")
+                raise StaleRow()
         elif parts:
             await _unique(self._connection.execute(_pg_chain(tuple(parts)), *args))
 

@@ -218,7 +218,7 @@ async def test_sqlite_a_direct_transaction_waits_for_a_session_holding_the_lock_
 ) -> None:
     db, session, client = stores
     if session.bind.dialect.name != "sqlite":
-        pytest.skip("SQLite's lock handling")
+        pytest.skip("SQLite only: PostgreSQL has no database-wide write lock to wait for")
     client.name = "holder"
     await session.flush()  # the session's connection now holds the write lock
 
