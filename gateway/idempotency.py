@@ -1,9 +1,15 @@
 """The Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header) for POSTs that create things.
 
-A key is first claimed in a transaction of its own, so that a second request with the same key sees
-it while the first is still running (409). The response is stored in the same transaction as the work,
-so a replay returns exactly what the first request returned. A failed request releases the key: the
-failure changed nothing, and the client may try again with the same key.
+Work that calls a provider (a refund) first claims its key in a transaction of its own, so that a
+second request with the same key sees it while the first is still running (409). The response is
+stored in the same transaction as the work, so a replay returns exactly what the first request
+returned. A failed request releases the key: the failure changed nothing, and the client may try
+again with the same key.
+
+Work that only writes to the database (creating a payment: its checkout URL is signed here, VNPay is
+not called) inserts its key, its rows and its response in one transaction (`Idempotency.record`): no
+claim is ever seen running, a second request with the same key waits for the first's commit on the
+key's unique index and then replays it, and a failed request leaves no key behind.
 """
 
 from __future__ import annotations
@@ -47,6 +53,19 @@ def fingerprint(operation: str, body: bytes) -> str:
     return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
 
 
+def usable_key(key: str | None) -> str:
+    """The Idempotency-Key header's value; raises if it is missing or too long to store."""
+    if not key:
+        raise IdempotencyKeyMissing("Send an 'Idempotency-Key' header (a UUID is a good choice) with this POST.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise Unprocessable(f"Idempotency-Key may be at most {MAX_KEY_LENGTH} characters.")
+    return key
+
+
+def _stored(response: Any) -> str:
+    return json.dumps(response, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 PURGE_BATCH = 1000
 # On the direct path (gateway/db/direct.py): a new key, the common case, costs this one statement.
 _CLAIM = Sql(
@@ -56,6 +75,7 @@ _CLAIM = Sql(
 _COMPLETE = Sql(
     "UPDATE idempotency_keys SET response_status = $1, response_body = $2, locked_until = NULL WHERE id = $3"
 )
+_KNOWN = Sql('SELECT 1 FROM idempotency_keys WHERE client_id = $1 AND "key" = $2')
 _COMPLETE_ON_SESSION = (
     update(IdempotencyKey)
     .where(IdempotencyKey.id == bindparam("row_id"))
@@ -113,10 +133,7 @@ class Idempotency:
 
     async def begin(self, client_id: str, key: str | None, operation: str, body: bytes) -> StoredResponse | None:
         """Claim the key, or return the response to replay. Raises when the key cannot be used now."""
-        if not key:
-            raise IdempotencyKeyMissing("Send an 'Idempotency-Key' header (a UUID is a good choice) with this POST.")
-        if len(key) > MAX_KEY_LENGTH:
-            raise Unprocessable(f"Idempotency-Key may be at most {MAX_KEY_LENGTH} characters.")
+        key = usable_key(key)
         print_ = fingerprint(operation, body)
         now = self.clock.now()
         # Insert first: a new key, the common case, costs one statement; a known one fails the unique
@@ -161,7 +178,7 @@ class Idempotency:
     async def complete(self, status_code: int, body: Any, tx: Transaction | None = None) -> None:
         """Store the response with `tx`'s commit, or else in the session; the caller commits it with the work."""
         assert self._row_id is not None, "complete() without a successful begin()"
-        response = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+        response = _stored(body)
         if tx is not None:
             tx.later(_COMPLETE, status_code, response, self._row_id)
         else:
@@ -169,6 +186,29 @@ class Idempotency:
                 _COMPLETE_ON_SESSION, {"status": status_code, "body": response, "row_id": self._row_id}
             )
         self.completed = True
+
+    def record(
+        self, tx: Transaction, client_id: str, key: str, operation: str, body: bytes, status_code: int, response: Any
+    ) -> None:
+        """The key's first use, with its response, to insert when `tx` commits: a key already known makes
+        that commit fail (DuplicateRow) and write nothing; the caller then treats the request by `begin`."""
+        now = self.clock.now()
+        tx.append(
+            IdempotencyKey,
+            {
+                "client_id": client_id,
+                "key": key,
+                "fingerprint": fingerprint(operation, body),
+                "operation": operation,
+                "response_status": status_code,
+                "response_body": _stored(response),
+                "locked_until": None,
+                "created_at": now,
+            },
+        )
+
+    async def known(self, client_id: str, key: str) -> bool:
+        return await self.db.fetchrow(_KNOWN, client_id, key) is not None
 
     async def release(self) -> None:
         row_id, self._row_id = self._row_id, None

@@ -108,11 +108,16 @@ _INSERTS: dict[tuple[Table, tuple[str, ...]], Sql] = {}
 _DEFAULTS: dict[Table, list[tuple[str, Any]]] = {}
 
 
+def _names(columns: tuple[str, ...]) -> str:
+    # Quoted: a column may be named by a keyword (idempotency_keys."key").
+    return ", ".join(f'"{name}"' for name in columns)
+
+
 def _insert_sql(table: Table, columns: tuple[str, ...]) -> Sql:
     sql = _INSERTS.get((table, columns))
     if sql is None:
         marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-        text = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - model names
+        text = f"INSERT INTO {table.name} ({_names(columns)}) VALUES ({marks})"  # noqa: S608 - model names
         sql = _INSERTS[(table, columns)] = Sql(text)
     return sql
 
@@ -492,7 +497,7 @@ def _pg_insert(table: Table, columns: tuple[str, ...], rows: int, guarded: bool 
             # INSERT ... VALUES does: the first row says them.
             marks[0] = [f"{mark}::{_pg_type(table, name)}" for mark, name in zip(marks[0], columns, strict=True)]
         values = ", ".join("(" + ", ".join(row) + ")" for row in marks)
-        into = f"INSERT INTO {table.name} ({', '.join(columns)})"
+        into = f"INSERT INTO {table.name} ({_names(columns)})"
         text = _PG_STATEMENTS[key] = (
             f"{into} SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT FROM {_FIRST_PART})"  # noqa: S608
             if guarded

@@ -18,8 +18,10 @@ from contracts.payments import (
     RefundOut,
     RefundStatus,
 )
+from gateway.db.direct import DuplicateRow, Transaction
 from gateway.db.request_session import READ_ONLY
 from gateway.deps import Portal, provide_portal
+from gateway.idempotency import usable_key
 from gateway.payments.service import read_payment
 from gateway.payments.views import event_out, payment_out, refund_out
 
@@ -41,15 +43,19 @@ def caller_ip(request: Request[Any, Any, Any]) -> str:
         return "127.0.0.1"
 
 
+def _operation(request: Request[Any, Any, Any]) -> str:
+    return f"{request.method} {request.url.path}"
+
+
 async def idempotent(
     request: Request[Any, Any, Any],
     portal: Portal,
     key: str | None,
     work: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> Response[Any]:
-    operation = f"{request.method} {request.url.path}"
+    """`work` under the Idempotency-Key: claimed first, committed on its own (gateway/idempotency.py)."""
     idem = portal.idempotency
-    replay = await idem.begin(portal.caller.id, key, operation, await request.body())
+    replay = await idem.begin(portal.caller.id, key, _operation(request), await request.body())
     if replay is not None:
         return Response(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
     try:
@@ -61,6 +67,40 @@ async def idempotent(
         await idem.release()
         raise
     return Response(body, status_code=status_code)
+
+
+async def idempotent_writes(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    key: str | None,
+    work: Callable[[Transaction], tuple[int, Any]],
+) -> Response[Any]:
+    """`work` that only writes to the database, with the first use of its key and its response in one
+    transaction (gateway/idempotency.py). A key used before, found by that transaction's commit, or by
+    a look after a failed one, is handed to `idempotent`: a replay, a 409 or a 422, or the work done
+    anew where an expired key is taken over."""
+    idem = portal.idempotency
+    usable = usable_key(key)
+    body = await request.body()
+    try:
+        async with portal.db.transaction() as tx:
+            status_code, response = work(tx)
+            idem.record(tx, portal.caller.id, usable, _operation(request), body, status_code, response)
+    except DuplicateRow:
+        pass
+    except Exception:
+        if not await idem.known(portal.caller.id, usable):
+            raise
+    else:
+        return Response(response, status_code=status_code)
+
+    async def in_transaction() -> tuple[int, Any]:
+        async with portal.db.transaction() as tx:
+            status_code, response = work(tx)
+            await idem.complete(status_code, response, tx)
+        return status_code, response
+
+    return await idempotent(request, portal, key, in_transaction)
 
 
 class PaymentController(Controller):
@@ -78,15 +118,11 @@ class PaymentController(Controller):
     ) -> Response[PaymentOut]:
         """Create a fee payment for a dossier; answers the provider's checkout URL for the citizen."""
 
-        async def work() -> tuple[int, Any]:
-            # The payment, its first audit row and the stored response: one transaction on the direct path.
-            async with portal.db.transaction() as tx:
-                payment = portal.rules(tx).create(portal.caller, data, caller_ip(request))
-                body = payment_out(payment).model_dump(mode="json")
-                await portal.idempotency.complete(201, body, tx)
-            return 201, body
+        def work(tx: Transaction) -> tuple[int, Any]:
+            payment = portal.rules(tx).create(portal.caller, data, caller_ip(request))
+            return 201, payment_out(payment).model_dump(mode="json")
 
-        return await idempotent(request, portal, idempotency_key, work)
+        return await idempotent_writes(request, portal, idempotency_key, work)
 
     @get("/", operation_id="listPayments", opt=READ_ONLY)
     async def list_payments(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -37,8 +38,6 @@ async def test_same_key_same_body_replays_first_response(world: World) -> None:
 
 
 async def test_same_body_reformatted_is_the_same_request(world: World) -> None:
-    import json
-
     body = payment_body()
     first = await world.create_payment(body, idem="k-fmt")
     raw = json.dumps(dict(reversed(list(body.items()))), indent=2)
@@ -60,8 +59,6 @@ async def test_same_key_while_first_is_running_is_409(world: World) -> None:
     from gateway.idempotency import fingerprint
 
     body = payment_body()
-    import json
-
     async with world.app.state.sessionmaker() as session:
         session.add(
             IdempotencyKey(
@@ -80,6 +77,35 @@ async def test_same_key_while_first_is_running_is_409(world: World) -> None:
     # A first request that died leaves its lock to expire; then the retry goes through.
     world.clock.advance(timedelta(seconds=61))
     assert (await world.create_payment(body, idem="k-3")).status_code == 201
+
+
+async def test_same_key_sent_twice_at_once_creates_one_payment(world: World) -> None:
+    # The second waits for the first's commit on the key's unique index, then replays it.
+    import asyncio
+
+    first, second = await asyncio.gather(*(world.create_payment(idem="k-race") for _ in range(2)))
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert sorted(r.headers.get("idempotent-replayed", "") for r in (first, second)) == ["", "true"]
+    assert await payments_count(world) == 1
+
+
+async def test_a_creation_and_its_key_commit_together(world: World) -> None:
+    # One transaction: the key row carries the response already, never a claim without one.
+    r = await world.create_payment(idem="k-one")
+    async with world.app.state.sessionmaker() as session:
+        stored = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "k-one"))
+    assert stored is not None and stored.response_status == 201 and stored.locked_until is None
+    assert json.loads(stored.response_body or "") == r.json()
+
+
+async def test_an_invalid_request_with_a_used_key_is_told_of_the_key(world: World) -> None:
+    # As when the key is claimed first: a key used for another body is the error, not the body's fault.
+    await world.create_payment(idem="k-5")
+    bad = await world.create_payment(payment_body(expires_in_seconds=10**9), idem="k-5")
+    assert bad.status_code == 422
+    assert bad.json()["type"].endswith("idempotency-key-reused")
+    assert await payments_count(world) == 1
 
 
 async def test_keys_are_per_client(world: World) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -59,6 +59,21 @@ def test_round_trip_through_a_query_string(params: dict[str, str]) -> None:
     query = signing.canonical_query(params) + "&vnp_SecureHash=" + signing.sign_query(params, "k")
     received = dict(parse_qsl(query, keep_blank_values=True))
     assert signing.verify_query(received, "k")
+
+
+@given(st.dictionaries(st.from_regex(r"vnp_[A-Za-z]{1,12}", fullmatch=True), text | st.just(""), max_size=12))
+def test_canonical_query_is_urlencode_of_the_signed_fields(params: dict[str, str]) -> None:
+    # The published samples sign what urllib.parse.urlencode writes; canonical_query's own encoder must
+    # write exactly that for every value (spaces, "~", "*", new lines, Vietnamese, emoji, ...).
+    signed = sorted((k, v) for k, v in params.items() if v != "" and k not in signing.HASH_FIELDS)
+    assert signing.canonical_query(params) == urlencode(signed)
+
+
+def test_form_encode_leaves_unreserved_text_alone_and_encodes_the_rest() -> None:
+    assert signing.form_encode("20261129230000") == "20261129230000"
+    assert signing.form_encode("a-b_c.d~e") == "a-b_c.d~e"
+    assert signing.form_encode("Thanh toán 1/2*") == "Thanh+to%C3%A1n+1%2F2%2A"
+    assert signing.form_encode("ok\n") == "ok%0A"  # not a pattern that lets a final new line through
 
 
 def test_verify_tries_each_way_the_sender_may_have_signed() -> None:
