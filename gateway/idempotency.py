@@ -23,6 +23,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+import msgspec
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,6 +47,18 @@ class StoredResponse:
 
 
 def fingerprint(operation: str, body: bytes) -> str:
+    """The request a key was used for: its operation and its JSON body with keys sorted and no spaces,
+    so that a retry that re-serialises the same body is the same request."""
+    try:
+        canonical = msgspec.json.encode(msgspec.json.decode(body or b"null"), order="sorted")
+    except msgspec.DecodeError:
+        canonical = body
+    return hashlib.sha256(operation.encode() + b"\n" + canonical).hexdigest()
+
+
+def _json_dumps_fingerprint(operation: str, body: bytes) -> str:
+    # The fingerprint of keys stored before 2026-11-30 (json.dumps: ASCII escapes, other float exponents),
+    # still accepted from keys of that age (idempotency_retention_hours).
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
     except ValueError:
@@ -157,10 +170,11 @@ class Idempotency:
             existing = None
         if existing is None:  # claimed and released in between: the caller retries
             raise IdempotencyKeyInFlight("The same Idempotency-Key was just used; retry.")
-        return await self._reuse(existing, print_, operation)
+        return await self._reuse(existing, print_, operation, body)
 
-    async def _reuse(self, existing: IdempotencyKey, print_: str, operation: str) -> StoredResponse | None:
-        if existing.fingerprint != print_ or existing.operation != operation:
+    async def _reuse(self, existing: IdempotencyKey, print_: str, operation: str, body: bytes) -> StoredResponse | None:
+        same = existing.fingerprint == print_ or existing.fingerprint == _json_dumps_fingerprint(operation, body)
+        if not same or existing.operation != operation:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used for a different request; use a new key for a new request."
             )

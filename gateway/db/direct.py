@@ -105,6 +105,7 @@ def _readers(table: Table, datetime_reader: Callable[[Any], Any]) -> dict[str, C
 
 
 _INSERTS: dict[tuple[Table, tuple[str, ...]], Sql] = {}
+_WRITERS: dict[tuple[type, Table, tuple[str, ...]], list[tuple[int, Callable[[Any], Any]]]] = {}
 _DEFAULTS: dict[Table, list[tuple[str, Any]]] = {}
 
 
@@ -196,13 +197,18 @@ class Transaction(ABC):
     async def execute(self, sql: Sql, *args: Any) -> int:
         """Run `sql`; the number of rows it changed."""
 
-    def _take_appends(self) -> list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]]:
-        """The appended rows, the models' defaults filled in, by table: the tables in the order each was
-        first appended to, each table's rows in their order (one INSERT per table; ids follow that
-        order). The rows of one table must name the same columns: a column left out would be NULL in a
-        multi-row VALUES but get its server default on its own."""
+    # How a value goes into a column of each type, on this database (None always goes as NULL).
+    _write_datetime: Callable[[datetime], Any]
+    _write_json: Callable[[Any], Any]
+
+    def _take_appends(self) -> list[tuple[Table, tuple[str, ...], list[list[Any]]]]:
+        """The appended rows, the models' defaults filled in and their values as the database takes
+        them, by table: the tables in the order each was first appended to, each table's rows in their
+        order (one INSERT per table; ids follow that order). The rows of one table must name the same
+        columns: a column left out would be NULL in a multi-row VALUES but get its server default on its
+        own."""
         appends, self._appends = self._appends, []
-        tables: dict[Table, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
+        tables: dict[Table, tuple[tuple[str, ...], list[list[Any]]]] = {}
         for table, given in appends:
             row = _with_defaults(table, given)
             group = tables.get(table)
@@ -210,8 +216,30 @@ class Transaction(ABC):
                 group = tables[table] = (tuple(row), [])
             elif row.keys() != set(group[0]):
                 raise ValueError(f"rows appended to {table.name} name different columns: {sorted(row)}")
-            group[1].append(tuple(row[name] for name in group[0]))
+            group[1].append([row[name] for name in group[0]])
+        for table, (columns, rows) in tables.items():
+            writers = self._writers(table, columns)
+            for values in rows:
+                for i, write in writers:
+                    if values[i] is not None:
+                        values[i] = write(values[i])
         return [(table, columns, rows) for table, (columns, rows) in tables.items()]
+
+    def _writers(self, table: Table, columns: tuple[str, ...]) -> list[tuple[int, Callable[[Any], Any]]]:
+        # By column type, as the models' types convert (not by each value's Python type, as the `args` of a
+        # statement are): only the few columns that need it cost a call.
+        key = (type(self), table, columns)
+        writers = _WRITERS.get(key)
+        if writers is None:
+            writers = []
+            for i, name in enumerate(columns):
+                column_type = table.columns[name].type
+                if isinstance(column_type, UTCDateTime):
+                    writers.append((i, type(self)._write_datetime))
+                elif isinstance(column_type, JSON):
+                    writers.append((i, type(self)._write_json))
+            _WRITERS[key] = writers
+        return writers
 
     @abstractmethod
     async def _flush(self) -> None:
@@ -259,14 +287,22 @@ def open_database(url: str, pool_size: int = 10) -> Database:
 _AS_IS = frozenset({str, int, float, bool, bytes, type(None)})
 
 
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    return value
+
+
+def _sqlite_datetime_text(value: datetime) -> str:
+    # The text SQLAlchemy's DateTime stores ("%Y-%m-%d %H:%M:%S.%f"), by the faster isoformat.
+    return _aware(value).astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 def _sqlite_value(value: Any) -> Any:
     if type(value) in _AS_IS:
         return value
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTCDateTime column")
-        # The text SQLAlchemy's DateTime stores ("%Y-%m-%d %H:%M:%S.%f"), by the faster isoformat.
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return _sqlite_datetime_text(value)
     if isinstance(value, dict | list):
         return json.dumps(value)
     return value
@@ -310,6 +346,9 @@ async def _sqlite_run(call: Callable[[], Any], patience: float) -> Any:
 
 
 class SQLiteTransaction(Transaction):
+    _write_datetime = staticmethod(_sqlite_datetime_text)
+    _write_json = staticmethod(json.dumps)
+
     def __init__(self, connection: sqlite3.Connection, patience: float) -> None:
         super().__init__()
         self._connection = connection
@@ -350,8 +389,10 @@ class SQLiteTransaction(Transaction):
             self.begun = True
         for table, columns, rows in groups:
             sql = _insert_sql(table, columns).sqlite
-            values = [_sqlite_args(row) for row in rows]
-            await self._run(lambda: self._connection.executemany(sql, values))  # noqa: B023 - awaited here
+            if len(rows) == 1:
+                await self._run(lambda: self._connection.execute(sql, rows[0]))  # noqa: B023 - awaited here
+            else:
+                await self._run(lambda: self._connection.executemany(sql, rows))  # noqa: B023 - awaited here
         later, self._later = self._later, []
         for statement, args in later:
             await self.execute(statement, *args)
@@ -438,8 +479,8 @@ def _pg_value(value: Any) -> Any:
     # asyncpg's json type takes text; an aware datetime goes to timestamptz as it is.
     if isinstance(value, dict | list):
         return json.dumps(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTCDateTime column")
+    if isinstance(value, datetime):
+        return _aware(value)
     return value
 
 
@@ -536,6 +577,9 @@ class PostgresTransaction(Transaction):
     reads, updates one row and appends (an IPN that changes its payment: update_one) writes in one
     statement in autocommit: two or three round trips fewer."""
 
+    _write_datetime = staticmethod(_aware)
+    _write_json = staticmethod(json.dumps)
+
     def __init__(self, connection: asyncpg.Connection) -> None:
         super().__init__()
         self._connection = connection
@@ -570,7 +614,8 @@ class PostgresTransaction(Transaction):
             args.extend(_pg_value(v) for v in values)
         for table, columns, rows in self._take_appends():
             parts.append((_pg_insert(table, columns, len(rows), guarded=bool(updates)), len(columns) * len(rows)))
-            args.extend(_pg_value(value) for row in rows for value in row)
+            for row in rows:
+                args.extend(row)
         for sql, values in later:
             parts.append((sql.pg, len(values)))
             args.extend(_pg_value(v) for v in values)
