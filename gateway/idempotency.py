@@ -76,6 +76,9 @@ def usable_key(key: str | None) -> str:
 
 
 def _stored(response: Any) -> str:
+    """The response body as stored: JSON text (`response` may be that JSON already, as bytes)."""
+    if isinstance(response, bytes):
+        return response.decode()
     return json.dumps(response, separators=(",", ":"), ensure_ascii=False, default=str)
 
 

@@ -75,6 +75,22 @@ def form_encode(text: str) -> str:
     return text if _UNRESERVED(text) else quote_plus(text)
 
 
+def form_decode(text: str) -> str:
+    """`text` as urllib.parse.unquote_plus decodes it; text with nothing encoded (keys, codes) as it is."""
+    return unquote_plus(text) if "%" in text or "+" in text else text
+
+
+def parse_query(raw_query: str) -> dict[str, str]:
+    """A query string's fields, as dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True)) reads
+    them (the last of a repeated field wins)."""
+    params: dict[str, str] = {}
+    for pair in raw_query.split("&"):
+        if pair:
+            key, _, value = pair.partition("=")
+            params[form_decode(key)] = form_decode(value)
+    return params
+
+
 def canonical_query(params: Mapping[str, str]) -> str:
     """The string VNPay signs: vnp_* fields but the hash fields, empty values dropped, sorted, form-encoded
     (as urllib.parse.urlencode does).
@@ -100,10 +116,10 @@ def signed_as_sent(raw_query: str) -> list[str]:
     pairs = [
         pair
         for pair in raw_query.split("&")
-        if pair.startswith("vnp_") and unquote_plus(pair.split("=", 1)[0]) not in HASH_FIELDS
+        if pair.startswith("vnp_") and form_decode(pair.partition("=")[0]) not in HASH_FIELDS
     ]
     as_sent = "&".join(pairs)
-    by_key = "&".join(sorted(pairs, key=lambda pair: unquote_plus(pair.split("=", 1)[0])))
+    by_key = "&".join(sorted(pairs, key=lambda pair: form_decode(pair.partition("=")[0])))
     return [as_sent] if by_key == as_sent else [as_sent, by_key]
 
 

@@ -18,6 +18,7 @@ from litestar.response import Redirect
 from sqlalchemy.orm.exc import StaleDataError
 
 from adapters.vnpay.codes import IPN_ACK_MESSAGES
+from adapters.vnpay.signing import parse_query
 from contracts.errors import InvalidSignature
 from contracts.payments import PaymentStatus
 from gateway.db.models import ProviderNotification
@@ -28,10 +29,6 @@ from gateway.payments.service import PaymentRules, PaymentService, Recorded
 
 log = structlog.get_logger()
 PROVIDER = "vnpay"
-
-
-def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
-    return {k: v for k, v in request.query_params.items() if isinstance(v, str)}
 
 
 def _raw_query(request: Request[Any, Any, Any]) -> str:
@@ -90,8 +87,8 @@ class VNPayCallbackController(Controller):
 
     @get("/ipn", operation_id="vnpayIpn")
     async def ipn(self, request: Request[Any, Any, Any], state: State) -> dict[str, str]:
-        params = _params(request)
         raw = _raw_query(request)
+        params = parse_query(raw)
         for attempt in range(2):
             try:
                 code = await handle_ipn(state, params, raw)
@@ -117,12 +114,13 @@ class VNPayCallbackController(Controller):
         self, request: Request[Any, Any, Any], payments: NamedDependency[PaymentService]
     ) -> Redirect:
         """Informational only: the IPN or a query decides. A signed return triggers an early query."""
-        params = _params(request)
+        raw = _raw_query(request)
+        params = parse_query(raw)
         payment = await payments.find_by_reference(PROVIDER, params.get("vnp_TxnRef", ""))
         if payment is None:
             raise NotFound("This return link does not belong to a payment of this gateway.")
         try:
-            payments.providers.get(PROVIDER).parse_notification(params, _raw_query(request))
+            payments.providers.get(PROVIDER).parse_notification(params, raw)
         except (InvalidSignature, KeyError, ValueError):
             log.warning("vnpay_return_bad_signature", payment_id=payment.id)
         else:

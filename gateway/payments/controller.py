@@ -120,7 +120,8 @@ class PaymentController(Controller):
 
         def work(tx: Transaction) -> tuple[int, Any]:
             payment = portal.rules(tx).create(portal.caller, data, caller_ip(request))
-            return 201, payment_out(payment).model_dump(mode="json")
+            # As JSON once: the same bytes are stored for a replay and sent.
+            return 201, payment_out(payment).model_dump_json().encode()
 
         return await idempotent_writes(request, portal, idempotency_key, work)
 

@@ -76,9 +76,10 @@ def event_out(e: PaymentEvent) -> PaymentEventOut:
     )
 
 
-def payment_event_data(p: Payment) -> dict[str, Any]:
-    return payment_out(p).model_dump(mode="json", exclude={"checkout_url"})
+def payment_event_data(p: Payment) -> str:
+    """The `data` of a payment's portal event, as JSON (gateway/webhooks/outbox.py)."""
+    return payment_out(p).model_dump_json(exclude={"checkout_url"})
 
 
-def refund_event_data(r: Refund) -> dict[str, Any]:
-    return refund_out(r).model_dump(mode="json")
+def refund_event_data(r: Refund) -> str:
+    return refund_out(r).model_dump_json()

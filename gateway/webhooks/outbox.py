@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
+
+import msgspec
 
 from contracts.webhooks import EventType, WebhookEventStatus
 from gateway.db.appends import Writes
@@ -12,14 +12,13 @@ from gateway.db.models import WebhookEvent
 from gateway.ids import new_id
 
 
-def enqueue(writes: Writes, client_id: str, event_type: EventType, data: dict[str, Any], now: datetime) -> None:
+def enqueue(writes: Writes, client_id: str, event_type: EventType, data: str, now: datetime) -> None:
+    """Queue the event; `data` is its JSON (from the API's own model, so the portal reads the same fields)."""
     msg_id = new_id("msg")
-    payload = json.dumps(
-        {"type": event_type.value, "timestamp": now.isoformat(), "data": data},
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
+    # The data goes in as the JSON it already is: decoding it to embed it costs more than the rest.
+    payload = msgspec.json.encode(
+        {"type": event_type.value, "timestamp": now.isoformat(), "data": msgspec.Raw(data)}
+    ).decode()
     writes.append(
         WebhookEvent,
         {

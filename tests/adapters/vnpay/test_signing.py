@@ -76,6 +76,12 @@ def test_form_encode_leaves_unreserved_text_alone_and_encodes_the_rest() -> None
     assert signing.form_encode("ok\n") == "ok%0A"  # not a pattern that lets a final new line through
 
 
+@given(st.text(alphabet=st.sampled_from("ab_vnp=&%+2A0fFzé ~\n"), max_size=60))
+def test_parse_query_reads_as_parse_qsl(raw: str) -> None:
+    # Broken escapes ("%", "%zz"), empty pairs, keys without "=", repeated keys: as the stdlib reads them.
+    assert signing.parse_query(raw) == dict(parse_qsl(raw, keep_blank_values=True))
+
+
 def test_verify_tries_each_way_the_sender_may_have_signed() -> None:
     # Signed over the pairs as sent (PHP-style encoding of "*"), over the canonical re-encoding, and a forgery.
     params = {**EXAMPLE, "vnp_OrderInfo": "Thanh toan *dac biet*"}
