@@ -5,7 +5,7 @@ so `python -m bench.run --variants as-is,no-pre-ping` measures a change before a
 patches mimic the suggested code change; they are not meant to be used in production.
 
 as-is        gateway.asgi:create, unchanged
-log-warning  DVCGW_LOG_LEVEL=WARNING: no access line, no payment_created/vnpay_ipn info lines
+log-warning  DVCGW_LOG_LEVEL=WARNING: no access line, no info lines
 pre-ping     the PostgreSQL engine with pool_pre_ping, as before it was dropped (what that change gained)
 no-auth-cache  DVCGW_AUTH_CACHE_SECONDS=0: the API key looked up on every request, as before the cache
 sqlite-serial  one SQLite connection per process: requests queue in the pool instead of racing for the

@@ -10,7 +10,6 @@ from pydantic import (
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     IPvAnyAddress,
     StringConstraints,
@@ -18,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.email_address import EmailAddress
 from contracts.money import MAX_VND, VND
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]
@@ -58,7 +58,7 @@ class _In(BaseModel):
 class Payer(_In):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     phone: VNPhone | None = None
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
 
 
 class FeeLineIn(_In):

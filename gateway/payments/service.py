@@ -127,7 +127,8 @@ class PaymentRules:
         self.writes.append(Payment, row)
         payment = rows.payment_of(row)
         self.audit(payment, None, S.PENDING, "portal", detail="created")
-        log.info("payment_created", payment_id=payment.id, provider=payment.provider, amount=payment.amount)
+        # On the request's access line (gateway/middleware.py), as an IPN's outcome is: one line per request.
+        structlog.contextvars.bind_contextvars(payment_id=payment.id, provider=payment.provider, amount=payment.amount)
         return payment
 
     def provider_return_url(self, provider: str) -> str:
