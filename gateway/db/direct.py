@@ -315,21 +315,24 @@ def _sqlite_args(args: Iterable[Any]) -> tuple[Any, ...]:
 class _SQLiteReader:
     """Rows of one table's columns, converted as the models' column types would."""
 
-    _cache: dict[Table, dict[str, Callable[[Any], Any]]] = {}
+    # By statement: its column names (cursor.description builds a tuple per column at each call) and the
+    # readers of those that need converting.
+    _cache: dict[tuple[str, Table | None], tuple[list[str], list[tuple[str, Callable[[Any], Any]]]]] = {}
 
     @classmethod
     def row(cls, sql: Sql, cursor: sqlite3.Cursor, values: tuple[Any, ...] | None) -> Row | None:
         if values is None:
             return None
-        names = [d[0] for d in cursor.description]
+        key = (sql.sqlite, sql.table)
+        shape = cls._cache.get(key)
+        if shape is None:
+            names = [d[0] for d in cursor.description]
+            by_name = _readers(sql.table, _sqlite_datetime) if sql.table is not None else {}
+            shape = cls._cache[key] = (names, [(name, by_name[name]) for name in names if name in by_name])
+        names, readers = shape
         row = dict(zip(names, values, strict=True))
-        if sql.table is not None:
-            readers = cls._cache.get(sql.table)
-            if readers is None:
-                readers = cls._cache[sql.table] = _readers(sql.table, _sqlite_datetime)
-            for name, read in readers.items():
-                if name in row:
-                    row[name] = read(row[name])
+        for name, read in readers:
+            row[name] = read(row[name])
         return row
 
 
