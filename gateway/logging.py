@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, MutableMapping
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,6 +94,28 @@ def mask_value(key: str, value: Any) -> Any:
 
 def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     return {k: mask_value(k, v) for k, v in event_dict.items()}
+
+
+# True while a request runs (gateway/middleware.py): what it did then goes on its access line.
+_ACCESS_LINE: ContextVar[bool] = ContextVar("dvcgw_access_line", default=False)
+
+
+def access_line_open() -> Token[bool]:
+    return _ACCESS_LINE.set(True)
+
+
+def access_line_closed(token: Token[bool]) -> None:
+    _ACCESS_LINE.reset(token)
+
+
+def note(logger: Any, event: str, **facts: Any) -> None:
+    """What was done, as the request's access line carries it (one line per request, gateway/middleware.py),
+    or, outside a request (the workers), as a line of its own named `event`. A line costs a request about
+    as much as its SQLite commit's bookkeeping (bench/README.md)."""
+    if _ACCESS_LINE.get():
+        structlog.contextvars.bind_contextvars(**facts)
+    else:
+        logger.info(event, **facts)
 
 
 def _timestamp(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

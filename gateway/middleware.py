@@ -1,4 +1,5 @@
-"""Request id and one access line per request: method, path (never the query string), status, time."""
+"""Request id and one access line per request: method, path (never the query string), status, time, and
+what the request did (gateway/logging.py, `note`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.logging import access_line_closed, access_line_open
 
 log = structlog.get_logger("access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
@@ -23,6 +26,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
         request_id = incoming if _SAFE_ID.match(incoming) else os.urandom(16).hex()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        line = access_line_open()
         status = 500
         started = time.perf_counter()
         header = (b"x-request-id", request_id.encode())
@@ -45,3 +49,4 @@ class RequestContextMiddleware(ASGIMiddleware):
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
+            access_line_closed(line)

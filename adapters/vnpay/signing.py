@@ -113,14 +113,21 @@ def signed_as_sent(raw_query: str) -> list[str]:
     empty values too. VNPay accepts all of them, so a verifier checks the pairs as sent, in the order
     sent and sorted, besides the canonical re-encoding.
     """
+    return list(_as_sent(raw_query))
+
+
+def _as_sent(raw_query: str) -> Iterator[str]:
+    # The pairs in the order sent, then (only if asked for, and only if it differs) sorted by key.
     pairs = [
         pair
         for pair in raw_query.split("&")
         if pair.startswith("vnp_") and form_decode(pair.partition("=")[0]) not in HASH_FIELDS
     ]
     as_sent = "&".join(pairs)
+    yield as_sent
     by_key = "&".join(sorted(pairs, key=lambda pair: form_decode(pair.partition("=")[0])))
-    return [as_sent] if by_key == as_sent else [as_sent, by_key]
+    if by_key != as_sent:
+        yield by_key
 
 
 def verify_query(params: Mapping[str, str], secret: str, raw_query: str | None = None) -> bool:
@@ -133,7 +140,7 @@ def verify_query(params: Mapping[str, str], secret: str, raw_query: str | None =
 def _candidates(params: Mapping[str, str], raw_query: str | None) -> Iterator[str]:
     # Lazily, cheapest first: nearly every sender signs the pairs it sends, so one HMAC usually settles it.
     if raw_query:
-        yield from signed_as_sent(raw_query)
+        yield from _as_sent(raw_query)
     yield canonical_query(params)
 
 

@@ -24,6 +24,7 @@ from contracts.payments import PaymentStatus
 from gateway.db.models import ProviderNotification
 from gateway.deps import provide_payment_service
 from gateway.errors import NotFound
+from gateway.logging import note
 from gateway.payments import rows
 from gateway.payments.service import PaymentRules, PaymentService, Recorded
 
@@ -103,9 +104,12 @@ class VNPayCallbackController(Controller):
                 log.exception("vnpay_ipn_error", reference=params.get("vnp_TxnRef"))
                 code = "99"
                 break
-        # On the request's access line (gateway/middleware.py) rather than a line of its own: one line per IPN.
-        structlog.contextvars.bind_contextvars(
-            vnp_txn_ref=params.get("vnp_TxnRef"), rsp_code=code, vnp_response_code=params.get("vnp_ResponseCode")
+        note(
+            log,
+            "vnpay_ipn",
+            vnp_txn_ref=params.get("vnp_TxnRef"),
+            rsp_code=code,
+            vnp_response_code=params.get("vnp_ResponseCode"),
         )
         return _ack(code)
 

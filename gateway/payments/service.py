@@ -20,6 +20,7 @@ from gateway.db.direct import Database
 from gateway.db.models import Payment, PaymentEvent
 from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
+from gateway.logging import note
 from gateway.payments import rows
 from gateway.payments.providers import Providers
 from gateway.payments.transitions import EVENTS, OPEN, can_move
@@ -127,8 +128,7 @@ class PaymentRules:
         self.writes.append(Payment, row)
         payment = rows.payment_of(row)
         self.audit(payment, None, S.PENDING, "portal", detail="created")
-        # On the request's access line (gateway/middleware.py), as an IPN's outcome is: one line per request.
-        structlog.contextvars.bind_contextvars(payment_id=payment.id, provider=payment.provider, amount=payment.amount)
+        note(log, "payment_created", payment_id=payment.id, provider=payment.provider, amount=payment.amount)
         return payment
 
     def provider_return_url(self, provider: str) -> str:
@@ -215,12 +215,8 @@ class PaymentRules:
         self.audit(payment, current, target, cause, codes, detail)
         if target in EVENTS:
             enqueue(self.writes, payment.client_id, EVENTS[target], payment_event_data(payment), now)
-        log.info(
-            "payment_status",
-            payment_id=payment.id,
-            from_status=current.value,
-            to_status=target.value,
-            cause=cause,
+        note(
+            log, "payment_status", payment_id=payment.id, from_status=current.value, to_status=target.value, cause=cause
         )
 
     def audit(

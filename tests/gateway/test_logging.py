@@ -74,9 +74,14 @@ async def test_an_ipn_is_one_access_line_with_its_outcome(world: World, capsys: 
     params = signed_ipn(body)
     await world.http.get("/callbacks/vnpay/ipn", params=params)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    access = [line for line in lines if line["event"] == "request"]
-    assert len(access) == 1
+    assert [line["event"] for line in lines] == ["request"]  # the status change is on it too
+    access = lines
     assert access[0]["path"] == "/callbacks/vnpay/ipn" and access[0]["status"] == 200
+    assert (access[0]["payment_id"], access[0]["from_status"], access[0]["to_status"]) == (
+        body["id"],
+        "pending",
+        "succeeded",
+    )
     assert (access[0]["vnp_txn_ref"], access[0]["rsp_code"], access[0]["vnp_response_code"]) == (
         params["vnp_TxnRef"],
         "00",
@@ -86,3 +91,15 @@ async def test_an_ipn_is_one_access_line_with_its_outcome(world: World, capsys: 
     await world.http.get("/health")
     after = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert "rsp_code" not in after[-1]
+
+
+def test_outside_a_request_what_was_done_is_a_line_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    # The workers (a query that settles a payment) have no access line to put it on.
+    import structlog
+
+    from gateway.logging import note
+
+    note(structlog.get_logger(), "payment_status", payment_id="pay_x", to_status="expired")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [(line["event"], line["payment_id"]) for line in lines] == [("payment_status", "pay_x")]
+    assert structlog.contextvars.get_contextvars() == {}
