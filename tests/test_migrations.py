@@ -64,3 +64,31 @@ def test_fee_lines_move_into_the_payment_row_and_back(tmp_path: Path) -> None:
         rows = run(url, ("SELECT code, amount FROM payment_lines ORDER BY position", {}))
         assert [(r[0], r[1]) for r in rows] == [("LP", 8000), ("BC", 27000)]
         command.downgrade(alembic_config(url), "base")
+
+
+def test_the_due_query_index_holds_only_payments_still_to_be_queried(tmp_path: Path) -> None:
+    from alembic import command
+
+    with temporary_database(tmp_path) as url:
+        upgrade(url)
+        sqlite = url.startswith("sqlite")
+        definition = (
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_payments_due_query'"
+            if sqlite
+            else "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_payments_due_query'"
+        )
+        [[text]] = run(url, (definition, {}))
+        assert "WHERE" in str(text) and "next_query_at IS NOT NULL" in str(text)
+        if sqlite:  # the resolver's claim (gateway/db/claims.py) is answered from it
+            plan = run(
+                url,
+                (
+                    "EXPLAIN QUERY PLAN SELECT id FROM payments WHERE status IN ('pending', 'processing')"
+                    " AND next_query_at <= :now ORDER BY next_query_at LIMIT 10",
+                    {"now": datetime(2026, 11, 30, tzinfo=UTC)},
+                ),
+            )
+            assert any("ix_payments_due_query" in str(row[-1]) for row in plan)
+        command.downgrade(alembic_config(url), "0003")
+        [[text]] = run(url, (definition, {}))
+        assert "WHERE" not in str(text)
