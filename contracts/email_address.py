@@ -1,7 +1,7 @@
 """E-mail addresses as pydantic's EmailStr validates them, with the common case decided by one pattern.
 
 EmailStr runs the email-validator package: Unicode normalisation, IDNA, the special-use names. That
-was a tenth of a payment creation's CPU (bench/README.md), for addresses that are nearly always plain
+was about 6% of a payment creation's CPU (bench/README.md), for addresses that are nearly always plain
 ASCII like "an.nguyen@example.vn". An address made only of what the pattern below allows is one
 email-validator accepts as it is (its normalised form is the address itself); anything else (upper
 case after the "@", Unicode, quoted or commented parts, "Name <address>", spaces, a special-use
