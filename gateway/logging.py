@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
@@ -116,6 +117,19 @@ def note(logger: Any, event: str, **facts: Any) -> None:
         structlog.contextvars.bind_contextvars(**facts)
     else:
         logger.info(event, **facts)
+
+
+@contextmanager
+def notes_undone_on_error() -> Iterator[None]:
+    """What the block notes stays on the access line only if the block succeeds: a transaction rolled back
+    and then answered another way (a replay, a retry after a lost race) did not do what it noted."""
+    before = structlog.contextvars.get_contextvars()
+    try:
+        yield
+    except BaseException:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(**before)
+        raise
 
 
 def _timestamp(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

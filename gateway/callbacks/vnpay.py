@@ -24,7 +24,7 @@ from contracts.payments import PaymentStatus
 from gateway.db.models import ProviderNotification
 from gateway.deps import provide_payment_service
 from gateway.errors import NotFound
-from gateway.logging import note
+from gateway.logging import note, notes_undone_on_error
 from gateway.payments import rows
 from gateway.payments.service import PaymentRules, PaymentService, Recorded
 
@@ -92,7 +92,8 @@ class VNPayCallbackController(Controller):
         params = parse_query(raw)
         for attempt in range(2):
             try:
-                code = await handle_ipn(state, params, raw)
+                with notes_undone_on_error():
+                    code = await handle_ipn(state, params, raw)
                 break
             except StaleDataError:
                 # A duplicate IPN or a query updated the payment first (the transaction is rolled back);

@@ -22,6 +22,7 @@ from gateway.db.direct import DuplicateRow, Transaction
 from gateway.db.request_session import READ_ONLY
 from gateway.deps import Portal, provide_portal
 from gateway.idempotency import usable_key
+from gateway.logging import notes_undone_on_error
 from gateway.payments.service import read_payment
 from gateway.payments.views import event_out, payment_out, refund_out
 
@@ -83,9 +84,10 @@ async def idempotent_writes(
     usable = usable_key(key)
     body = await request.body()
     try:
-        async with portal.db.transaction() as tx:
-            status_code, response = work(tx)
-            idem.record(tx, portal.caller.id, usable, _operation(request), body, status_code, response)
+        with notes_undone_on_error():
+            async with portal.db.transaction() as tx:
+                status_code, response = work(tx)
+                idem.record(tx, portal.caller.id, usable, _operation(request), body, status_code, response)
     except DuplicateRow:
         pass
     except Exception:

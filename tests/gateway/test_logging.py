@@ -68,6 +68,35 @@ async def test_a_creation_is_one_access_line_with_its_payment(world: World, caps
     assert "payment_id" not in after[-1]
 
 
+async def test_a_replayed_creation_does_not_log_a_payment_it_did_not_make(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The replay first tried to create (and rolled back) a payment of its own: that one must not be noted.
+    first = (await world.create_payment(idem="k-log")).json()
+    capsys.readouterr()
+    again = await world.create_payment(idem="k-log")
+    assert again.headers.get("idempotent-replayed") == "true"
+    [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert line.get("payment_id", first["id"]) == first["id"]
+
+
+def test_notes_of_a_block_that_failed_are_undone(capsys: pytest.CaptureFixture[str]) -> None:
+    import structlog
+
+    from gateway.logging import access_line_closed, access_line_open, note, notes_undone_on_error
+
+    line = access_line_open()
+    try:
+        note(structlog.get_logger(), "kept", request_id="r1")
+        with pytest.raises(RuntimeError), notes_undone_on_error():
+            note(structlog.get_logger(), "payment_status", payment_id="pay_x", to_status="succeeded")
+            raise RuntimeError("rolled back")
+        assert structlog.contextvars.get_contextvars() == {"request_id": "r1"}
+    finally:
+        structlog.contextvars.clear_contextvars()
+        access_line_closed(line)
+
+
 async def test_an_ipn_is_one_access_line_with_its_outcome(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     body = (await world.create_payment()).json()
     capsys.readouterr()
