@@ -57,8 +57,9 @@ def fingerprint(operation: str, body: bytes) -> str:
 
 
 def _json_dumps_fingerprint(operation: str, body: bytes) -> str:
-    # The fingerprint of keys stored before 2026-11-30 (json.dumps: ASCII escapes, other float exponents),
-    # still accepted from keys of that age (idempotency_retention_hours).
+    # The fingerprint of keys stored before 2026-11-30 (json.dumps: ASCII escapes, other float exponents).
+    # Tried only when the stored fingerprint is not the current one; equal canonical texts are equal JSON,
+    # so it can only ever match the same body. Needless once those keys are past their retention.
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
     except ValueError:

@@ -85,12 +85,16 @@ def test_notes_of_a_block_that_failed_are_undone(capsys: pytest.CaptureFixture[s
 
     from gateway.logging import access_line_closed, access_line_open, note, notes_undone_on_error
 
+    def attempt() -> None:
+        with notes_undone_on_error():
+            note(structlog.get_logger(), "payment_status", payment_id="pay_x", to_status="succeeded")
+            raise RuntimeError("rolled back")
+
     line = access_line_open()
     try:
         note(structlog.get_logger(), "kept", request_id="r1")
-        with pytest.raises(RuntimeError), notes_undone_on_error():
-            note(structlog.get_logger(), "payment_status", payment_id="pay_x", to_status="succeeded")
-            raise RuntimeError("rolled back")
+        with pytest.raises(RuntimeError):
+            attempt()
         assert structlog.contextvars.get_contextvars() == {"request_id": "r1"}
     finally:
         structlog.contextvars.clear_contextvars()
