@@ -209,7 +209,7 @@ class Transaction(ABC):
 
     # How a value goes into a column of each type, on this database (None always goes as NULL).
     _write_datetime: Callable[[datetime], Any]
-    _write_json: Callable[[Any], Any]
+    _write_json = staticmethod(_json_text)
 
     def _take_appends(self) -> list[tuple[Table, tuple[str, ...], list[list[Any]]]]:
         """The appended rows, the models' defaults filled in and their values as the database takes
@@ -360,7 +360,6 @@ async def _sqlite_run(call: Callable[[], Any], patience: float) -> Any:
 
 class SQLiteTransaction(Transaction):
     _write_datetime = staticmethod(_sqlite_datetime_text)
-    _write_json = staticmethod(_json_text)
 
     def __init__(self, connection: sqlite3.Connection, patience: float) -> None:
         super().__init__()
@@ -591,7 +590,6 @@ class PostgresTransaction(Transaction):
     statement in autocommit: two or three round trips fewer."""
 
     _write_datetime = staticmethod(_aware)
-    _write_json = staticmethod(_json_text)
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         super().__init__()

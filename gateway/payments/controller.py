@@ -97,9 +97,10 @@ async def idempotent_writes(
         return Response(response, status_code=status_code)
 
     async def in_transaction() -> tuple[int, Any]:
-        async with portal.db.transaction() as tx:
-            status_code, response = work(tx)
-            await idem.complete(status_code, response, tx)
+        with notes_undone_on_error():
+            async with portal.db.transaction() as tx:
+                status_code, response = work(tx)
+                await idem.complete(status_code, response, tx)
         return status_code, response
 
     return await idempotent(request, portal, key, in_transaction)
