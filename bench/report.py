@@ -20,6 +20,14 @@ def _mark(ok: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "-"}[ok]
 
 
+def _rounds(config: dict[str, Any]) -> str:
+    rounds = config.get("rounds", 1)
+    seconds = config["saturation_seconds"]
+    if rounds <= 1:
+        return f"{seconds:g}s"
+    return f"{rounds} rounds of {seconds / rounds:g}s per app, alternated with the baseline beside"
+
+
 def attach_ratios(rows: list[dict[str, Any]], previous: list[dict[str, Any]] | None = None) -> None:
     """Ratio of each gateway row's saturation throughput to the baseline: the one saturated beside it
     (bench/run.py, step 1) where there is one, else the run's baseline row of the same workers and
@@ -38,7 +46,9 @@ def attach_ratios(rows: list[dict[str, Any]], previous: list[dict[str, Any]] | N
         r["baseline_from_earlier_run"] = base is not None and base not in rows
         r["ratio_to_run_baseline"] = None
         if r["scenario"] == "baseline":
-            r["ratio"] = r["cpu_ratio"] = 1.0
+            # Beside a baseline row is a second copy of the bare app: the ratio shows the method's error.
+            r["ratio"] = r["saturation"]["rps"] / beside["rps"] if beside and beside["rps"] else 1.0
+            r["cpu_ratio"] = 1.0
         elif beside or base:
             rps, cpu = r["saturation"]["rps"], r["saturation"]["cpu_ms_per_req"]
             if base:
@@ -50,6 +60,8 @@ def attach_ratios(rows: list[dict[str, Any]], previous: list[dict[str, Any]] | N
             r["ratio"] = r["cpu_ratio"] = None
         goal = r.get("goal_ratio")
         r["ratio_goal_met"] = None if goal is None or r["ratio"] is None else r["ratio"] >= goal
+        interval = r["saturation"].get("ratio_interval") if beside else None
+        r["ratio_goal_sure"] = None if goal is None or not interval else not interval[0] < goal < interval[1]
         p99 = r["fixed"]["p99_ms"] if r.get("fixed") else None
         r["p99_goal_met"] = None if r["scenario"] == "baseline" or p99 is None else p99 < P99_GOAL_MS
 
@@ -63,8 +75,8 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         f"Litestar {meta['versions'].get('litestar')}, uvicorn {meta['versions'].get('uvicorn')}, "
         f"SQLAlchemy {meta['versions'].get('sqlalchemy')}",
         "",
-        f"Saturation: wrk -t{meta['config']['threads']} -c{meta['config']['connections']} "
-        f"-d{meta['config']['saturation_seconds']}s (closed loop). Fixed load: bench.loadgen, open loop at "
+        f"Saturation: wrk -t{meta['config']['threads']} -c{meta['config']['connections']} (closed loop), "
+        f"{_rounds(meta['config'])}. Fixed load: bench.loadgen, open loop at "
         f"{meta['config']['fixed_fraction']:.0%} of the measured saturation for {meta['config']['fixed_seconds']}s; "
         "latency from each request's due time.",
         "",
@@ -78,7 +90,11 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         earlier = " ¹" if r["baseline_from_earlier_run"] else ""
         beside = (sat.get("baseline_beside") or {}).get("rps")
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.1%}" + ("" if beside else earlier)
+        if beside and (interval := sat.get("ratio_interval")):
+            ratio += f" ({interval[0]:.1%}–{interval[1]:.1%})"
         goal = "-" if r.get("goal_ratio") is None else f"≥ {r['goal_ratio']:.0%}: {_mark(r['ratio_goal_met'])}"
+        if r.get("ratio_goal_sure") is False:
+            goal += " ²"
         other = max(sat["cpu"]["other_cores"], (fx.get("cpu") or {}).get("other_cores", 0.0))
         errors = sat["errors"] + fx.get("errors", 0)
         to_run = "-" if r.get("ratio_to_run_baseline") is None else f"{r['ratio_to_run_baseline']:.1%}{earlier}"
@@ -91,7 +107,9 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     out += [
         "",
         "*× baseline*: saturation throughput over the bare Litestar app's with the same workers and server, "
-        "saturated just before it (*baseline beside*; the run's own baseline row where there is none). "
+        "saturated in rounds alternated with the gateway's (*baseline beside*; the run's own baseline row "
+        "where there is none), with the 90% interval of that ratio from its rounds (bootstrap); on a "
+        "*baseline* row, over a second copy of the bare app beside it, which shows the method's own error. "
         "*× run's baseline*: over the baseline row of this run, measured minutes apart. "
         "*server CPU ms/req*: CPU time of the server processes per request at saturation (less disturbed by "
         "other work on the machine than throughput). *other CPU*: cores used by processes that are neither "
@@ -100,6 +118,8 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     ]
     if any(r["baseline_from_earlier_run"] for r in rows):
         out.append("\n¹ baseline from an earlier run in the same results file (not measured in this run).")
+    if any(r.get("ratio_goal_sure") is False for r in rows):
+        out.append("\n² the goal lies inside the ratio's 90% interval: this run does not settle it either way.")
     notes = [n for r in rows for n in r.get("notes", [])]
     if notes:
         out += ["", "Notes:", *[f"- {n}" for n in notes]]

@@ -1,16 +1,20 @@
 """`make bench` / `python -m bench.run`: baseline and gateway scenarios, saturation then fixed load.
 
     python -m bench.run [--quick] [--only baseline,create,ipn,ipn_dup,read] [--db sqlite,postgres]
-                        [--workers 1,2] [--variants as-is,...] [--out latest]
+                        [--workers 1,2] [--variants as-is,...] [--rounds N] [--out latest]
 
 For every worker count: the baseline app; then for every database: a fresh migrated database, a portal
 client and 1,000 payments to read, the gateway under uvicorn, and each scenario in turn:
-  1. the baseline beside it: the bare app (served alongside, idle otherwise) warmed up and saturated as
-     in 2 and 3, so each ratio compares two measurements seconds apart (this machine drifts by a third
-     within minutes: the ratio to the run's own baseline row, minutes away, is kept for reference);
-  2. warm-up with wrk (its rate sizes the data of the next phase);
-  3. saturation: wrk -t1 -c32 for the configured time, closed loop, gives the throughput;
-  4. fixed load: bench.loadgen at half that throughput, open loop, gives p50/p99.
+  1. warm-up with wrk, of the gateway and of the bare app served beside it (same workers, idle
+     otherwise); the gateway's rate sizes the data of the next phase;
+  2. saturation: wrk -t1 -c32, closed loop, in `rounds` short rounds alternated with the same rounds of
+     the bare app, in the order AB BA AB BA...; each app's throughput is its requests over its seconds
+     in all rounds, and the ratio is the gateway's over the bare app's, with a 90% interval from the
+     rounds (bootstrap). The machine's speed moves by a third from one 3-second window to the next
+     (bench/README.md, "How steady the numbers are"), so one long phase of each, even seconds apart,
+     could land on a fast window for one and a slow one for the other; alternated short rounds share
+     the machine's weather. The ratio to the run's own baseline row, minutes away, is kept for reference;
+  3. fixed load: bench.loadgen at half the gateway's saturation throughput, open loop, gives p50/p99.
 Every phase waits (bounded) for the machine to be quiet first and records where the CPU went.
 Results: bench/results/<out>.md and .json. See bench/README.md.
 """
@@ -24,7 +28,9 @@ import importlib.metadata
 import json
 import math
 import platform
+import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +54,7 @@ class Config:
     saturation_seconds: float
     fixed_seconds: float
     fixed_fraction: float = 0.5
+    rounds: int = 8  # saturation_seconds is split into this many rounds, alternated with the baseline's
     connections: int = 32
     threads: int = 1
     quiet_wait: float = 15.0
@@ -60,12 +67,13 @@ class Config:
         return dict(self.__dict__)
 
 
-FULL = Config("full", warmup_seconds=2, saturation_seconds=10, fixed_seconds=10)
+FULL = Config("full", warmup_seconds=2, saturation_seconds=16, fixed_seconds=10)
 QUICK = Config(
     "quick",
     warmup_seconds=1,
-    saturation_seconds=3,
+    saturation_seconds=4,
     fixed_seconds=3,
+    rounds=2,
     quiet_wait=2.0,
     read_payments=500,
     dup_payments=150,
@@ -106,47 +114,128 @@ def prepare(scn: Scenario, ctx: Context) -> None:
     scn.prepare(ctx, prime)
 
 
-def saturate(scn: Scenario, ctx: Context, server: Server, cfg: Config) -> tuple[WrkResult, WrkResult, machine.CpuUse]:
-    """Steps 2 and 3 of the module's text: the warm-up, then the saturation and where the CPU went."""
+@dataclass
+class App:
+    """One app under load: the gateway, or the bare app served beside it."""
 
-    def wrk(load: Load, seconds: float) -> WrkResult:
+    scn: Scenario
+    ctx: Context
+    server: Server
+
+    def wrk(self, load: Load, seconds: float, cfg: Config) -> WrkResult:
         script, args = load.wrk_args(cfg.threads)
-        return run_wrk(ctx.base_url, script, args, duration=seconds, connections=cfg.connections, threads=cfg.threads)
+        return run_wrk(
+            self.ctx.base_url, script, args, duration=seconds, connections=cfg.connections, threads=cfg.threads
+        )
 
-    warm = wrk(scn.load(ctx, 400), cfg.warmup_seconds)
-    sat_load = scn.load(ctx, math.ceil(max(warm.rps, 50) * 1.6 * cfg.saturation_seconds) + 200)
+    def measured(self, load: Load, seconds: float, cfg: Config) -> tuple[WrkResult, machine.CpuUse]:
+        meter = machine.CpuMeter(self.server.proc.pid if self.server.proc else None)
+        result = self.wrk(load, seconds, cfg)
+        return result, meter.stop()
+
+
+@dataclass
+class Saturation:
+    """An app's saturation rounds taken together: its requests over its seconds in all of them."""
+
+    rounds: list[tuple[WrkResult, machine.CpuUse]]
+
+    @property
+    def requests(self) -> int:
+        return sum(r.requests for r, _ in self.rounds)
+
+    @property
+    def seconds(self) -> float:
+        return sum(r.seconds for r, _ in self.rounds)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def cpu(self) -> machine.CpuUse:
+        """Where the CPU went, in cores averaged over the rounds' wall time."""
+        wall = sum(c.seconds for _, c in self.rounds) or 1e-6
+        fields = ("server_cores", "load_cores", "db_cores", "other_cores", "irq_cores")
+        return machine.CpuUse(wall, *(sum(getattr(c, f) * c.seconds for _, c in self.rounds) / wall for f in fields))
+
+    def total(self, field: str) -> dict[str, int]:
+        """A count of wrk's (statuses, RspCodes) over the rounds."""
+        out: dict[str, int] = {}
+        for r, _ in self.rounds:
+            for k, n in getattr(r, field).items():
+                out[k] = out.get(k, 0) + n
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        cpu = self.cpu()
+        return {
+            "rps": round(self.rps, 1),
+            "requests": self.requests,
+            "seconds": round(self.seconds, 2),
+            "rounds_rps": [round(r.rps, 1) for r, _ in self.rounds],
+            # wrk's latencies of a saturated server (queueing included): the median round's p50, the worst p99
+            "p50_ms": statistics.median(r.p50_ms for r, _ in self.rounds),
+            "p99_ms": max(r.p99_ms for r, _ in self.rounds),
+            "cpu": cpu.as_dict(),
+            "cpu_ms_per_req": _per_request(cpu, self.requests),
+        }
+
+
+def saturate(app: App, cfg: Config, beside: App | None = None) -> tuple[WrkResult, Saturation, Saturation | None]:
+    """Steps 1 and 2 of the module's text: the warm-up of both apps, then their alternated rounds."""
+    per_round = cfg.saturation_seconds / cfg.rounds
+    warm = app.wrk(app.scn.load(app.ctx, 400), cfg.warmup_seconds, cfg)
+    if beside:
+        beside.wrk(beside.scn.load(beside.ctx, 400), cfg.warmup_seconds, cfg)
+    # Every round's requests are made before the first round: making them (an IPN's pending payments)
+    # writes to the database, and the gateway would still be checkpointing that during the rounds.
+    budget = math.ceil(max(warm.rps, 50) * 1.6 * per_round) + 200
+    loads = [app.scn.load(app.ctx, budget) for _ in range(cfg.rounds)]
     machine.wait_for_quiet(max_wait=cfg.quiet_wait, sample=min(0.5, cfg.quiet_wait / 3))
-    meter = machine.CpuMeter(server.proc.pid if server.proc else None)
-    sat = wrk(sat_load, cfg.saturation_seconds)
-    return warm, sat, meter.stop()
+    mine, theirs = Saturation([]), Saturation([])
+    for i, load in enumerate(loads):
+        order = [(app, load, mine)]
+        if beside:  # AB BA AB BA ...: neither app always goes first (after a pause, or after the other)
+            order.insert(1 if i % 2 else 0, (beside, beside.scn.load(beside.ctx, budget), theirs))
+        for who, what, into in order:
+            into.rounds.append(who.measured(what, per_round, cfg))
+    return warm, mine, theirs if beside else None
+
+
+MIN_ROUNDS_FOR_INTERVAL = 5  # fewer pairs of rounds than this give a bootstrap interval far too narrow
+
+
+def ratio_interval(mine: Saturation, theirs: Saturation, level: float = 0.9) -> list[float] | None:
+    """The `level` interval of the ratio of the two apps' throughputs, by resampling the pairs of
+    rounds (a percentile bootstrap, seeded: the same rounds give the same interval)."""
+    pairs = list(zip(mine.rounds, theirs.rounds, strict=True))
+    if len(pairs) < MIN_ROUNDS_FOR_INTERVAL:
+        return None
+    rng = random.Random(0)
+    ratios = []
+    for _ in range(2000):
+        sample = [rng.choice(pairs) for _ in pairs]
+        rps = sum(m.requests for (m, _), _ in sample) / sum(m.seconds for (m, _), _ in sample)
+        base = sum(t.requests for _, (t, _) in sample) / sum(t.seconds for _, (t, _) in sample)
+        ratios.append(rps / base)
+    ratios.sort()
+    tail = round(len(ratios) * (1 - level) / 2)
+    return [round(ratios[tail], 4), round(ratios[-1 - tail], 4)]
 
 
 def _per_request(cpu: machine.CpuUse, requests: int) -> float | None:
     return round(cpu.server_cores * cpu.seconds * 1000 / requests, 3) if requests else None
 
 
-@dataclass
-class Beside:
-    """The bare app served alongside a gateway, saturated just before each of the gateway's scenarios."""
-
-    server: Server
-    ctx: Context
-
-    def measure(self, cfg: Config) -> dict[str, Any]:
-        _, sat, cpu = saturate(SCENARIOS["baseline"], self.ctx, self.server, cfg)
-        return {"rps": round(sat.rps, 1), "cpu_ms_per_req": _per_request(cpu, sat.requests), "cpu": cpu.as_dict()}
-
-
-def measure(scn: Scenario, ctx: Context, server: Server, cfg: Config, beside: Beside | None = None) -> dict[str, Any]:
+def measure(app: App, cfg: Config, beside: App | None = None) -> dict[str, Any]:
+    scn, ctx = app.scn, app.ctx
     notes: list[str] = []
     prepare(scn, ctx)
-    pgid = server.proc.pid if server.proc else None
-    # Before the scenario, not after: after a saturation the gateway still works for a while (SQLite's
-    # checkpoints of what it wrote), which would slow the bare app beside it by about a twentieth.
-    baseline_beside = beside.measure(cfg) if beside else None
-    warm, sat, sat_cpu = saturate(scn, ctx, server, cfg)
-    if sat.wrapped and scn.unique:
-        notes.append(f"{scn.name}: {sat.wrapped} saturation requests re-used a payment (answered as duplicates)")
+    pgid = app.server.proc.pid if app.server.proc else None
+    warm, sat, base = saturate(app, cfg, beside)
+    wrapped = sum(r.wrapped for r, _ in sat.rounds)
+    if wrapped and scn.unique:
+        notes.append(f"{scn.name}: {wrapped} saturation requests re-used a payment (answered as duplicates)")
 
     rate = max(1.0, sat.rps * cfg.fixed_fraction)
     fixed_load = scn.load(ctx, math.ceil(rate * cfg.fixed_seconds) + 50)
@@ -161,22 +250,18 @@ def measure(scn: Scenario, ctx: Context, server: Server, cfg: Config, beside: Be
     if fx.get("wrapped") and scn.unique:
         notes.append(f"{scn.name}: {fx['wrapped']} fixed-load requests re-used a payment")
 
-    sat_errors = sat.socket_errors + _unexpected(scn, sat.statuses, sat.rspcodes)
+    statuses, rspcodes = sat.total("statuses"), sat.total("rspcodes")
+    sat_errors = sum(r.socket_errors for r, _ in sat.rounds) + _unexpected(scn, statuses, rspcodes)
     fx_errors = sum(fx["errors"].values()) + _unexpected(scn, fx["statuses"], fx["rspcodes"])
     result = {
         "saturation": {
-            "rps": round(sat.rps, 1),
-            "requests": sat.requests,
-            "seconds": round(sat.seconds, 2),
-            "p50_ms": sat.p50_ms,
-            "p99_ms": sat.p99_ms,
+            **sat.summary(),
             "errors": sat_errors,
-            "statuses": sat.statuses,
-            "rspcodes": sat.rspcodes,
-            "cpu": sat_cpu.as_dict(),
-            "cpu_ms_per_req": _per_request(sat_cpu, sat.requests),
+            "statuses": statuses,
+            "rspcodes": rspcodes,
             "warmup_rps": round(warm.rps, 1),
-            "baseline_beside": baseline_beside,
+            "baseline_beside": base.summary() if base else None,
+            "ratio_interval": ratio_interval(sat, base) if base else None,
         },
         "fixed": {
             "offered_rps": round(rate, 1),
@@ -198,11 +283,12 @@ def measure(scn: Scenario, ctx: Context, server: Server, cfg: Config, beside: Be
         "notes": notes,
     }
     p50, p99 = fx["latency_ms"]["p50"] or 0.0, fx["latency_ms"]["p99"] or 0.0
+    sat_cpu = sat.cpu()
     log(
         f"  {scn.name:9s} saturation {sat.rps:8.1f} req/s (server {sat_cpu.server_cores:.2f} cores, "
         f"db {sat_cpu.db_cores:.2f}, other {sat_cpu.other_cores:.2f})  fixed {rate:7.1f} req/s "
         f"p50 {p50:6.1f} ms p99 {p99:7.1f} ms  errors {sat_errors + fx_errors}"
-        + (f"  baseline beside {baseline_beside['rps']:.1f} req/s" if baseline_beside else "")
+        + (f"  baseline beside {base.rps:.1f} req/s ({sat.rps / base.rps:.1%})" if base and base.rps else "")
     )
     return result
 
@@ -235,10 +321,19 @@ def run_baseline(workers: int, fast: bool, cfg: Config, workdir: Path) -> dict[s
         "/health",
         as_served=cfg.as_served,
     )
+    # A second copy beside it, measured as a gateway's baseline is: their ratio is the method's own error.
+    copy = Server(
+        BASELINE_APP,
+        workers,
+        _server_env(fast),
+        workdir / f"baseline-copy-{workers}.log",
+        "/health",
+        as_served=cfg.as_served,
+    )
     log(f"baseline, {workers} worker(s){' uvloop+httptools' if fast else ''}")
-    with server:
-        ctx = Context(workdir, server.base_url)
-        m = measure(scn, ctx, server, cfg)
+    with server, copy if cfg.baseline_beside else contextlib.nullcontext():
+        beside = App(scn, Context(workdir, copy.base_url), copy) if cfg.baseline_beside else None
+        m = measure(App(scn, Context(workdir, server.base_url), server), cfg, beside)
     return _row(scn, "-", workers, "uvloop" if fast else "-", _server_name(fast, cfg), m)
 
 
@@ -277,10 +372,10 @@ def run_gateway(
         with server, bare if cfg.baseline_beside else contextlib.nullcontext():
             beside = None
             if cfg.baseline_beside:
-                beside = Beside(bare, Context(workdir, bare.base_url))
-                prepare(SCENARIOS["baseline"], beside.ctx)
+                beside = App(SCENARIOS["baseline"], Context(workdir, bare.base_url), bare)
+                prepare(beside.scn, beside.ctx)
             for name in names:
-                m = measure(SCENARIOS[name], ctx, server, cfg, beside)
+                m = measure(App(SCENARIOS[name], ctx, server), cfg, beside)
                 rows.append(
                     _row(SCENARIOS[name], db_kind, workers, variant.name, _server_name(variant.fast_server, cfg), m)
                 )
@@ -324,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts (default: 1,2)")
     p.add_argument("--variants", default="as-is", help=f"gateway variants: {', '.join(VARIANTS)}")
     p.add_argument("--connections", type=int, help="wrk connections (default 32)")
-    p.add_argument("--saturation-seconds", type=float)
+    p.add_argument("--saturation-seconds", type=float, help="per app, over all rounds (default 16)")
+    p.add_argument("--rounds", type=int, help="saturation rounds alternated with the baseline beside (default 8)")
     p.add_argument("--fixed-seconds", type=float)
     p.add_argument("--out", default="latest", help="results file name under bench/results (default: latest)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (server logs, request files)")
@@ -347,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             ("connections", a.connections),
             ("saturation_seconds", a.saturation_seconds),
             ("fixed_seconds", a.fixed_seconds),
+            ("rounds", a.rounds),
             ("as_served", a.as_served),
         )
         if v
