@@ -67,7 +67,7 @@ class Config:
         return dict(self.__dict__)
 
 
-FULL = Config("full", warmup_seconds=2, saturation_seconds=16, fixed_seconds=10)
+FULL = Config("full", warmup_seconds=2, saturation_seconds=20, fixed_seconds=10, rounds=10)
 QUICK = Config(
     "quick",
     warmup_seconds=1,
@@ -419,8 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts (default: 1,2)")
     p.add_argument("--variants", default="as-is", help=f"gateway variants: {', '.join(VARIANTS)}")
     p.add_argument("--connections", type=int, help="wrk connections (default 32)")
-    p.add_argument("--saturation-seconds", type=float, help="per app, over all rounds (default 16)")
-    p.add_argument("--rounds", type=int, help="saturation rounds alternated with the baseline beside (default 8)")
+    p.add_argument("--saturation-seconds", type=float, help="per app, over all rounds (default 20)")
+    p.add_argument("--rounds", type=int, help="saturation rounds alternated with the baseline beside (default 10)")
     p.add_argument("--fixed-seconds", type=float)
     p.add_argument("--out", default="latest", help="results file name under bench/results (default: latest)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (server logs, request files)")
