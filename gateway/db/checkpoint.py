@@ -15,6 +15,15 @@ direct path (direct.py) doubled the writes a process makes: at ~570 IPNs/s (abou
 second's log reached 9,000–10,000 pages, so commits on the loop crossed the backstop and checkpointed
 themselves, stalling every request for 24–95 ms (bench variant `stall-trace`); p99 at half load went
 39 → 6 ms for IPNs and 27 → 7 ms for creations.
+
+Under continuous writes that was not the end of it: SQLite starts the log again from its beginning only
+at a commit that finds it wholly copied back, and a checkpoint on the thread copies the log as it stood
+when it began while the loop goes on committing, so the log never restarted. It grew to the backstop in
+seconds at saturation, and a commit on the loop then checkpointed it, stalling every request (35-45 ms,
+once 342 ms in a full bench run). So once the log is RESTART_FROM_PAGES long, the thread copies it once
+more (what came in during the first copy) and the loop copies the last few pages itself, where no commit
+of this process can come in between: the next commit starts the log again. That stalls the loop for a
+few milliseconds (2-18 ms measured at saturation, about once a second), not the backstop's tens.
 """
 
 from __future__ import annotations
@@ -29,16 +38,21 @@ from gateway.db.sqlite_inline import is_busy
 
 CHECKPOINT_BACKSTOP_PAGES = 50_000  # about 200 MB of log at SQLite's default 4 KiB pages
 CHECKPOINT_SECONDS = 0.25
+RESTART_FROM_PAGES = 20_000  # about 80 MB of log: at saturation every second or so, well short of the backstop
 
 
 class WalCheckpointer:
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, restart_from_pages: int = RESTART_FROM_PAGES) -> None:
         self.database = database
+        self.restart_from_pages = restart_from_pages
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # close() must not pull the connection from under a running checkpoint
 
     async def run_once(self) -> int:
-        await asyncio.to_thread(self.checkpoint)
+        answer = await asyncio.to_thread(self.checkpoint)
+        if answer is not None and answer[1] >= self.restart_from_pages:
+            await asyncio.to_thread(self.checkpoint)  # what was committed during the first copy
+            self.checkpoint()  # on the loop: the last pages, with no commit of this process in between
         return 0
 
     def checkpoint(self) -> tuple[int, int, int] | None:

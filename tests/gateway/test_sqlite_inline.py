@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from gateway.db import sqlite_inline
-from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES, wal_checkpointer
+from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES, WalCheckpointer, wal_checkpointer
 from gateway.db.engine import create_engine
 from tests.harness import LoopTicks
 
@@ -128,3 +129,47 @@ async def test_checkpoints_run_off_the_request_connections(tmp_path: Path) -> No
     finally:
         checkpointer.close()
         await engine.dispose()
+
+
+async def test_a_long_log_starts_again_although_commits_come_in_while_it_is_copied(tmp_path: Path) -> None:
+    # Under continuous writes every checkpoint on the thread ends with commits it did not copy, and SQLite
+    # starts the log again only at a commit that finds it wholly copied back; the loop copies the rest.
+    path = tmp_path / "w.db"
+    await _table(path)
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def commit() -> None:
+        writer.execute("INSERT INTO t VALUES (1)")
+
+    def restarts() -> int:  # the WAL header's checkpoint sequence number, one more at each restart
+        return int.from_bytes((tmp_path / "w.db-wal").read_bytes()[12:16], "big")
+
+    class CommitsMeanwhile(WalCheckpointer):
+        def checkpoint(self) -> tuple[int, int, int] | None:
+            if threading.current_thread() is threading.main_thread():
+                return super().checkpoint()
+            # A commit that lands while the thread copies: the copy stops at the log as it was before it.
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM t").fetchall()
+            commit()
+            try:
+                return super().checkpoint()
+            finally:
+                reader.execute("COMMIT")
+
+    checkpointer = CommitsMeanwhile(str(path), restart_from_pages=20)
+    try:
+        before = restarts() if (tmp_path / "w.db-wal").exists() else 0
+        for _ in range(3):
+            for _ in range(40):  # the log grows past restart_from_pages
+                commit()
+            await checkpointer.run_once()
+            commit()
+        assert restarts() == before + 3
+    finally:
+        checkpointer.close()
+        reader.close()
+        writer.close()
