@@ -131,45 +131,70 @@ async def test_checkpoints_run_off_the_request_connections(tmp_path: Path) -> No
         await engine.dispose()
 
 
+class _CommitsMeanwhile(WalCheckpointer):
+    """A checkpointer whose copies on a thread (or, with `others`, on the loop too) each miss a commit
+    that lands while they copy, as commits of the loop (or of another process) do under load."""
+
+    def __init__(self, path: Path, others: bool = False) -> None:
+        super().__init__(str(path), restart_from_pages=20)
+        self.writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.writer.execute("PRAGMA journal_mode=WAL")
+        self.writer.execute("PRAGMA wal_autocheckpoint=0")
+        self.reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.others = others
+        self.on_the_loop = 0
+
+    def commit(self) -> None:
+        self.writer.execute("INSERT INTO t VALUES (1)")
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        if threading.current_thread() is threading.main_thread():
+            self.on_the_loop += 1
+            if not self.others:
+                return super().checkpoint()
+        # The copy stops at the log as it was before the commit that lands meanwhile.
+        self.reader.execute("BEGIN")
+        self.reader.execute("SELECT count(*) FROM t").fetchall()
+        self.commit()
+        try:
+            return super().checkpoint()
+        finally:
+            self.reader.execute("COMMIT")
+
+    def close(self) -> None:
+        super().close()
+        self.reader.close()
+        self.writer.close()
+
+
 async def test_a_long_log_starts_again_although_commits_come_in_while_it_is_copied(tmp_path: Path) -> None:
     # Under continuous writes every checkpoint on the thread ends with commits it did not copy, and SQLite
     # starts the log again only at a commit that finds it wholly copied back; the loop copies the rest.
-    path = tmp_path / "w.db"
-    await _table(path)
-    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")
-    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-
-    def commit() -> None:
-        writer.execute("INSERT INTO t VALUES (1)")
-
-    def restarts() -> int:  # the WAL header's checkpoint sequence number, one more at each restart
-        return int.from_bytes((tmp_path / "w.db-wal").read_bytes()[12:16], "big")
-
-    class CommitsMeanwhile(WalCheckpointer):
-        def checkpoint(self) -> tuple[int, int, int] | None:
-            if threading.current_thread() is threading.main_thread():
-                return super().checkpoint()
-            # A commit that lands while the thread copies: the copy stops at the log as it was before it.
-            reader.execute("BEGIN")
-            reader.execute("SELECT count(*) FROM t").fetchall()
-            commit()
-            try:
-                return super().checkpoint()
-            finally:
-                reader.execute("COMMIT")
-
-    checkpointer = CommitsMeanwhile(str(path), restart_from_pages=20)
+    await _table(tmp_path / "w.db")
+    checkpointer = _CommitsMeanwhile(tmp_path / "w.db")
     try:
-        before = restarts() if (tmp_path / "w.db-wal").exists() else 0
         for _ in range(3):
             for _ in range(40):  # the log grows past restart_from_pages
-                commit()
+                checkpointer.commit()
             await checkpointer.run_once()
-            commit()
-        assert restarts() == before + 3
+            checkpointer.commit()
+        assert checkpointer.restarts() == 3
     finally:
         checkpointer.close()
-        reader.close()
-        writer.close()
+
+
+async def test_the_loop_stops_trying_while_another_process_keeps_the_log_from_starting_again(
+    tmp_path: Path,
+) -> None:
+    await _table(tmp_path / "w.db")
+    checkpointer = _CommitsMeanwhile(tmp_path / "w.db", others=True)
+    try:
+        for _ in range(40):
+            checkpointer.commit()
+        for _ in range(5):  # within the first backoff (2 s)
+            await checkpointer.run_once()
+            checkpointer.commit()
+        assert checkpointer.restarts() == 0
+        assert checkpointer.on_the_loop == 1  # one try, not one per round
+    finally:
+        checkpointer.close()
