@@ -19,7 +19,7 @@ themselves, stalling every request for 24–95 ms (bench variant `stall-trace`);
 Under continuous writes that was not the end of it: SQLite starts the log again from its beginning only
 at a commit that finds it wholly copied back, and a checkpoint on the thread copies the log as it stood
 when it began while the loop goes on committing, so the log never restarted. It grew to the backstop in
-seconds at saturation, and a commit on the loop then checkpointed it, stalling every request (35-45 ms,
+seconds at saturation, and a commit on the loop then checkpointed it, stalling every request (33-45 ms,
 once 342 ms in a full bench run). So once the log is RESTART_FROM_PAGES long, the thread copies it once
 more (what came in during the first copy) and the loop copies the last few pages itself, where no commit
 of this process can come in between: the next commit starts the log again. That stalls the loop for a
@@ -27,8 +27,9 @@ few milliseconds (2-18 ms measured at saturation, about once a second), not the 
 
 With several processes on one file another one's commits can land during that last copy, and the log
 does not start again; trying at every round then only stalled the loop (two workers: p50 at half load
-3.1 → 15.7 ms). So a try that did not start the log again (the log file's header counts its restarts)
-is not repeated for a while, twice as long after each failure, up to RESTART_BACKOFF_MAX_SECONDS.
+3.1 → 15.7 ms). So a try after which commits came but the log did not start again (the log file's header
+counts its restarts) is not repeated for a while, twice as long after each failure, up to
+RESTART_BACKOFF_MAX_SECONDS. A try followed by no commit at all (an idle gateway) teaches nothing.
 """
 
 from __future__ import annotations
@@ -58,21 +59,24 @@ class WalCheckpointer:
         self._lock = threading.Lock()  # close() must not pull the connection from under a running checkpoint
         self._backoff = RESTART_BACKOFF_SECONDS
         self._next_try = 0.0  # time.monotonic() before which the loop does not try to start the log again
-        self._tried_at: int | None = None  # the log's restart count when it last tried
+        self._tried: tuple[int, int] | None = None  # the last try: the log's restart count, its length after
 
     async def run_once(self) -> int:
         answer = await asyncio.to_thread(self.checkpoint)
-        if self._tried_at is not None:
-            if self.restarts() > self._tried_at:
+        if self._tried is not None:
+            restarts, log = self._tried
+            if self.restarts() > restarts:
                 self._backoff = RESTART_BACKOFF_SECONDS
-            else:  # another process committed meanwhile
+            elif answer is None or answer[1] != log:  # commits came and the log went on: another process's
                 self._next_try = time.monotonic() + self._backoff
                 self._backoff = min(self._backoff * 2, RESTART_BACKOFF_MAX_SECONDS)
-            self._tried_at = None
+            # else nothing was committed since the try: nothing learnt
+            self._tried = None
         if answer is not None and answer[1] >= self.restart_from_pages and time.monotonic() >= self._next_try:
             await asyncio.to_thread(self.checkpoint)  # what was committed during the first copy
-            self._tried_at = self.restarts()
-            self.checkpoint()  # on the loop: the last pages, with no commit of this process in between
+            restarts = self.restarts()
+            last = self.checkpoint()  # on the loop: the last pages, with no commit of this process in between
+            self._tried = (restarts, last[1] if last is not None else -1)
         return 0
 
     def restarts(self) -> int:

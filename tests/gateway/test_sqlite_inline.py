@@ -198,3 +198,31 @@ async def test_the_loop_stops_trying_while_another_process_keeps_the_log_from_st
         assert checkpointer.on_the_loop == 1  # one try, not one per round
     finally:
         checkpointer.close()
+
+
+async def test_a_try_with_no_commit_after_it_does_not_hold_off_the_next(tmp_path: Path) -> None:
+    # An idle log, wholly copied back, does not start again until something is committed: that is no
+    # sign of another process, and the next try must not wait for it.
+    await _table(tmp_path / "w.db")
+
+    class Counting(WalCheckpointer):
+        on_the_loop = 0
+
+        def checkpoint(self) -> tuple[int, int, int] | None:
+            if threading.current_thread() is threading.main_thread():
+                self.on_the_loop += 1
+            return super().checkpoint()
+
+    writer = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    checkpointer = Counting(str(tmp_path / "w.db"), restart_from_pages=20)
+    try:
+        for _ in range(40):
+            writer.execute("INSERT INTO t VALUES (1)")
+        await checkpointer.run_once()
+        await checkpointer.run_once()  # nothing committed since the first try: nothing learnt, it tries again
+        assert checkpointer.on_the_loop == 2
+    finally:
+        checkpointer.close()
+        writer.close()
