@@ -8,12 +8,14 @@ client and 1,000 payments to read, the gateway under uvicorn, and each scenario 
   1. warm-up with wrk, of the gateway and of the bare app served beside it (same workers, idle
      otherwise); the gateway's rate sizes the data of the next phase;
   2. saturation: wrk -t1 -c32, closed loop, in `rounds` short rounds alternated with the same rounds of
-     the bare app, in the order AB BA AB BA...; each app's throughput is its requests over its seconds
-     in all rounds, and the ratio is the gateway's over the bare app's, with a 90% interval from the
-     rounds (bootstrap). The machine's speed moves by a third from one 3-second window to the next
-     (bench/README.md, "How steady the numbers are"), so one long phase of each, even seconds apart,
-     could land on a fast window for one and a slow one for the other; alternated short rounds share
-     the machine's weather. The ratio to the run's own baseline row, minutes away, is kept for reference;
+     the bare app, each app going first in every other round, and after each gateway round a wait until
+     the machine is quiet (the gateway's checkpoints would slow the bare app's next round); each app's
+     throughput is its requests over its seconds in all rounds, and the ratio is the gateway's over the
+     bare app's, with a 90% interval from the rounds (bootstrap). The machine's speed moves by a third
+     from one 3-second window to the next (bench/README.md, "How steady the numbers are"), so one long
+     phase of each, even seconds apart, could land on a fast window for one and a slow one for the
+     other; alternated short rounds share the machine's weather. The ratio to the run's own baseline
+     row, minutes away, is kept for reference;
   3. fixed load: bench.loadgen at half the gateway's saturation throughput, open loop, gives p50/p99.
 Every phase waits (bounded) for the machine to be quiet first and records where the CPU went.
 Results: bench/results/<out>.md and .json. See bench/README.md.
@@ -195,10 +197,14 @@ def saturate(app: App, cfg: Config, beside: App | None = None) -> tuple[WrkResul
     mine, theirs = Saturation([]), Saturation([])
     for i, load in enumerate(loads):
         order = [(app, load, mine)]
-        if beside:  # AB BA AB BA ...: neither app always goes first (after a pause, or after the other)
+        if beside:  # BA AB BA AB ...: each app goes first in every other round
             order.insert(1 if i % 2 else 0, (beside, beside.scn.load(beside.ctx, budget), theirs))
         for who, what, into in order:
             into.rounds.append(who.measured(what, per_round, cfg))
+            if who is app and beside:
+                # The gateway goes on working after its round (SQLite's checkpoints), which would slow the bare
+                # app's round after it and flatter the ratio.
+                machine.wait_for_quiet(max_other_cores=0.1, max_wait=3.0, sample=0.2)
     return warm, mine, theirs if beside else None
 
 
@@ -452,6 +458,10 @@ def main(argv: list[str] | None = None) -> int:
         overrides["baseline_beside"] = False
     if overrides:
         cfg = Config(**(cfg.as_dict() | overrides))
+    per_round = cfg.saturation_seconds / cfg.rounds
+    if cfg.rounds % 2 or per_round != int(per_round) or per_round < 1:
+        # wrk runs whole seconds; an even count lets each app go first as often as the other
+        raise SystemExit("--rounds must be even and divide --saturation-seconds into whole seconds")
     names = _csv(a.only, list(SCENARIOS), "scenario")
     dbs = _csv(a.db, ["sqlite", "postgres"], "database")
     workers = [int(w) for w in _csv(a.workers, ["1", "2", "3", "4"], "worker count")]

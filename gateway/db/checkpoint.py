@@ -27,9 +27,10 @@ few milliseconds (2-18 ms measured at saturation, about once a second), not the 
 
 With several processes on one file another one's commits can land during that last copy, and the log
 does not start again; trying at every round then only stalled the loop (two workers: p50 at half load
-3.1 → 15.7 ms). So a try after which commits came but the log did not start again (the log file's header
-counts its restarts) is not repeated for a while, twice as long after each failure, up to
-RESTART_BACKOFF_MAX_SECONDS. A try followed by no commit at all (an idle gateway) teaches nothing.
+3.1 → 15.7 ms). So a try after which commits came but the log did not start again (its header's first
+salt, which SQLite moves on at every restart, is the same) is not repeated for a while, twice as long
+after each failure, up to RESTART_BACKOFF_MAX_SECONDS. A try followed by no commit at all (an idle
+gateway) teaches nothing.
 """
 
 from __future__ import annotations
@@ -59,13 +60,13 @@ class WalCheckpointer:
         self._lock = threading.Lock()  # close() must not pull the connection from under a running checkpoint
         self._backoff = RESTART_BACKOFF_SECONDS
         self._next_try = 0.0  # time.monotonic() before which the loop does not try to start the log again
-        self._tried: tuple[int, int] | None = None  # the last try: the log's restart count, its length after
+        self._tried: tuple[int, int] | None = None  # the last try: the log's salt before it, its length after
 
     async def run_once(self) -> int:
         answer = await asyncio.to_thread(self.checkpoint)
         if self._tried is not None:
-            restarts, log = self._tried
-            if self.restarts() > restarts:
+            salt, log = self._tried
+            if self.log_salt() != salt:  # started again
                 self._backoff = RESTART_BACKOFF_SECONDS
             elif answer is None or answer[1] != log:  # commits came and the log went on: another process's
                 self._next_try = time.monotonic() + self._backoff
@@ -74,17 +75,18 @@ class WalCheckpointer:
             self._tried = None
         if answer is not None and answer[1] >= self.restart_from_pages and time.monotonic() >= self._next_try:
             await asyncio.to_thread(self.checkpoint)  # what was committed during the first copy
-            restarts = self.restarts()
+            salt = self.log_salt()
             last = self.checkpoint()  # on the loop: the last pages, with no commit of this process in between
-            self._tried = (restarts, last[1] if last is not None else -1)
+            self._tried = (salt, last[1] if last is not None else -1)
         return 0
 
-    def restarts(self) -> int:
-        """How many times the log has started again: its header's checkpoint sequence number (SQLite's
-        "WAL file format"), which the first commit after a restart writes one higher."""
+    def log_salt(self) -> int:
+        """The first salt in the log's header. SQLite adds one to it whenever the log starts again, whichever
+        connection starts it (the header's checkpoint sequence number, by contrast, is the committing
+        connection's own count); "WAL file format" in SQLite's file format documentation."""
         try:
             with Path(f"{self.database}-wal").open("rb") as log:
-                return int.from_bytes(log.read(16)[12:16], "big")
+                return int.from_bytes(log.read(20)[16:20], "big")
         except OSError:
             return 0
 
