@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ class Config:
     saturation_seconds: float
     fixed_seconds: float
     fixed_fraction: float = 0.5
-    rounds: int = 8  # saturation_seconds is split into this many rounds, alternated with the baseline's
+    rounds: int = 10  # saturation_seconds is split into this many rounds, alternated with the baseline's
     connections: int = 32
     threads: int = 1
     quiet_wait: float = 15.0
@@ -69,7 +70,7 @@ class Config:
         return dict(self.__dict__)
 
 
-FULL = Config("full", warmup_seconds=2, saturation_seconds=20, fixed_seconds=10, rounds=10)
+FULL = Config("full", warmup_seconds=2, saturation_seconds=20, fixed_seconds=10)
 QUICK = Config(
     "quick",
     warmup_seconds=1,
@@ -162,11 +163,7 @@ class Saturation:
 
     def total(self, field: str) -> dict[str, int]:
         """A count of wrk's (statuses, RspCodes) over the rounds."""
-        out: dict[str, int] = {}
-        for r, _ in self.rounds:
-            for k, n in getattr(r, field).items():
-                out[k] = out.get(k, 0) + n
-        return out
+        return dict(sum((Counter(getattr(r, field)) for r, _ in self.rounds), Counter()))
 
     def summary(self) -> dict[str, Any]:
         cpu = self.cpu()
