@@ -19,8 +19,8 @@ on an AsyncConnection and 269 on sqlite3 itself; on PostgreSQL 4,010, 2,716 and 
   earlier, under the version it was read with, that the rest of the commit depends on.
 - SQLite: connections of this module run on the event loop's thread, as gateway/db/sqlite_inline.py's
   do, with the same lock handling (BEGIN IMMEDIATE, retried after an asyncio.sleep while another writer
-  holds the lock). PostgreSQL: asyncpg's own pool, beside SQLAlchemy's, sized by
-  `database_direct_pool_size`.
+  holds the lock). PostgreSQL: asyncpg connections in a pool of their own (gateway/db/pg_pool.py),
+  beside SQLAlchemy's, sized by `database_direct_pool_size`.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.db import sqlite_inline
 from gateway.db.engine import configure_sqlite
+from gateway.db.pg_pool import ConnectionPool
 from gateway.db.types import UTCDateTime
 
 Row = dict[str, Any]
@@ -642,38 +643,25 @@ class PostgresTransaction(Transaction):
             await self._connection.execute("COMMIT" if committed else "ROLLBACK")
 
 
-async def _reset(connection: asyncpg.Connection) -> None:
-    # asyncpg's default reset (unlock advisory locks, CLOSE ALL, UNLISTEN, RESET ALL) is a round trip per
-    # release. Connections of this module never lock, listen or SET; a transaction is all they can leave,
-    # and the pool rolls that back itself before it calls this.
-    return None
-
-
 class PostgresDatabase(Database):
-    """asyncpg's pool, opened on first use (in the event loop that uses it)."""
+    """A pool of asyncpg connections (gateway/db/pg_pool.py), opened on first use (in the event loop that
+    uses it)."""
 
     def __init__(self, dsn: str, pool_size: int) -> None:
         self._dsn = dsn
         self._size = pool_size
-        self._pool: asyncpg.Pool | None = None
+        self._pool: ConnectionPool | None = None
 
     def in_use(self) -> int:
-        return self._pool.get_size() - self._pool.get_idle_size() if self._pool is not None else 0
+        return self._pool.in_use() if self._pool is not None else 0
 
     async def open(self) -> None:
         await self._open()
 
-    async def _open(self) -> asyncpg.Pool:
+    async def _open(self) -> ConnectionPool:
         if self._pool is None:
-            # All connections from the start: one opened under load costs its request a connection set-up.
-            # And kept open: asyncpg would close a connection idle for five minutes.
-            pool = await asyncpg.create_pool(
-                self._dsn,
-                min_size=self._size,
-                max_size=self._size,
-                reset=_reset,
-                max_inactive_connection_lifetime=0,
-            )
+            pool = ConnectionPool(lambda: asyncpg.connect(self._dsn), self._size)
+            await pool.open()
             if self._pool is None:
                 self._pool = pool
             else:  # another task opened one meanwhile
@@ -689,20 +677,31 @@ class PostgresDatabase(Database):
             try:
                 yield tx
                 await tx._flush()
-            except BaseException:
+            except Exception:
                 await tx.end(committed=False)
                 raise
             await tx.end(committed=True)
-        finally:
-            await pool.release(connection)
+        except Exception:
+            pool.release(connection)  # rolled back; if that failed, release closes it
+            raise
+        except BaseException:
+            pool.release(connection, reusable=False)  # cancelled mid-way: its state is unknown
+            raise
+        pool.release(connection)
 
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
         pool = self._pool or await self._open()
         connection = await pool.acquire()
         try:
-            return _pg_row(sql, await _unique(connection.fetchrow(sql.pg, *_pg_args(args))))
-        finally:
-            await pool.release(connection)
+            record = await _unique(connection.fetchrow(sql.pg, *_pg_args(args)))
+        except Exception:
+            pool.release(connection)  # refused by the server, or lost (release closes it)
+            raise
+        except BaseException:
+            pool.release(connection, reusable=False)
+            raise
+        pool.release(connection)
+        return _pg_row(sql, record)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

@@ -1,0 +1,123 @@
+"""A fixed set of asyncpg connections for one event loop, handed out and taken back without a task switch.
+
+asyncpg's own Pool costs 40–50 µs of CPU per acquire and release on this project's bench machine, a
+third of a whole query's round trip: release runs under asyncio.shield (a new Task, two more turns of
+the loop), a timeout context and a reset hook, and every call goes through a proxy. The direct path
+(gateway/db/direct.py) takes one connection per request and gives it back in the state it found it, so
+it needs none of that; measured in bench/README.md ("Seventh round").
+
+What it keeps from asyncpg's pool: all connections opened up front and kept; waiters served first come,
+first served; a connection that was lost, is still in a transaction, or was given back by a block that
+was cancelled or failed mid-way, is closed instead of reused, and a new one is opened in its place when
+next needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+class PoolClosed(Exception):
+    """The pool was closed: the process is stopping."""
+
+
+class ConnectionPool:
+    def __init__(self, connect: Connect, size: int) -> None:
+        if size < 1:
+            raise ValueError("a pool needs at least one connection")
+        self._connect = connect
+        self._size = size
+        self._idle: list[asyncpg.Connection] = []
+        self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
+        self._open = 0  # connections opened or being opened, idle or taken
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def in_use(self) -> int:
+        return self._open - len(self._idle)
+
+    async def open(self) -> None:
+        """All connections at once: one opened under load would cost its request a connection set-up."""
+        self._open += self._size
+        results = await asyncio.gather(*(self._connect() for _ in range(self._size)), return_exceptions=True)
+        opened = [r for r in results if not isinstance(r, BaseException)]
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:
+            self._open -= self._size
+            for connection in opened:
+                connection.terminate()
+            raise failure
+        self._idle.extend(opened)
+
+    async def acquire(self) -> asyncpg.Connection:
+        while True:
+            if self._closed:
+                raise PoolClosed("the database pool is closed")
+            if self._idle:
+                connection = self._idle.pop()
+                if not connection.is_closed():
+                    return connection
+                self._open -= 1  # lost while idle (the server restarted): a new one in its place
+                continue
+            if self._open < self._size:
+                return await self._new()
+            waiter: asyncio.Future[asyncpg.Connection | None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                connection = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and (given := waiter.result()) is not None:
+                    self.release(given)  # handed over just as this request was cancelled: not lost
+                raise
+            if connection is not None:
+                return connection
+            # None: a connection was closed and its place freed; open one there (next turn of the loop).
+
+    async def _new(self) -> asyncpg.Connection:
+        self._open += 1
+        try:
+            return await self._connect()
+        except BaseException:
+            self._open -= 1
+            self._wake_one(None)  # a waiter may have better luck
+            raise
+
+    def release(self, connection: asyncpg.Connection, reusable: bool = True) -> None:
+        """Take `connection` back. `reusable`: the block that used it ended as it should; a connection
+        that is still in a transaction, or was lost, is closed whatever the caller says."""
+        if self._closed or not reusable or connection.is_closed() or connection.is_in_transaction():
+            self._open -= 1
+            connection.terminate()
+            if not self._closed:
+                self._wake_one(None)
+            return
+        if not self._wake_one(connection):
+            self._idle.append(connection)
+
+    def _wake_one(self, connection: asyncpg.Connection | None) -> bool:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # a cancelled waiter is skipped
+                waiter.set_result(connection)
+                return True
+        return False
+
+    async def close(self) -> None:
+        """Close the idle connections now, and each taken one when it comes back."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(PoolClosed("the database pool is closed"))
+        await asyncio.gather(*(connection.close() for connection in idle), return_exceptions=True)
