@@ -42,7 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.db import sqlite_inline
 from gateway.db.engine import configure_sqlite
-from gateway.db.pg_pool import ConnectionPool
+from gateway.db.pg_pool import ConnectionPool, PoolClosed
 from gateway.db.types import UTCDateTime
 
 Row = dict[str, Any]
@@ -651,6 +651,7 @@ class PostgresDatabase(Database):
         self._dsn = dsn
         self._size = pool_size
         self._pool: ConnectionPool | None = None
+        self._closed = False
 
     def in_use(self) -> int:
         return self._pool.in_use() if self._pool is not None else 0
@@ -660,12 +661,16 @@ class PostgresDatabase(Database):
 
     async def _open(self) -> ConnectionPool:
         if self._pool is None:
+            if self._closed:
+                raise PoolClosed("the database pool is closed")
             pool = ConnectionPool(lambda: asyncpg.connect(self._dsn), self._size)
             await pool.open()
-            if self._pool is None:
+            if self._pool is None and not self._closed:
                 self._pool = pool
-            else:  # another task opened one meanwhile
+            else:  # another task opened one meanwhile, or the database was closed
                 await pool.close()
+                if self._pool is None:
+                    raise PoolClosed("the database pool is closed")
         return self._pool
 
     @asynccontextmanager
@@ -704,6 +709,7 @@ class PostgresDatabase(Database):
         return _pg_row(sql, record)
 
     async def close(self) -> None:
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()

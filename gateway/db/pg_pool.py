@@ -8,19 +8,25 @@ it needs none of that; measured in bench/README.md ("Seventh round").
 
 What it keeps from asyncpg's pool: all connections opened up front and kept; waiters served first come,
 first served; a connection that was lost, is still in a transaction, or was given back by a block that
-was cancelled or failed mid-way, is closed instead of reused, and a new one is opened in its place when
-next needed.
+was cancelled or failed mid-way, is not reused. One still alive is closed in the background, its place
+freed only once it is: asyncpg's close first waits for the server to answer the cancel request it sent
+when the statement's task was cancelled, so the statement does not run on (holding its locks, or
+committing a write its caller was told had failed) in a backend nobody holds. A connection in the place
+of a closed one is opened when next needed, not at once (asyncpg's pool refills in the background).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
+# How long a connection not to be reused may take to close cleanly before it is cut off.
+CLOSE_TIMEOUT = 10.0
 
 
 class PoolClosed(Exception):
@@ -35,8 +41,9 @@ class ConnectionPool:
         self._size = size
         self._idle: list[asyncpg.Connection] = []
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
-        self._open = 0  # connections opened or being opened, idle or taken
+        self._open = 0  # connections opened, being opened or being closed; idle or taken
         self._closed = False
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def size(self) -> int:
@@ -48,15 +55,21 @@ class ConnectionPool:
     async def open(self) -> None:
         """All connections at once: one opened under load would cost its request a connection set-up."""
         self._open += self._size
-        results = await asyncio.gather(*(self._connect() for _ in range(self._size)), return_exceptions=True)
-        opened = [r for r in results if not isinstance(r, BaseException)]
-        failure = next((r for r in results if isinstance(r, BaseException)), None)
-        if failure is not None:
+        tasks = [asyncio.ensure_future(self._connect()) for _ in range(self._size)]
+        try:
+            await asyncio.wait(tasks)  # every connect ends, with a connection or an error
+            failure = next((task.exception() for task in tasks if task.exception() is not None), None)
+            if failure is not None:
+                raise failure
+        except BaseException:  # a connect failed, or this was cancelled: nothing stays open
             self._open -= self._size
-            for connection in opened:
-                connection.terminate()
-            raise failure
-        self._idle.extend(opened)
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+                elif not task.cancelled() and task.exception() is None:
+                    task.result().terminate()
+            raise
+        self._idle.extend(task.result() for task in tasks)
 
     async def acquire(self) -> asyncpg.Connection:
         while True:
@@ -75,8 +88,12 @@ class ConnectionPool:
             try:
                 connection = await waiter
             except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled() and (given := waiter.result()) is not None:
-                    self.release(given)  # handed over just as this request was cancelled: not lost
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    given = waiter.result()
+                    if given is not None:
+                        self.release(given)  # handed over just as this request was cancelled: not lost
+                    else:
+                        self._wake_one(None)  # woken to open a connection in a freed place: pass that on
                 raise
             if connection is not None:
                 return connection
@@ -94,14 +111,28 @@ class ConnectionPool:
     def release(self, connection: asyncpg.Connection, reusable: bool = True) -> None:
         """Take `connection` back. `reusable`: the block that used it ended as it should; a connection
         that is still in a transaction, or was lost, is closed whatever the caller says."""
-        if self._closed or not reusable or connection.is_closed() or connection.is_in_transaction():
-            self._open -= 1
-            connection.terminate()
-            if not self._closed:
-                self._wake_one(None)
-            return
-        if not self._wake_one(connection):
+        if connection.is_closed():
+            self._forget()
+        elif self._closed or not reusable or connection.is_in_transaction():
+            task = asyncio.get_running_loop().create_task(self._close(connection))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        elif not self._wake_one(connection):
             self._idle.append(connection)
+
+    async def _close(self, connection: asyncpg.Connection) -> None:
+        try:
+            # Not in time, or the socket failed: asyncpg has cut it off, and it is closed all the same.
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=CLOSE_TIMEOUT)
+        finally:
+            self._forget()
+
+    def _forget(self) -> None:
+        """A connection is gone: its place is free for a new one."""
+        self._open -= 1
+        if not self._closed:
+            self._wake_one(None)
 
     def _wake_one(self, connection: asyncpg.Connection | None) -> bool:
         while self._waiters:
@@ -112,7 +143,7 @@ class ConnectionPool:
         return False
 
     async def close(self) -> None:
-        """Close the idle connections now, and each taken one when it comes back."""
+        """Close the idle connections now, and each taken one when it comes back; wait for those closing."""
         self._closed = True
         idle, self._idle = self._idle, []
         self._open -= len(idle)
@@ -120,4 +151,4 @@ class ConnectionPool:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(PoolClosed("the database pool is closed"))
-        await asyncio.gather(*(connection.close() for connection in idle), return_exceptions=True)
+        await asyncio.gather(*(connection.close() for connection in idle), *self._closing, return_exceptions=True)

@@ -22,6 +22,9 @@ class FakeConnection:
         self.number = number
         self.closed = False
         self.in_transaction = False
+        self.closed_cleanly = False
+        self.close_gate = asyncio.Event()  # close() waits for it: the server's answer to a cancel
+        self.close_gate.set()
 
     def is_closed(self) -> bool:
         return self.closed
@@ -32,8 +35,9 @@ class FakeConnection:
     def terminate(self) -> None:
         self.closed = True
 
-    async def close(self) -> None:
-        self.closed = True
+    async def close(self, **_: Any) -> None:  # asyncpg's takes a timeout
+        await self.close_gate.wait()
+        self.closed = self.closed_cleanly = True
 
 
 class Connector:
@@ -90,22 +94,40 @@ async def test_waiters_are_served_in_the_order_they_came() -> None:
     assert await second is held
 
 
-async def test_a_connection_not_safe_to_reuse_is_closed_and_a_new_one_opened_in_its_place() -> None:
+async def test_a_connection_not_safe_to_reuse_is_closed_cleanly_and_only_then_replaced() -> None:
     pool, connector = await _pool(1)
     held = await pool.acquire()
     waiter = await _waiting(pool)
+    held.close_gate.clear()  # the server has not answered the cancel yet
     pool.release(held, reusable=False)  # e.g. its request was cancelled mid-statement
-    assert held.closed
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiter.done() and len(connector.made) == 1  # no second backend while the first runs on
+    held.close_gate.set()
     fresh = await waiter
-    assert fresh is connector.made[1] and not fresh.closed
+    assert held.closed_cleanly and fresh is connector.made[1] and not fresh.closed
     fresh.in_transaction = True  # whatever the caller says, a transaction left open is not reused
     pool.release(fresh)
-    assert fresh.closed and pool.in_use() == 0
+    await asyncio.sleep(0)
+    assert fresh.closed_cleanly and pool.in_use() == 0
     lost_while_idle = await pool.acquire()
     pool.release(lost_while_idle)
     lost_while_idle.closed = True  # the server restarted
     again = await pool.acquire()
     assert again is connector.made[3] and pool.in_use() == 1
+
+
+async def test_a_waiter_woken_for_a_freed_place_and_cancelled_passes_it_on() -> None:
+    pool, connector = await _pool(1)
+    held = await pool.acquire()
+    woken = await _waiting(pool)
+    next_in_line = await _waiting(pool)
+    pool.release(held, reusable=False)
+    await asyncio.sleep(0)  # closed: `woken` is told to open a connection in its place ...
+    woken.cancel()  # ... and is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await woken
+    assert await asyncio.wait_for(next_in_line, 1) is connector.made[1]
 
 
 async def test_a_waiter_cancelled_is_skipped_and_one_cancelled_as_it_was_served_loses_nothing() -> None:
@@ -161,9 +183,45 @@ async def test_close_closes_the_idle_now_the_taken_when_given_back_and_fails_the
         await waiter
     pool.release(taken)
     pool.release(other_again)
+    await asyncio.sleep(0)
     assert all(c.closed for c in connector.made) and pool.in_use() == 0
     with pytest.raises(PoolClosed):
         await pool.acquire()
+
+
+async def test_a_waiter_cancelled_as_the_pool_closes_ends_cancelled() -> None:
+    pool, _ = await _pool(1)
+    await pool.acquire()
+    waiter = await _waiting(pool)
+    await pool.close()  # fails the waiter ...
+    waiter.cancel()  # ... which is cancelled before it runs: cancelled it stays, for asyncio.timeout's sake
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert waiter.cancelled()
+
+
+async def test_an_open_cancelled_leaves_no_connection_behind() -> None:
+    slow = asyncio.Event()
+
+    class HalfSlow(Connector):
+        calls = 0
+
+        async def __call__(self) -> Any:
+            self.calls += 1
+            if self.calls > 1:
+                await slow.wait()
+            return await super().__call__()
+
+    connector = HalfSlow()
+    pool = ConnectionPool(connector, 2)
+    opening = asyncio.create_task(pool.open())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(connector.made) == 1
+    opening.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    assert connector.made[0].closed and pool.in_use() == 0
 
 
 # -- on PostgreSQL itself ---------------------------------------------------------------------------
@@ -185,6 +243,14 @@ async def pg(clean_database: str) -> AsyncIterator[PostgresDatabase]:
 BACKEND = Sql("SELECT pg_backend_pid() AS pid")
 
 
+async def _settled(pg: PostgresDatabase) -> None:
+    for _ in range(100):  # a connection given back after a cancel closes once the server has answered
+        if pg.in_use() == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("a connection was not given back")
+
+
 async def test_a_request_cancelled_mid_statement_does_not_hand_its_connection_on(pg: PostgresDatabase) -> None:
     before = await pg.fetchrow(BACKEND)
 
@@ -199,11 +265,40 @@ async def test_a_request_cancelled_mid_statement_does_not_hand_its_connection_on
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert pg.in_use() == 0
+        await _settled(pg)
         after = await pg.fetchrow(BACKEND)  # a new connection: the old one was still busy
         assert before is not None and after is not None and after["pid"] != before["pid"]
         before = after
     assert await pg.fetchrow(Sql("SELECT to_regclass('left_behind') AS t")) == {"t": None}
+
+
+async def test_a_write_whose_request_was_cancelled_is_stopped_on_the_server(pg: PostgresDatabase) -> None:
+    # Its caller was told it failed: it must not commit later, nor hold locks in a backend nobody holds.
+    admin = await asyncpg.connect(pg._dsn)
+    blocker = await asyncpg.connect(pg._dsn)
+    try:
+        await admin.execute(
+            "CREATE TABLE cancelled_writes (id int PRIMARY KEY, v int); INSERT INTO cancelled_writes VALUES (1, 0)"
+        )
+        await blocker.execute("BEGIN; SELECT * FROM cancelled_writes FOR UPDATE")
+        write = asyncio.create_task(pg.fetchrow(Sql("UPDATE cancelled_writes SET v = v + 1 WHERE id = 1 RETURNING v")))
+        await asyncio.sleep(0.3)  # waiting for the row's lock
+        write.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        await _settled(pg)
+        backends = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert await admin.fetchval(backends) == 1  # the blocker's; the pool's one connection was closed
+        await blocker.execute("COMMIT")
+        await asyncio.sleep(0.2)
+        assert await admin.fetchval("SELECT v FROM cancelled_writes") == 0
+        assert await pg.fetchrow(Sql("SELECT v FROM cancelled_writes")) == {"v": 0}
+    finally:
+        await blocker.close()
+        await admin.execute("DROP TABLE IF EXISTS cancelled_writes")
+        await admin.close()
 
 
 async def test_a_connection_the_server_ended_is_replaced_for_the_next_request(pg: PostgresDatabase) -> None:
@@ -218,3 +313,17 @@ async def test_a_connection_the_server_ended_is_replaced_for_the_next_request(pg
     second = await pg.fetchrow(BACKEND)
     assert second is not None and second["pid"] != first["pid"]
     assert pg.in_use() == 0
+
+
+async def test_a_database_closed_while_its_pool_opens_stays_closed(clean_database: str) -> None:
+    if not clean_database.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: the pool holds asyncpg connections")
+    db = open_database(clean_database, pool_size=2)
+    opening = asyncio.create_task(db.open())
+    await asyncio.sleep(0)  # connecting
+    await db.close()  # the process is stopping
+    with pytest.raises(PoolClosed):
+        await opening
+    assert db.in_use() == 0
+    with pytest.raises(PoolClosed):
+        await db.fetchrow(BACKEND)
