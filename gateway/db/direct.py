@@ -651,7 +651,7 @@ class PostgresDatabase(Database):
         self._dsn = dsn
         self._size = pool_size
         self._pool: ConnectionPool | None = None
-        self._closed = False
+        self._closes = 0  # close() calls: one during an open means that open's pool is not wanted
 
     def in_use(self) -> int:
         return self._pool.in_use() if self._pool is not None else 0
@@ -661,16 +661,15 @@ class PostgresDatabase(Database):
 
     async def _open(self) -> ConnectionPool:
         if self._pool is None:
-            if self._closed:
-                raise PoolClosed("the database pool is closed")
+            closes = self._closes
             pool = ConnectionPool(lambda: asyncpg.connect(self._dsn), self._size)
             await pool.open()
-            if self._pool is None and not self._closed:
+            if self._pool is None and self._closes == closes:
                 self._pool = pool
-            else:  # another task opened one meanwhile, or the database was closed
+            else:  # another task opened one meanwhile, or the database was closed (the app is stopping)
                 await pool.close()
                 if self._pool is None:
-                    raise PoolClosed("the database pool is closed")
+                    raise PoolClosed("the database was closed while its connections were being opened")
         return self._pool
 
     @asynccontextmanager
@@ -709,7 +708,8 @@ class PostgresDatabase(Database):
         return _pg_row(sql, record)
 
     async def close(self) -> None:
-        self._closed = True
+        """Close the connections; a later open() (the app started again) opens new ones."""
+        self._closes += 1
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
