@@ -685,11 +685,8 @@ class PostgresDatabase(Database):
                 await tx.end(committed=False)
                 raise
             await tx.end(committed=True)
-        except Exception:
-            pool.release(connection)  # rolled back; if that failed, release closes it
-            raise
-        except BaseException:
-            pool.release(connection, reusable=False)  # cancelled mid-way: its state is unknown
+        except BaseException as failure:
+            pool.release(connection, failure)  # rolled back, or cut short by a cancel (pg_pool decides)
             raise
         pool.release(connection)
 
@@ -698,11 +695,8 @@ class PostgresDatabase(Database):
         connection = await pool.acquire()
         try:
             record = await _unique(connection.fetchrow(sql.pg, *_pg_args(args)))
-        except Exception:
-            pool.release(connection)  # refused by the server, or lost (release closes it)
-            raise
-        except BaseException:
-            pool.release(connection, reusable=False)
+        except BaseException as failure:
+            pool.release(connection, failure)
             raise
         pool.release(connection)
         return _pg_row(sql, record)

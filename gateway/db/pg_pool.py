@@ -7,8 +7,8 @@ the loop), a timeout context and a reset hook, and every call goes through a pro
 it needs none of that; measured in bench/README.md ("Seventh round").
 
 What it keeps from asyncpg's pool: all connections opened up front and kept; waiters served first come,
-first served; a connection that was lost, is still in a transaction, or was given back by a block that
-was cancelled or failed mid-way, is not reused. One still alive is closed in the background, its place
+first served; a connection that was lost, is still in a transaction, or was given back by a block a
+cancel cut short mid-statement, is not reused (`release`). One still alive is closed in the background, its place
 freed only once it is: asyncpg's close first waits for the server to answer the cancel request it sent
 when the statement's task was cancelled, so the statement does not run on (holding its locks, or
 committing a write its caller was told had failed) in a backend nobody holds. A connection in the place
@@ -44,10 +44,6 @@ class ConnectionPool:
         self._open = 0  # connections opened, being opened or being closed; idle or taken
         self._closed = False
         self._closing: set[asyncio.Task[None]] = set()
-
-    @property
-    def size(self) -> int:
-        return self._size
 
     def in_use(self) -> int:
         return self._open - len(self._idle)
@@ -108,12 +104,15 @@ class ConnectionPool:
             self._wake_one(None)  # a waiter may have better luck
             raise
 
-    def release(self, connection: asyncpg.Connection, reusable: bool = True) -> None:
-        """Take `connection` back. `reusable`: the block that used it ended as it should; a connection
-        that is still in a transaction, or was lost, is closed whatever the caller says."""
+    def release(self, connection: asyncpg.Connection, failure: BaseException | None = None) -> None:
+        """Take `connection` back, with what ended the block that used it, if it failed. A failure the
+        block saw through (an error the server answered, a ROLLBACK sent) leaves the connection as it
+        was; one that cut it short (a cancel: the statement may still be running) does not, nor does a
+        transaction left open, whatever ended the block."""
+        cut_short = failure is not None and not isinstance(failure, Exception)
         if connection.is_closed():
             self._forget()
-        elif self._closed or not reusable or connection.is_in_transaction():
+        elif self._closed or cut_short or connection.is_in_transaction():
             task = asyncio.get_running_loop().create_task(self._close(connection))
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)

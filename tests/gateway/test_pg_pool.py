@@ -77,6 +77,8 @@ async def test_all_connections_open_up_front_and_the_last_given_back_is_the_next
     assert pool.in_use() == 2
     pool.release(a)
     assert await pool.acquire() is a  # the warmest one
+    pool.release(a, RuntimeError("refused by the server"))  # a failure the block saw through: kept
+    assert await pool.acquire() is a and not a.closed
     pool.release(a)
     pool.release(b)
     assert pool.in_use() == 0 and len(connector.made) == 3
@@ -99,7 +101,7 @@ async def test_a_connection_not_safe_to_reuse_is_closed_cleanly_and_only_then_re
     held = await pool.acquire()
     waiter = await _waiting(pool)
     held.close_gate.clear()  # the server has not answered the cancel yet
-    pool.release(held, reusable=False)  # e.g. its request was cancelled mid-statement
+    pool.release(held, asyncio.CancelledError())  # its request was cancelled mid-statement
     for _ in range(5):
         await asyncio.sleep(0)
     assert not waiter.done() and len(connector.made) == 1  # no second backend while the first runs on
@@ -122,7 +124,7 @@ async def test_a_waiter_woken_for_a_freed_place_and_cancelled_passes_it_on() -> 
     held = await pool.acquire()
     woken = await _waiting(pool)
     next_in_line = await _waiting(pool)
-    pool.release(held, reusable=False)
+    pool.release(held, asyncio.CancelledError())
     await asyncio.sleep(0)  # closed: `woken` is told to open a connection in its place ...
     woken.cancel()  # ... and is cancelled before it runs
     with pytest.raises(asyncio.CancelledError):
@@ -153,7 +155,7 @@ async def test_a_failed_connect_frees_its_place_and_fails_only_its_request() -> 
     connector = Connector()
     pool, _ = await _pool(1, connector)
     held = await pool.acquire()
-    pool.release(held, reusable=False)
+    pool.release(held, asyncio.CancelledError())
     connector.fail = 1
     with pytest.raises(OSError):
         await pool.acquire()
@@ -228,10 +230,15 @@ async def test_an_open_cancelled_leaves_no_connection_behind() -> None:
 
 
 @pytest.fixture
-async def pg(clean_database: str) -> AsyncIterator[PostgresDatabase]:
+def pg_url(clean_database: str) -> str:
     if not clean_database.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: the pool holds asyncpg connections")
-    db = open_database(clean_database, pool_size=1)
+        pytest.skip("PostgreSQL only: cancel requests, backends and pg_terminate_backend are the server's")
+    return clean_database
+
+
+@pytest.fixture
+async def pg(pg_url: str) -> AsyncIterator[PostgresDatabase]:
+    db = open_database(pg_url, pool_size=1)
     assert isinstance(db, PostgresDatabase)
     await db.open()
     try:
@@ -315,10 +322,8 @@ async def test_a_connection_the_server_ended_is_replaced_for_the_next_request(pg
     assert pg.in_use() == 0
 
 
-async def test_a_database_closed_while_its_pool_opens_does_not_keep_that_pool(clean_database: str) -> None:
-    if not clean_database.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: the pool holds asyncpg connections")
-    db = open_database(clean_database, pool_size=2)
+async def test_a_database_closed_while_its_pool_opens_does_not_keep_that_pool(pg_url: str) -> None:
+    db = open_database(pg_url, pool_size=2)
     opening = asyncio.create_task(db.open())
     await asyncio.sleep(0)  # connecting
     await db.close()  # the process is stopping
