@@ -17,6 +17,8 @@ gc-trace-default  gc-trace without the server's gc.freeze()
 stall-trace  as-is, but every SQLite call on the event loop that takes 5 ms or more, every checkpoint of
              the WAL thread and every lag of the loop of 10 ms or more is written to the server log
 gc-default   no gc.freeze() after start-up (DVCGW_SERVER_GC=default): what the server's freeze gained
+no-group-commit  each SQLite transaction under a BEGIN IMMEDIATE and a COMMIT of its own, as before
+             gateway/db/group_commit.py: what committing together gained
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ VARIANTS = {
         Variant("stall-trace", app="bench.variants:stall_trace"),
         Variant("gc-default", env={"DVCGW_SERVER_GC": "default"}),
         Variant("gc-trace-default", app="bench.variants:gc_trace", env={"DVCGW_SERVER_GC": "default"}),
+        Variant("no-group-commit", app="bench.variants:no_group_commit"),
     )
 }
 
@@ -71,6 +74,23 @@ def _patch_engine(sqlite: bool, **extra: Any) -> None:
 
 def sqlite_serial() -> Litestar:
     _patch_engine(sqlite=True, pool_size=1, max_overflow=0)
+    return _create()
+
+
+def no_group_commit() -> Litestar:
+    from gateway.db.group_commit import GroupCommit
+    from gateway.db.sqlite_inline import when_unlocked
+
+    async def commit(self: GroupCommit[Any], writes: Any) -> None:
+        connection = self._take()
+        try:
+            await when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), self._patience)
+            self._write(connection, writes)
+            await when_unlocked(lambda: connection.execute("COMMIT"), self._patience)
+        finally:
+            self._give_back(connection)
+
+    GroupCommit.commit = commit  # type: ignore[method-assign]
     return _create()
 
 

@@ -19,7 +19,8 @@ on an AsyncConnection and 269 on sqlite3 itself; on PostgreSQL 4,010, 2,716 and 
   earlier, under the version it was read with, that the rest of the commit depends on.
 - SQLite: connections of this module run on the event loop's thread, as gateway/db/sqlite_inline.py's
   do, with the same lock handling (BEGIN IMMEDIATE, retried after an asyncio.sleep while another writer
-  holds the lock). PostgreSQL: asyncpg connections in a pool of their own (gateway/db/pg_pool.py),
+  holds the lock). The writes of transactions that end in the same turn of the loop are committed
+  together (gateway/db/group_commit.py). PostgreSQL: asyncpg connections in a pool of their own (gateway/db/pg_pool.py),
   beside SQLAlchemy's, sized by `database_direct_pool_size`.
 """
 
@@ -31,7 +32,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
 import msgspec
@@ -42,6 +43,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.db import sqlite_inline
 from gateway.db.engine import configure_sqlite
+from gateway.db.group_commit import GroupCommit
 from gateway.db.pg_pool import ConnectionPool, PoolClosed
 from gateway.db.types import UTCDateTime
 
@@ -350,11 +352,15 @@ class _SQLiteReader:
 _SQLITE_DUPLICATE = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
 
 
+def _is_duplicate(exc: sqlite3.IntegrityError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in _SQLITE_DUPLICATE
+
+
 async def _sqlite_run(call: Callable[[], Any], patience: float) -> Any:
     try:
         return await sqlite_inline.when_unlocked(call, patience)
     except sqlite3.IntegrityError as exc:
-        if getattr(exc, "sqlite_errorcode", None) in _SQLITE_DUPLICATE:
+        if _is_duplicate(exc):
             raise DuplicateRow(str(exc)) from exc
         raise
 
@@ -366,6 +372,7 @@ class SQLiteTransaction(Transaction):
         super().__init__()
         self._connection = connection
         self._patience = patience
+        self.queued: _SQLiteWrites | None = None
 
     async def _run(self, call: Callable[[], Any]) -> Any:
         return await _sqlite_run(call, self._patience)
@@ -393,24 +400,42 @@ class SQLiteTransaction(Transaction):
             cursor.close()
 
     async def _flush(self) -> None:
-        groups = self._take_appends()
-        updates, self._updates = self._updates, []
-        for statement, args in updates:
-            await self._update_one_now(statement, args)
-        if groups and not self.begun:
-            await self._begin()
-            self.begun = True
-        for table, columns, rows in groups:
-            sql = _insert_sql(table, columns).sqlite
-            if len(rows) == 1:
-                await self._run(lambda: self._connection.execute(sql, rows[0]))  # noqa: B023 - awaited here
-            else:
-                await self._run(lambda: self._connection.executemany(sql, rows))  # noqa: B023 - awaited here
-        later, self._later = self._later, []
-        for statement, args in later:
-            await self.execute(statement, *args)
-        if self.begun:
+        writes = _SQLiteWrites(self._updates, self._take_appends(), self._later)
+        self._updates, self._later = [], []
+        if self.begun:  # begun by a write in the block: it commits on its own connection
+            _sqlite_write(self._connection, writes)
             await self._run(lambda: self._connection.execute("COMMIT"))
+        elif writes.updates or writes.appends or writes.later:
+            self.queued = writes  # for the group commit, once the connection is given back
+
+
+class _SQLiteWrites(NamedTuple):
+    """What a transaction writes when it commits, in that order (Transaction._flush)."""
+
+    updates: list[tuple[Sql, tuple[Any, ...]]]
+    appends: list[tuple[Table, tuple[str, ...], list[list[Any]]]]
+    later: list[tuple[Sql, tuple[Any, ...]]]
+
+
+def _sqlite_write(connection: sqlite3.Connection, writes: _SQLiteWrites) -> None:
+    """Run `writes` on `connection`, in a transaction that holds the write lock (so no statement here is
+    refused for it)."""
+    try:
+        for sql, args in writes.updates:
+            if connection.execute(sql.sqlite, _sqlite_args(args)).rowcount != 1:
+                raise StaleRow()
+        for table, columns, rows in writes.appends:
+            insert = _insert_sql(table, columns).sqlite
+            if len(rows) == 1:
+                connection.execute(insert, rows[0])
+            else:
+                connection.executemany(insert, rows)
+        for sql, args in writes.later:
+            connection.execute(sql.sqlite, _sqlite_args(args))
+    except sqlite3.IntegrityError as exc:
+        if _is_duplicate(exc):
+            raise DuplicateRow(str(exc)) from exc
+        raise
 
 
 class SQLiteDatabase(Database):
@@ -422,6 +447,7 @@ class SQLiteDatabase(Database):
         self._patience = patience
         self._idle: list[sqlite3.Connection] = []
         self._taken = 0
+        self.group = GroupCommit(self._take, self._give_back, _sqlite_write, patience)
 
     def in_use(self) -> int:
         return self._taken
@@ -461,9 +487,12 @@ class SQLiteDatabase(Database):
         try:
             tx = SQLiteTransaction(connection, self._patience)
             yield tx
-            await tx._flush()  # and COMMIT; a block that raised is rolled back by _give_back
+            await tx._flush()  # a block that raised writes nothing
         finally:
             self._give_back(connection)
+        if tx.queued is not None:
+            # Without the connection: held while waiting, each transaction queued would need one.
+            await self.group.commit(tx.queued)
 
     async def fetchrow(self, sql: Sql, *args: Any) -> Row | None:
         connection = self._take()
@@ -480,6 +509,7 @@ class SQLiteDatabase(Database):
             self._give_back(connection)
 
     async def close(self) -> None:
+        await self.group.close()
         idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
