@@ -232,7 +232,11 @@ class Idempotency:
         row_id, self._row_id = self._row_id, None
         await self.session.rollback()
         if row_id is not None:
-            await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id))
+            # Not a key whose response is stored: its work committed with it, though the request failed
+            # afterwards (cancelled while its commit was answered, gateway/db/group_commit.py).
+            await self.session.execute(
+                delete(IdempotencyKey).where(IdempotencyKey.id == row_id, IdempotencyKey.response_status.is_(None))
+            )
             await self.session.commit()
 
     async def _load(self, client_id: str, key: str) -> IdempotencyKey | None:

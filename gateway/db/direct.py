@@ -12,9 +12,10 @@ on an AsyncConnection and 269 on sqlite3 itself; on PostgreSQL 4,010, 2,716 and 
   UTC (SQLite: the text SQLAlchemy's DateTime writes, so both read each other's rows and compare them
   in SQL), a dict or list as JSON text. Rows come back as dicts, converted by the columns of the table
   a statement names (`Sql(..., table=...)`).
-- `Database.transaction()` is one transaction on one connection, begun before its first write (plain
-  SELECTs before that run outside it: Transaction._before), committed when the block ends, rolled back
-  if it raises. `Transaction.append` queues insert-only rows for that commit, as
+- `Database.transaction()` is one transaction, begun before its first write (plain SELECTs before that
+  run outside it: Transaction._before), committed when the block ends (on SQLite, its writes queued at
+  the end of the block may share one commit with other transactions': gateway/db/group_commit.py),
+  rolled back if it raises. `Transaction.append` queues insert-only rows for that commit, as
   gateway/db/appends.py does for a session; `Transaction.update_one` queues the write of a row read
   earlier, under the version it was read with, that the rest of the commit depends on.
 - SQLite: connections of this module run on the event loop's thread, as gateway/db/sqlite_inline.py's
@@ -257,7 +258,8 @@ class Transaction(ABC):
     @abstractmethod
     async def _flush(self) -> None:
         """Run the update_one writes, insert the appended rows, run the `later` statements (SQLite: and
-        COMMIT; PostgreSQL commits in PostgresTransaction.end)."""
+        COMMIT if the transaction has begun, or else queue them for the group commit; PostgreSQL commits
+        in PostgresTransaction.end)."""
 
 
 class Database(ABC):

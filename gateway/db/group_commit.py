@@ -7,26 +7,32 @@ page the transaction changed to the log, each as two pwrite() calls (a frame's h
 commit together write a page they share once (the last page of each table they append to, the edges of
 its indexes) and pay the BEGIN and the locks once: replayed from an IPN's own statements, the COMMIT's
 share per IPN was 105 µs alone, 73 µs two at a time, 52 µs four and 40 µs eight at a time
-(bench/README.md, eighth round).
+(bench/README.md, "Eighth round").
 
 So `GroupCommit.commit` does not write at once: it queues the transaction's writes and the next turn of
 the loop writes whatever is queued by then, under one BEGIN IMMEDIATE and one COMMIT. Under load that is
-every transaction whose request was served in the same turn; a lone request waits one turn, a few
-microseconds. Each transaction's writes run inside a SAVEPOINT of their own: one that fails (a unique
-constraint, a row changed since it was read) is rolled back to it and gets its own error, and the others
-go on. If the batch's transaction itself fails (its BEGIN waits past `patience` for another process's
-lock, its COMMIT fails, or SQLite ends the transaction on an error), every transaction in it gets that
-error and nothing of any of them is written. Each caller returns only once its writes are committed,
-as before.
+every transaction whose request was served in the same turn (4-5 on average in the bench, 32
+connections); a lone request waits one turn, a few microseconds. Each transaction's writes run inside a
+SAVEPOINT of their own: one that fails (a unique constraint, a row changed since it was read) is rolled
+back to it and gets its own error, and the others go on. If the batch's transaction itself fails (its
+COMMIT fails, SQLite ends the transaction on an error), every transaction in it gets that error, each
+as an object of its own, and nothing of any of them is written. If the BEGIN waits for another
+connection's lock (another process, or a session of this one) past `patience`, the transactions queued
+before it began to wait fail with "database is locked"; those queued meanwhile wait afresh. Each caller
+returns only once its writes are committed, as before.
 
 A caller cancelled while its writes wait for their turn is left out of the batch. Once the batch has
 begun they are written, as a commit that has begun is not undone by cancelling the caller that asked
-for it.
+for it; and a caller cancelled in the turn between its commit and its return is told CancelledError
+though its writes are in (gateway/idempotency.py's `release` keeps a key whose response is stored for
+that reason).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import copy
 import sqlite3
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -58,53 +64,57 @@ class GroupCommit(Generic[W]):
         written) or what the batch's transaction raised (and nothing of the batch is written)."""
         done = asyncio.get_running_loop().create_future()
         self._queue.append((writes, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_queued())
+        if self._writer is None or self._writer.done():
+            # A context of its own: not the first caller's (its request id and log bindings).
+            self._writer = asyncio.create_task(self._write_queued(), context=contextvars.Context())
         await done
 
     async def close(self) -> None:
-        """Wait until what is queued is written."""
-        if self._writer is not None:
+        """Wait until what is queued by now is written."""
+        if self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
 
     async def _write_queued(self) -> None:
         try:
             while self._queue:
                 await self._write_batch()
-        finally:
-            self._writer = None
-            # Left only when this task is cancelled or interrupted: none of it will be written.
+        except BaseException:
+            # This task was cancelled or interrupted (loop shutdown): what is still queued is not written.
             queued, self._queue = self._queue, []
             for _, done in queued:
                 done.cancel()
+            raise
 
     async def _write_batch(self) -> None:
-        connection = self._take()
+        waited_for = len(self._queue)  # queued before this batch began to wait for the lock
         batch: list[tuple[W, asyncio.Future[None]]] = []
         outcomes: list[Exception | None] = []
         try:
-            await when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), self._patience)
-            # Taken once the lock is held: what came in while waiting for it goes in too.
-            batch = [member for member in self._queue if not member[1].done()]
-            self._queue = []
-            for writes, _ in batch:
-                outcomes.append(self._write_one(connection, writes))
-            await when_unlocked(lambda: connection.execute("COMMIT"), self._patience)
-        except BaseException as exc:
+            connection = self._take()
+            try:
+                await when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), self._patience)
+                # Taken once the lock is held: what came in while waiting for it goes in too.
+                batch = [member for member in self._queue if not member[1].done()]
+                self._queue = []
+                for writes, _ in batch:
+                    outcomes.append(self._write_one(connection, writes))
+                # Never busy in WAL mode under BEGIN IMMEDIATE's lock; in a rollback journal (a file system
+                # without WAL) it waits for readers to finish.
+                await when_unlocked(lambda: connection.execute("COMMIT"), self._patience)
+            finally:
+                self._give_back(connection)  # rolled back there if the transaction is still open
+        except Exception as exc:
             if not batch:
-                batch, self._queue = self._queue, []
+                # Those that came while the lock was waited for wait afresh, with a patience of their own.
+                batch, self._queue = self._queue[:waited_for], self._queue[waited_for:]
             for _, done in batch:
-                if done.done():
-                    continue
-                if isinstance(exc, Exception):
-                    done.set_exception(exc)
-                else:
-                    done.cancel()
-            if not isinstance(exc, Exception):
-                raise
+                if not done.done():
+                    done.set_exception(_own_copy(exc))
             return
-        finally:
-            self._give_back(connection)  # rolled back there if the transaction is still open
+        except BaseException:
+            for _, done in batch:
+                done.cancel()
+            raise
         self.batches += 1
         self.members += len(batch)
         for (_, done), outcome in zip(batch, outcomes, strict=True):
@@ -127,5 +137,16 @@ class GroupCommit(Generic[W]):
             connection.execute("ROLLBACK TO member")
             connection.execute("RELEASE member")
             return exc
-        connection.execute("RELEASE member")
+        connection.execute("RELEASE member")  # fails the batch if the writes ended its transaction themselves
         return None
+
+
+def _own_copy(exc: Exception) -> Exception:
+    """`exc` for one of the callers it fails: each raises an object of its own (a traceback and context
+    are set on the object where it is raised), the same type with the same attributes, caused by `exc`."""
+    try:
+        mine = copy.copy(exc)
+    except Exception:
+        return exc
+    mine.__cause__ = exc
+    return mine

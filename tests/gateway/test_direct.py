@@ -323,8 +323,9 @@ async def test_later_statements_commit_with_the_appended_rows_or_not_at_all(
 async def test_an_update_in_a_begun_transaction_is_stale_the_same_way(
     stores: tuple[Database, AsyncSession, Client],
 ) -> None:
-    # Beside a `later` statement the UPDATE runs on its own after BEGIN (on PostgreSQL too), not as the
-    # first part of one statement: a changed version must still write nothing.
+    # Beside a `later` statement the UPDATE runs on its own after BEGIN on PostgreSQL, not as the first
+    # part of one statement (on SQLite, in the group commit's savepoint): a changed version must still
+    # write nothing.
     db, session, client = stores
     async with db.transaction() as tx:
         tx.append(Payment, _payment_row(client))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -45,7 +47,14 @@ async def test_transactions_ending_in_one_turn_share_one_commit(
     sqlite_stores: tuple[SQLiteDatabase, AsyncSession, Client],
 ) -> None:
     db, session, _ = sqlite_stores
-    await asyncio.gather(*(_notify(db, f"n{i}") for i in range(5)))
+    seen = Sql("SELECT count(*) AS n FROM provider_notifications WHERE ack_code = $1")
+
+    async def notify_and_look(ack: str) -> None:
+        await _notify(db, ack)
+        # Committed by the time the block returns: another connection sees it.
+        assert await db.fetchrow(seen, ack) == {"n": 1}
+
+    await asyncio.gather(*(notify_and_look(f"n{i}") for i in range(5)))
     assert await _acks(session) == [f"n{i}" for i in range(5)]
     assert (db.group.batches, db.group.members) == (1, 5)
     await _notify(db, "alone")  # a lone transaction is a batch of one
@@ -87,28 +96,75 @@ async def test_a_transaction_that_fails_in_a_batch_writes_nothing_and_the_others
     assert db.in_use() == 0
 
 
-async def test_when_the_batch_cannot_take_the_lock_every_transaction_in_it_fails_and_nothing_is_written(
-    sqlite_stores: tuple[SQLiteDatabase, AsyncSession, Client], clean_database: str
-) -> None:
-    _, session, client = sqlite_stores
-    db = SQLiteDatabase(clean_database.split("///", 1)[1], pool_size=2, patience=0.05)
+@asynccontextmanager
+async def _impatient_while_locked(
+    sqlite_stores: tuple[SQLiteDatabase, AsyncSession, Client], patience: float
+) -> AsyncIterator[SQLiteDatabase]:
+    """A database on the same file whose writers give up after `patience` seconds, while the session of
+    `sqlite_stores` holds the write lock (until the block commits it)."""
+    db, session, client = sqlite_stores
+    impatient = SQLiteDatabase(db._path, pool_size=2, patience=patience)
     try:
         client.name = "holder"
-        await session.flush()  # the session's connection holds the write lock past the batch's patience
+        await session.flush()
+        yield impatient
+    finally:
+        await impatient.close()
+
+
+async def test_when_the_batch_cannot_take_the_lock_every_transaction_in_it_fails_and_nothing_is_written(
+    sqlite_stores: tuple[SQLiteDatabase, AsyncSession, Client],
+) -> None:
+    session = sqlite_stores[1]
+    async with _impatient_while_locked(sqlite_stores, 0.05) as db:
         outcomes = await asyncio.gather(*(_notify(db, f"n{i}") for i in range(3)), return_exceptions=True)
         await session.commit()
         assert all(isinstance(o, sqlite3.OperationalError) and "locked" in str(o) for o in outcomes), outcomes
+        assert len({id(o) for o in outcomes}) == 3  # each caller raises an object of its own
         assert await _acks(session) == []
         assert db.group.batches == 0 and db.in_use() == 0
         await _notify(db, "later")  # the database is usable again once the lock is free
         assert await _acks(session) == ["later"]
-    finally:
-        await db.close()
+
+
+async def test_a_transaction_queued_while_the_batch_waits_for_the_lock_waits_with_a_patience_of_its_own(
+    sqlite_stores: tuple[SQLiteDatabase, AsyncSession, Client],
+) -> None:
+    session = sqlite_stores[1]
+    async with _impatient_while_locked(sqlite_stores, 0.4) as db:
+        first = asyncio.create_task(_notify(db, "first"))
+        await asyncio.sleep(0.2)
+        second = asyncio.create_task(_notify(db, "second"))  # joins while the batch waits
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await first  # out of patience after 0.4 s
+        assert not second.done()  # its own 0.4 s began when the first gave up
+        await session.commit()
+        await second
+        assert await _acks(session) == ["second"]
+
+
+def _memory_table() -> sqlite3.Connection:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    connection.execute("CREATE TABLE t (v TEXT)")
+    return connection
+
+
+async def test_writes_that_end_the_batch_transaction_themselves_fail_the_batch() -> None:
+    connection = _memory_table()
+
+    def write(conn: sqlite3.Connection, value: Any) -> None:
+        conn.execute("INSERT INTO t VALUES (?)", (value,))
+        if value == "commits":
+            conn.execute("COMMIT")  # the next transaction's SAVEPOINT would start a transaction of its own
+
+    group: GroupCommit[Any] = GroupCommit(lambda: connection, lambda _: None, write, patience=1)
+    outcomes = await asyncio.gather(group.commit("a"), group.commit("commits"), return_exceptions=True)
+    assert all(isinstance(o, sqlite3.OperationalError) for o in outcomes), outcomes
+    connection.close()
 
 
 async def test_when_sqlite_ends_the_batch_transaction_every_transaction_in_it_fails() -> None:
-    connection = sqlite3.connect(":memory:", isolation_level=None)
-    connection.execute("CREATE TABLE t (v TEXT)")
+    connection = _memory_table()
 
     def write(conn: sqlite3.Connection, value: Any) -> None:
         conn.execute("INSERT INTO t VALUES (?)", (value,))
@@ -122,6 +178,7 @@ async def test_when_sqlite_ends_the_batch_transaction_every_transaction_in_it_fa
     assert connection.execute("SELECT count(*) FROM t").fetchone() == (0,)
     await group.commit("c")  # and the next batch is a new transaction
     assert connection.execute("SELECT v FROM t").fetchall() == [("c",)]
+    connection.close()
 
 
 async def test_a_transaction_cancelled_while_its_writes_wait_for_their_turn_writes_nothing(
@@ -131,6 +188,7 @@ async def test_a_transaction_cancelled_while_its_writes_wait_for_their_turn_writ
     cancelled = asyncio.create_task(_notify(db, "cancelled"))
     kept = asyncio.create_task(_notify(db, "kept"))
     await asyncio.sleep(0)  # both have queued their writes; the batch is written at the next turn
+    assert len(db.group._queue) == 2
     cancelled.cancel()
     await kept
     with pytest.raises(asyncio.CancelledError):

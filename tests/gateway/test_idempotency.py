@@ -196,3 +196,21 @@ async def test_a_key_past_retention_is_free_before_the_purge_runs(world: World) 
     assert again.json()["id"] != first.json()["id"]
     replay = await world.create_payment(idem="stale")
     assert replay.json()["id"] == again.json()["id"]
+
+
+async def test_releasing_a_key_whose_response_was_stored_keeps_it(world: World) -> None:
+    # A request cancelled after its work committed with the key's response (gateway/db/group_commit.py
+    # answers a commit one turn of the loop later) releases the key on its way out: the key must stay,
+    # or a retry with it would do the work a second time.
+    from gateway.idempotency import Idempotency
+
+    state = world.app.state
+    assert world.client is not None
+    idem = Idempotency(state.sessionmaker, state.db, world.clock, lock_seconds=60, retention_hours=24)
+    assert await idem.begin(world.client.id, "k-cancelled", "POST /v1/payments", b"{}") is None
+    async with state.db.transaction() as tx:
+        await idem.complete(201, {"id": "pay_x"}, tx)
+    await idem.release()
+    async with state.sessionmaker() as session:
+        kept = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "k-cancelled"))
+    assert kept is not None and kept.response_status == 201
