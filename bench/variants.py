@@ -14,8 +14,9 @@ uvloop       served on uvloop and httptools instead of asyncio and h11 (the base
 gc-trace     as-is, but every garbage collection of 5 ms or more is written to the server log
              (`gc_pause at=... gen=2 ms=...`): to tell collector pauses from other causes of tail latency
 gc-trace-default  gc-trace without the server's gc.freeze()
-stall-trace  as-is, but every SQLite call on the event loop that takes 5 ms or more, every checkpoint of
-             the WAL thread and every lag of the loop of 10 ms or more is written to the server log
+stall-trace  as-is, but every SQLite call on the event loop that takes 5 ms or more, every group commit
+             batch of 5 ms or more (its wait for the lock included), every checkpoint of the WAL thread
+             and every lag of the loop of 10 ms or more is written to the server log
 gc-default   no gc.freeze() after start-up (DVCGW_SERVER_GC=default): what the server's freeze gained
 no-group-commit  each SQLite transaction under a BEGIN IMMEDIATE and a COMMIT of its own, as before
              gateway/db/group_commit.py: what committing together gained
@@ -128,6 +129,7 @@ def stall_trace() -> Litestar:
     from collections.abc import Callable
 
     from gateway.db import checkpoint, sqlite_inline
+    from gateway.db.group_commit import GroupCommit
 
     def log(text: str) -> None:
         print(f"stall at={time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
@@ -163,6 +165,17 @@ def stall_trace() -> Litestar:
         return result
 
     checkpoint.WalCheckpointer.checkpoint = traced  # type: ignore[method-assign]
+    write_batch = GroupCommit._write_batch
+
+    async def traced_batch(self: GroupCommit[Any]) -> None:
+        t, queued = time.perf_counter(), len(self._queue)
+        try:
+            await write_batch(self)
+        finally:
+            if (ms := (time.perf_counter() - t) * 1000) >= 5:
+                log(f"group_commit ms={ms:.1f} queued={queued}")
+
+    GroupCommit._write_batch = traced_batch  # type: ignore[method-assign]
 
     async def lag() -> None:
         while True:

@@ -37,7 +37,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from gateway.db.sqlite_inline import when_unlocked
+from gateway.db import sqlite_inline
 
 W = TypeVar("W")
 
@@ -92,7 +92,7 @@ class GroupCommit(Generic[W]):
         try:
             connection = self._take()
             try:
-                await when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), self._patience)
+                await sqlite_inline.when_unlocked(lambda: connection.execute("BEGIN IMMEDIATE"), self._patience)
                 # Taken once the lock is held: what came in while waiting for it goes in too.
                 batch = [member for member in self._queue if not member[1].done()]
                 self._queue = []
@@ -100,7 +100,7 @@ class GroupCommit(Generic[W]):
                     outcomes.append(self._write_one(connection, writes))
                 # Never busy in WAL mode under BEGIN IMMEDIATE's lock; in a rollback journal (a file system
                 # without WAL) it waits for readers to finish.
-                await when_unlocked(lambda: connection.execute("COMMIT"), self._patience)
+                await sqlite_inline.when_unlocked(lambda: connection.execute("COMMIT"), self._patience)
             finally:
                 self._give_back(connection)  # rolled back there if the transaction is still open
         except Exception as exc:
