@@ -1,12 +1,15 @@
-"""`python -m bench.queries`: SQL statements, transactions and pool check-outs per request, per scenario.
+"""`python -m bench.queries`: SQL statements and commits per request, per scenario.
 
-Round trips to the database are the gateway's main cost (see bench/results/profile.md), so this counts
-them: the gateway app runs in-process (Litestar's AsyncTestClient, no server) on a fresh database, and
-SQLAlchemy engine events count, for one request of each scenario after a warm-up request:
-  statements  - cursor executions (SELECT/INSERT/UPDATE; BEGIN is implicit on SQLite, explicit on asyncpg);
-  commits / rollbacks - transaction ends (a read ends in a rollback when its session closes);
-  checkouts   - connections taken from the pool; with pool_pre_ping (PostgreSQL) each costs one more
-                round trip (a ping) before the first statement.
+Round trips to the database are a large part of the gateway's cost (see bench/results/profile.md), so
+this counts them: the gateway app runs in-process (Litestar's AsyncTestClient, no server) on a fresh
+database, and for one request of each scenario after a warm-up request every statement the drivers are
+given is recorded:
+  - SQLite: every connection's trace callback (the direct path's and SQLAlchemy's alike, BEGIN, COMMIT
+    and the group commit's SAVEPOINT/RELEASE included; the WAL checkpointer's PRAGMAs left out);
+  - PostgreSQL: SQLAlchemy's engine events for the ORM path, and asyncpg's query logger on the direct
+    path's connections (gateway/db/direct.py): each is one round trip.
+  statements - what was sent, transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) left out;
+  commits    - COMMITs sent, or the ORM's transaction ends that committed.
 Writes bench/results/queries.md.
 """
 
@@ -15,9 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
+import types
 import uuid
-from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -26,37 +31,64 @@ from sqlalchemy import event
 from bench import dataprep, report
 from bench.databases import create_database, pg_available
 from gateway.app import create_app
+from gateway.db import direct
 from gateway.settings import Settings
 
+_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "END"}
 
-def _attach(engine: Any, counts: Counter[str], statements: list[str]) -> None:
+
+def _recorder(sent: list[str]) -> Callable[[str], None]:
+    def record(text: str) -> None:
+        words = text.split()
+        if words and words[0].upper() != "PRAGMA":
+            sent.append(" ".join(words[:4]))
+
+    return record
+
+
+def _trace_sqlite(record: Callable[[str], None]) -> None:
+    connect = sqlite3.connect
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = connect(*args, **kwargs)
+        connection.set_trace_callback(record)
+        return connection
+
+    sqlite3.connect = traced  # type: ignore[assignment]
+
+
+def _trace_postgres(engine: Any, record: Callable[[str], None]) -> None:
     sync = engine.sync_engine
 
     @event.listens_for(sync, "before_cursor_execute")
     def _stmt(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        counts["statements"] += 1
-        statements.append(" ".join(statement.split()[:4]))
+        record(statement)
 
     @event.listens_for(sync, "commit")
     def _commit(conn: Any) -> None:
-        counts["commits"] += 1
+        record("COMMIT")
 
-    @event.listens_for(sync, "rollback")
-    def _rollback(conn: Any) -> None:
-        counts["rollbacks"] += 1
+    real = direct.asyncpg
 
-    @event.listens_for(sync.pool, "checkout")
-    def _checkout(*args: Any) -> None:
-        counts["checkouts"] += 1
+    async def connect(*args: Any, **kwargs: Any) -> Any:
+        connection = await real.connect(*args, **kwargs)
+        connection.add_query_logger(lambda logged: record(logged.query))
+        return connection
+
+    names = {name: getattr(real, name) for name in dir(real) if not name.startswith("__")}
+    direct.asyncpg = types.SimpleNamespace(**(names | {"connect": connect}))  # type: ignore[assignment]
 
 
 async def _count(url: str) -> dict[str, Any]:
     client_id, api_key = await dataprep._create_client(url)
     payments = await dataprep._create_payments(url, client_id, 4, 4)
+    sent: list[str] = []
+    record = _recorder(sent)
+    if url.startswith("sqlite"):
+        _trace_sqlite(record)
     app = create_app(Settings(database_url=url, workers_enabled=False, log_level="WARNING"))
-    counts: Counter[str] = Counter()
-    statements: list[str] = []
-    _attach(app.state.engine, counts, statements)
+    if not url.startswith("sqlite"):
+        _trace_postgres(app.state.engine, record)
     auth = {"Authorization": f"Bearer {api_key}"}
     body = dataprep.PAYMENT_BODY
     out: dict[str, Any] = {}
@@ -64,11 +96,17 @@ async def _count(url: str) -> dict[str, Any]:
     async with AsyncTestClient(app=app) as http:
 
         async def one(name: str, method: str, path: str, **kw: Any) -> None:
-            counts.clear()
-            statements.clear()
+            sent.clear()
             r = await http.request(method, path, **kw)
             assert r.status_code in (200, 201), (name, r.status_code, r.text)
-            out[name] = dict(counts) | {"sql": list(statements)}
+            for _ in range(3):  # asyncpg calls its query loggers at a later turn of the loop
+                await asyncio.sleep(0)
+            words = [s.split()[0].upper() for s in sent]
+            out[name] = {
+                "statements": sum(w not in _CONTROL for w in words),
+                "commits": words.count("COMMIT"),
+                "sql": list(sent),
+            }
 
         for label in ("warm-up", "create"):
             await one(label, "POST", "/v1/payments", json=body, headers=auth | {"Idempotency-Key": str(uuid.uuid4())})
@@ -88,15 +126,13 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         "Generated by `python -m bench.queries` (method in bench/queries.py). One request of each scenario "
         "after a warm-up, gateway as it is.",
         "",
-        "| scenario | db | statements | commits | rollbacks | pool check-outs (a ping each with pre-ping) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| scenario | db | statements | commits |",
+        "|---|---|---:|---:|",
     ]
     for db, per in results.items():
         for name, c in per.items():
-            lines.append(
-                f"| {name} | {db} | {c.get('statements', 0)} | {c.get('commits', 0)} | {c.get('rollbacks', 0)} "
-                f"| {c.get('checkouts', 0)} |"
-            )
+            lines.append(f"| {name} | {db} | {c['statements']} | {c['commits']} |")
+    lines += ["", "Everything sent, in order (first four words), transaction control included:"]
     for db, per in results.items():
         for name, c in per.items():
             lines += ["", f"{name} on {db}: " + "; ".join(f"`{s}`" for s in c["sql"])]
