@@ -449,12 +449,14 @@ class SQLiteDatabase(Database):
         self._patience = patience
         self._idle: list[sqlite3.Connection] = []
         self._taken = 0
+        self._closed = False
         self.group = GroupCommit(self._take, self._give_back, _sqlite_write, patience)
 
     def in_use(self) -> int:
         return self._taken
 
     async def open(self) -> None:
+        self._closed = False
         self._give_back(self._take())  # a file that cannot be opened fails the start-up, not a request
 
     def _take(self) -> sqlite3.Connection:
@@ -478,9 +480,9 @@ class SQLiteDatabase(Database):
         except sqlite3.Error:
             connection.close()  # not kept: its state is unknown
             raise
-        if len(self._idle) < self._keep:
+        if len(self._idle) < self._keep and not self._closed:
             self._idle.append(connection)
-        else:
+        else:  # closed: a request still running gives back its connection, or writes queued after close
             connection.close()
 
     @asynccontextmanager
@@ -511,6 +513,7 @@ class SQLiteDatabase(Database):
             self._give_back(connection)
 
     async def close(self) -> None:
+        self._closed = True
         await self.group.close()
         idle, self._idle = self._idle, []
         for connection in idle:

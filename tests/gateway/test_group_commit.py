@@ -207,3 +207,8 @@ async def test_closing_the_database_waits_for_the_writes_already_queued(
     await db.close()
     assert await _acks(session) == ["queued"]  # written before close returned
     await queued
+    # A request still running after close, with its writes queued then: written, and no connection of
+    # it is kept open by the closed database.
+    await _notify(db, "after close")
+    assert await _acks(session) == ["after close", "queued"]
+    assert db._idle == [] and db.in_use() == 0
