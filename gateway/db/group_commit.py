@@ -87,7 +87,7 @@ class GroupCommit(Generic[W]):
 
     async def _write_batch(self) -> None:
         waited_for = len(self._queue)  # queued before this batch began to wait for the lock
-        batch: list[tuple[W, asyncio.Future[None]]] = []
+        batch: list[tuple[W, asyncio.Future[None]]] | None = None
         outcomes: list[Exception | None] = []
         try:
             connection = self._take()
@@ -104,7 +104,7 @@ class GroupCommit(Generic[W]):
             finally:
                 self._give_back(connection)  # rolled back there if the transaction is still open
         except Exception as exc:
-            if not batch:
+            if batch is None:  # failed before the batch was taken: BEGIN, or a connection to begin on
                 # Those that came while the lock was waited for wait afresh, with a patience of their own.
                 batch, self._queue = self._queue[:waited_for], self._queue[waited_for:]
             for _, done in batch:
@@ -112,9 +112,10 @@ class GroupCommit(Generic[W]):
                     done.set_exception(_own_copy(exc))
             return
         except BaseException:
-            for _, done in batch:
+            for _, done in batch or ():
                 done.cancel()
             raise
+        assert batch is not None
         self.batches += 1
         self.members += len(batch)
         for (_, done), outcome in zip(batch, outcomes, strict=True):
