@@ -212,3 +212,12 @@ async def test_closing_the_database_waits_for_the_writes_already_queued(
     await _notify(db, "after close")
     assert await _acks(session) == ["after close", "queued"]
     assert db._idle == [] and db.in_use() == 0
+
+
+async def test_when_no_connection_can_be_had_the_callers_get_that_error() -> None:
+    def take() -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    group: GroupCommit[Any] = GroupCommit(take, lambda _: None, lambda conn, value: None, patience=1)
+    outcomes = await asyncio.gather(group.commit("a"), group.commit("b"), return_exceptions=True)
+    assert all(isinstance(o, sqlite3.OperationalError) and "unable to open" in str(o) for o in outcomes), outcomes
