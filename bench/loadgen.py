@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 RSP = re.compile(rb'"RspCode":"(\d+)"')
+SLOW_KEPT = 20_000
 
 
 class Conn:
@@ -126,6 +127,11 @@ class Runner:
         self.latency_ms: list[float] = []  # from due time
         self.service_ms: list[float] = []  # from the moment it was written
         self.lag_ms: list[float] = []  # how late the generator wrote it
+        # Requests at or over slow_ms, by due time on the wall clock, so a tail can be told apart: one stall
+        # (slow requests due within milliseconds of each other) or slowness spread over the run.
+        self.slow_ms = float(spec.get("slow_ms", 25.0))
+        self.slow: list[tuple[float, float, float]] = []  # (due, epoch seconds; latency ms; lag ms)
+        self.wall_offset = 0.0  # epoch seconds minus the loop's clock, set when the run starts
         self.statuses: Counter[str] = Counter()
         self.rspcodes: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
@@ -165,6 +171,8 @@ class Runner:
             self.latency_ms.append((end - due) * 1000)
             self.service_ms.append((end - sent) * 1000)
             self.lag_ms.append(max(0.0, sent - due) * 1000)
+            if (end - due) * 1000 >= self.slow_ms and len(self.slow) < SLOW_KEPT:
+                self.slow.append((due + self.wall_offset, (end - due) * 1000, max(0.0, sent - due) * 1000))
             self.statuses[str(status)] += 1
             m = RSP.search(body)
             if m:
@@ -187,6 +195,7 @@ class Runner:
 
     async def open_loop(self, rate: float, duration: float) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
+        self.wall_offset = time.time() - loop.time()
         # Open connections first, so the first second does not pay for connecting.
         for _ in range(min(self.max_connections, int(self.spec_connections))):
             self.idle.append(await self._connect())
@@ -245,6 +254,7 @@ class Runner:
             "errors": dict(self.errors),
             "peak_connections": self.peak_open,
             "wrapped": self.source.wrapped,
+            "slow": [[round(at, 4), round(ms, 2), round(lag, 2)] for at, ms, lag in self.slow],
         }
 
     def close(self) -> None:

@@ -18,12 +18,15 @@ stall-trace  as-is, but every SQLite call on the event loop that takes 5 ms or m
              batch of 5 ms or more (its wait for the lock included), every checkpoint of the WAL thread
              and every lag of the loop of 10 ms or more is written to the server log
 gc-default   no gc.freeze() after start-up (DVCGW_SERVER_GC=default): what the server's freeze gained
+no-thread-flush  the WAL thread does not flush the database file before a restart of the log, as before
+             the ninth round: the loop's last copy flushes every page copied since the previous restart
 no-group-commit  each SQLite transaction under a BEGIN IMMEDIATE and a COMMIT of its own, as before
              gateway/db/group_commit.py: what committing together gained
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import sys
 import time
@@ -55,6 +58,7 @@ VARIANTS = {
         Variant("gc-default", env={"DVCGW_SERVER_GC": "default"}),
         Variant("gc-trace-default", app="bench.variants:gc_trace", env={"DVCGW_SERVER_GC": "default"}),
         Variant("no-group-commit", app="bench.variants:no_group_commit"),
+        Variant("no-thread-flush", app="bench.variants:no_thread_flush"),
     )
 }
 
@@ -95,6 +99,18 @@ def no_group_commit() -> Litestar:
     return _create()
 
 
+def _now() -> str:
+    """UTC to the millisecond, as bench.run names the windows of slow requests, to match them."""
+    return dt.datetime.now(dt.UTC).strftime("%H:%M:%S.%f")[:-3]
+
+
+def no_thread_flush() -> Litestar:
+    from gateway.db.checkpoint import WalCheckpointer
+
+    WalCheckpointer.sync_database = lambda self: None  # type: ignore[method-assign]
+    return _create()
+
+
 def _create() -> Litestar:
     from gateway.app import create_app
 
@@ -115,7 +131,7 @@ def gc_trace() -> Litestar:
         elif "t" in started:
             ms = (time.perf_counter() - started.pop("t")) * 1000
             if ms >= 5:
-                at = time.strftime("%H:%M:%S")
+                at = _now()
                 gen, collected = info["generation"], info["collected"]
                 print(f"gc_pause at={at} gen={gen} ms={ms:.1f} collected={collected}", file=sys.stderr, flush=True)
 
@@ -132,7 +148,7 @@ def stall_trace() -> Litestar:
     from gateway.db.group_commit import GroupCommit
 
     def log(text: str) -> None:
-        print(f"stall at={time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+        print(f"stall at={_now()} {text}", file=sys.stderr, flush=True)
 
     when_unlocked = sqlite_inline.when_unlocked
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from gateway.db import checkpoint as checkpoint_module
 from gateway.db import sqlite_inline
 from gateway.db.checkpoint import CHECKPOINT_BACKSTOP_PAGES, WalCheckpointer, wal_checkpointer
 from gateway.db.engine import create_engine
@@ -197,6 +199,63 @@ async def test_a_long_log_starts_again_although_commits_come_in_while_it_is_copi
         assert checkpointer.on_the_loop == 4  # each try seen to have worked: none held off
     finally:
         checkpointer.close()
+
+
+async def test_the_pages_copied_on_the_thread_are_flushed_there_before_the_loop_copies_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite flushes the database file only after a copy of the whole log, which under load only the loop's
+    # last copy is: it would flush every page the thread copied since the last restart, on the loop.
+    await _table(tmp_path / "w.db")
+    checkpointer = _CommitsMeanwhile(tmp_path / "w.db")
+    database = os.stat(tmp_path / "w.db")
+    steps: list[str] = []
+    checkpoint, fdatasync = checkpointer.checkpoint, os.fdatasync
+
+    def recorded_checkpoint() -> tuple[int, int, int] | None:
+        steps.append(f"copy on {_where()}")
+        return checkpoint()
+
+    def recorded_fdatasync(fd: int) -> None:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) == (database.st_dev, database.st_ino):
+            steps.append(f"flush on {_where()}")
+        fdatasync(fd)
+
+    monkeypatch.setattr(checkpointer, "checkpoint", recorded_checkpoint)
+    monkeypatch.setattr(os, "fdatasync", recorded_fdatasync)
+    try:
+        for _ in range(40):
+            checkpointer.commit()
+        await checkpointer.run_once()
+        assert steps == ["copy on thread", "flush on thread", "copy on thread", "flush on thread", "copy on loop"]
+        checkpointer.commit()
+        assert checkpointer.restarts() == 1
+    finally:
+        checkpointer.close()
+
+
+def _where() -> str:
+    return "loop" if threading.current_thread() is threading.main_thread() else "thread"
+
+
+def test_the_database_file_descriptor_outlives_the_checkpointer(tmp_path: Path) -> None:
+    # Closing any descriptor of a file drops every POSIX lock the process holds on it, those of SQLite's
+    # connections included: the one that flushes the file is opened once per file and never closed.
+    path = tmp_path / "d.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (n INTEGER)").connection.close()
+    first = WalCheckpointer(str(path))
+    first.sync_database()
+    fd = checkpoint_module._held_descriptor(str(path))
+    first.close()
+    os.fstat(fd)  # still open
+    second = WalCheckpointer(str(path))
+    second.sync_database()
+    assert checkpoint_module._held_descriptor(str(path)) == fd  # the same file: the same descriptor
+    second.close()
+    path.unlink()
+    sqlite3.connect(path).execute("CREATE TABLE t (n INTEGER)").connection.close()
+    assert checkpoint_module._held_descriptor(str(path)) != fd  # another file at that path: its own
 
 
 async def test_the_loop_stops_trying_while_another_process_keeps_the_log_from_starting_again(
