@@ -20,6 +20,7 @@ stall-trace  as-is, but every SQLite call on the event loop that takes 5 ms or m
 gc-default   no gc.freeze() after start-up (DVCGW_SERVER_GC=default): what the server's freeze gained
 no-thread-flush  the WAL thread does not flush the database file before a restart of the log, as before
              the ninth round: the loop's last copy flushes every page copied since the previous restart
+stall-trace-no-thread-flush  stall-trace on no-thread-flush: the two side by side show what the flush moved
 no-group-commit  each SQLite transaction under a BEGIN IMMEDIATE and a COMMIT of its own, as before
              gateway/db/group_commit.py: what committing together gained
 """
@@ -59,6 +60,7 @@ VARIANTS = {
         Variant("gc-trace-default", app="bench.variants:gc_trace", env={"DVCGW_SERVER_GC": "default"}),
         Variant("no-group-commit", app="bench.variants:no_group_commit"),
         Variant("no-thread-flush", app="bench.variants:no_thread_flush"),
+        Variant("stall-trace-no-thread-flush", app="bench.variants:stall_trace_no_thread_flush"),
     )
 }
 
@@ -105,10 +107,14 @@ def _now() -> str:
 
 
 def no_thread_flush() -> Litestar:
+    _no_thread_flush()
+    return _create()
+
+
+def _no_thread_flush() -> None:
     from gateway.db.checkpoint import WalCheckpointer
 
     WalCheckpointer.sync_database = lambda self: None  # type: ignore[method-assign]
-    return _create()
 
 
 def _create() -> Litestar:
@@ -140,8 +146,10 @@ def gc_trace() -> Litestar:
 
 
 def stall_trace() -> Litestar:
-    """Where a request waits: SQLite on the loop, the WAL checkpoints beside it, or the loop itself."""
+    """Where a request waits: SQLite on the loop, the WAL checkpoints beside it, or the loop itself.
+    `python -m bench.stalls LOG` sums up the restarts of the log in what this writes."""
     import asyncio
+    import threading
     from collections.abc import Callable
 
     from gateway.db import checkpoint, sqlite_inline
@@ -174,13 +182,24 @@ def stall_trace() -> Litestar:
     sqlite_inline.when_unlocked = timed  # type: ignore[assignment]
     original = checkpoint.WalCheckpointer.checkpoint
 
+    original_sync = checkpoint.WalCheckpointer.sync_database
+
+    def on() -> str:
+        return "loop" if threading.current_thread() is threading.main_thread() else "thread"
+
     def traced(self: checkpoint.WalCheckpointer) -> Any:
         t = time.perf_counter()
         result = original(self)
-        log(f"checkpoint ms={(time.perf_counter() - t) * 1000:.1f} result={result}")
+        log(f"checkpoint ms={(time.perf_counter() - t) * 1000:.1f} on={on()} result={result}")
         return result
 
+    def traced_sync(self: checkpoint.WalCheckpointer) -> None:
+        t = time.perf_counter()
+        original_sync(self)
+        log(f"flush ms={(time.perf_counter() - t) * 1000:.1f} on={on()}")
+
     checkpoint.WalCheckpointer.checkpoint = traced  # type: ignore[method-assign]
+    checkpoint.WalCheckpointer.sync_database = traced_sync  # type: ignore[method-assign]
     write_batch = GroupCommit._write_batch
 
     async def traced_batch(self: GroupCommit[Any]) -> None:
@@ -204,3 +223,8 @@ def stall_trace() -> Litestar:
     tasks: list[asyncio.Task[None]] = []
     app.on_startup.append(lambda: tasks.append(asyncio.get_running_loop().create_task(lag())))
     return app
+
+
+def stall_trace_no_thread_flush() -> Litestar:
+    _no_thread_flush()
+    return stall_trace()
