@@ -12,8 +12,11 @@ The spec (JSON): {"url": "http://127.0.0.1:PORT", "rate": R, "duration": S, "kin
   "path": "/x", "body_file": F, "api_key": K|null, "idem_prefix": P|null,   # kind post
   "paths_file": F, "cycle": true|false,                                    # kind get
   "count": N|null, "concurrency": C|null}                                  # closed-loop pass (priming)
+  "slow_ms": 25                                                            # requests kept in "slow"
 The result (JSON on stdout): latency percentiles in ms from the due time, and how late the generator
-itself sent requests (lag), so a generator that could not keep up is visible.
+itself sent requests (lag), so a generator that could not keep up is visible; "slow": the requests of
+slow_ms or more, [due time (epoch seconds), latency ms, lag ms] (the first SLOW_KEPT; "slow_not_kept"
+counts the rest).
 """
 
 from __future__ import annotations
@@ -131,6 +134,7 @@ class Runner:
         # (slow requests due within milliseconds of each other) or slowness spread over the run.
         self.slow_ms = float(spec.get("slow_ms", 25.0))
         self.slow: list[tuple[float, float, float]] = []  # (due, epoch seconds; latency ms; lag ms)
+        self.slow_not_kept = 0
         self.wall_offset = 0.0  # epoch seconds minus the loop's clock, set when the run starts
         self.statuses: Counter[str] = Counter()
         self.rspcodes: Counter[str] = Counter()
@@ -171,8 +175,11 @@ class Runner:
             self.latency_ms.append((end - due) * 1000)
             self.service_ms.append((end - sent) * 1000)
             self.lag_ms.append(max(0.0, sent - due) * 1000)
-            if (end - due) * 1000 >= self.slow_ms and len(self.slow) < SLOW_KEPT:
-                self.slow.append((due + self.wall_offset, (end - due) * 1000, max(0.0, sent - due) * 1000))
+            if (end - due) * 1000 >= self.slow_ms:
+                if len(self.slow) < SLOW_KEPT:
+                    self.slow.append((due + self.wall_offset, (end - due) * 1000, max(0.0, sent - due) * 1000))
+                else:
+                    self.slow_not_kept += 1
             self.statuses[str(status)] += 1
             m = RSP.search(body)
             if m:
@@ -224,6 +231,7 @@ class Runner:
 
     async def closed_loop(self, count: int, concurrency: int) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
+        self.wall_offset = time.time() - loop.time()
         counter = iter(range(count))
         start = loop.time()
 
@@ -255,6 +263,7 @@ class Runner:
             "peak_connections": self.peak_open,
             "wrapped": self.source.wrapped,
             "slow": [[round(at, 4), round(ms, 2), round(lag, 2)] for at, ms, lag in self.slow],
+            "slow_not_kept": self.slow_not_kept,
         }
 
     def close(self) -> None:

@@ -1,26 +1,28 @@
 """`python -m bench.stalls LOG...`: the restarts of SQLite's log in server logs of the `stall-trace` variant.
 
-A restart try (gateway/db/checkpoint.py) ends with a copy on the loop, which stalls every request of the
-process while it runs. For each log this prints, over the tries made under load (commits came in after
-the thread's last copy, so the loop had something to copy): how long the loop's copy took, how long the
-thread's flushes before it took, and the longest loop lag and SQLite call on the loop from 250 ms before
-the loop's copy to 50 ms after it. `bench.run --keep` keeps the logs (gateway-<db>-<workers>-<variant>.log).
+A restart try (gateway/db/checkpoint.py) is a copy on the thread that finds the log long, a second copy
+there, and a last one on the loop, which stalls every request of the process while it runs. For each
+server process in each log this prints, over the tries made under load (commits came in after the
+thread's second copy, so the loop had something to copy): how long the loop's copy took, how long the
+thread's flushes since the try's first copy took, and the longest loop lag and SQLite call on the loop
+from the try's first copy to 50 ms after the loop's. `bench.run --keep` keeps the logs
+(gateway-<db>-<workers>-<variant>.log); times are of one day (a run across midnight UTC is not read right).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 import statistics
 import sys
+from collections import defaultdict
 from dataclasses import dataclass
 
 LINE = re.compile(
-    r"stall at=(?P<at>\d\d:\d\d:\d\d\.\d{3}) (?P<kind>\w+) ms=(?P<ms>[\d.]+)"
+    r"stall at=(?P<at>\d\d:\d\d:\d\d\.\d{3}) pid=(?P<pid>\d+) (?P<kind>\w+) ms=(?P<ms>[\d.]+)"
     r"(?: on=(?P<on>\w+))?(?: result=\(\d+, (?P<log>\d+), \d+\))?"
 )
-BEFORE, AFTER = dt.timedelta(milliseconds=250), dt.timedelta(milliseconds=50)
+AFTER = dt.timedelta(milliseconds=50)
 
 
 @dataclass(frozen=True)
@@ -32,34 +34,31 @@ class Event:
     log: int | None
 
 
-def read(path: str) -> list[Event]:
-    events = []
+def read(path: str) -> dict[int, list[Event]]:
+    """The events of each server process, by process id."""
+    events: dict[int, list[Event]] = defaultdict(list)
     with open(path) as f:
         for line in f:
             if m := LINE.search(line):
-                events.append(
-                    Event(
-                        dt.datetime.strptime(m["at"], "%H:%M:%S.%f"),
-                        m["kind"],
-                        float(m["ms"]),
-                        m["on"],
-                        int(m["log"]) if m["log"] else None,
-                    )
-                )
+                at = dt.datetime.strptime(m["at"], "%H:%M:%S.%f")
+                log = int(m["log"]) if m["log"] else None
+                events[int(m["pid"])].append(Event(at, m["kind"], float(m["ms"]), m["on"], log))
     return events
 
 
 def tries(events: list[Event]) -> list[dict[str, float]]:
-    """One row per restart try under load."""
+    """One row per restart try under load: three copies in a row, the last on the loop."""
     rows = []
     copies = [e for e in events if e.kind == "checkpoint"]
-    for before, copy in itertools.pairwise(copies):
-        if copy.on != "loop" or copy.log is None or before.log is None or copy.log <= before.log:
+    for first, second, last in zip(copies, copies[1:], copies[2:], strict=False):
+        if last.on != "loop" or second.on != "thread" or last.log is None or second.log is None:
             continue
-        near = [e for e in events if copy.at - BEFORE <= e.at <= copy.at + AFTER]
+        if last.log <= second.log:  # nothing committed since the thread's copy: an idle gateway's try
+            continue
+        near = [e for e in events if first.at <= e.at <= last.at + AFTER]
         rows.append(
             {
-                "loop_copy_ms": copy.ms,
+                "loop_copy_ms": last.ms,
                 "thread_flush_ms": sum(e.ms for e in near if e.kind == "flush" and e.on == "thread"),
                 "loop_lag_ms": max((e.ms for e in near if e.kind == "loop_lag"), default=0.0),
                 "sqlite_call_ms": max((e.ms for e in near if e.kind == "sqlite_call"), default=0.0),
@@ -85,7 +84,11 @@ def summary(rows: list[dict[str, float]]) -> str:
 
 def main() -> None:
     for path in sys.argv[1:]:
-        print(f"{path}: {summary(tries(read(path)))}")
+        processes = read(path)
+        if not processes:
+            print(f"{path}: no stall-trace lines with pid= and on= (a log of this bench's older form?)")
+        for pid, events in sorted(processes.items()):
+            print(f"{path} pid {pid}: {summary(tries(events))}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ def stall_trace() -> Litestar:
     from gateway.db.group_commit import GroupCommit
 
     def log(text: str) -> None:
-        print(f"stall at={_now()} {text}", file=sys.stderr, flush=True)
+        print(f"stall at={_now()} pid={os.getpid()} {text}", file=sys.stderr, flush=True)
 
     when_unlocked = sqlite_inline.when_unlocked
 
@@ -226,5 +227,6 @@ def stall_trace() -> Litestar:
 
 
 def stall_trace_no_thread_flush() -> Litestar:
-    _no_thread_flush()
-    return stall_trace()
+    app = stall_trace()
+    _no_thread_flush()  # after stall_trace, which would log the flushes not made
+    return app

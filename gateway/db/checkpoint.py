@@ -51,6 +51,7 @@ import threading
 import time
 from pathlib import Path
 
+import structlog
 from sqlalchemy import make_url
 
 from gateway.db.sqlite_inline import is_busy
@@ -60,6 +61,8 @@ CHECKPOINT_SECONDS = 0.25
 RESTART_FROM_PAGES = 20_000  # about 80 MB of log: at saturation every second or so, well short of the backstop
 RESTART_BACKOFF_SECONDS = 2.0
 RESTART_BACKOFF_MAX_SECONDS = 60.0
+
+logger = structlog.get_logger()
 
 
 class WalCheckpointer:
@@ -118,8 +121,17 @@ class WalCheckpointer:
             return busy, log, done
 
     def sync_database(self) -> None:
-        """Flush the database file's pages to disk, as SQLite does after a checkpoint that copied everything."""
-        os.fdatasync(_held_descriptor(self.database))
+        """Flush the database file's pages to disk, as SQLite does after a checkpoint that copied everything.
+
+        A failure is logged and the restart goes on: the loop's copy then flushes the file itself, and
+        SQLite reports the failure there as its own (the kernel tells every open descriptor of the file).
+        """
+        if _flush is None:
+            return
+        try:
+            _flush(_held_descriptor(self.database))
+        except OSError as exc:
+            logger.warning("wal_flush_failed", error=str(exc))
 
     def close(self) -> None:
         with self._lock:
@@ -128,6 +140,10 @@ class WalCheckpointer:
                 self._conn = None
 
 
+# fdatasync where there is one; macOS has only fsync (SQLite's own choice there). On Windows a lock belongs
+# to a handle, so the loop's copy there flushes the file as SQLite would, and a held handle would keep the
+# file from being deleted.
+_flush = None if os.name == "nt" else getattr(os, "fdatasync", os.fsync)
 _held: dict[tuple[int, int], int] = {}
 _held_lock = threading.Lock()
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy import text
 
 from gateway.db import checkpoint as checkpoint_module
@@ -210,20 +213,20 @@ async def test_the_pages_copied_on_the_thread_are_flushed_there_before_the_loop_
     checkpointer = _CommitsMeanwhile(tmp_path / "w.db")
     database = os.stat(tmp_path / "w.db")
     steps: list[str] = []
-    checkpoint, fdatasync = checkpointer.checkpoint, os.fdatasync
+    checkpoint, flush = checkpointer.checkpoint, checkpoint_module._flush
 
     def recorded_checkpoint() -> tuple[int, int, int] | None:
         steps.append(f"copy on {_where()}")
         return checkpoint()
 
-    def recorded_fdatasync(fd: int) -> None:
+    def recorded_flush(fd: int) -> None:
         opened = os.fstat(fd)
         if (opened.st_dev, opened.st_ino) == (database.st_dev, database.st_ino):
             steps.append(f"flush on {_where()}")
-        fdatasync(fd)
+        flush(fd)
 
     monkeypatch.setattr(checkpointer, "checkpoint", recorded_checkpoint)
-    monkeypatch.setattr(os, "fdatasync", recorded_fdatasync)
+    monkeypatch.setattr(checkpoint_module, "_flush", recorded_flush)
     try:
         for _ in range(40):
             checkpointer.commit()
@@ -235,27 +238,70 @@ async def test_the_pages_copied_on_the_thread_are_flushed_there_before_the_loop_
         checkpointer.close()
 
 
+async def test_a_failed_flush_leaves_the_restart_to_the_loop_s_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _table(tmp_path / "w.db")
+    checkpointer = _CommitsMeanwhile(tmp_path / "w.db")
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(checkpoint_module, "_flush", failing)
+    try:
+        for _ in range(40):
+            checkpointer.commit()
+        with structlog.testing.capture_logs() as logs:
+            await checkpointer.run_once()
+        assert [e["event"] for e in logs] == ["wal_flush_failed", "wal_flush_failed"]
+        checkpointer.commit()
+        assert checkpointer.restarts() == 1
+    finally:
+        checkpointer.close()
+
+
 def _where() -> str:
     return "loop" if threading.current_thread() is threading.main_thread() else "thread"
 
 
-def test_the_database_file_descriptor_outlives_the_checkpointer(tmp_path: Path) -> None:
-    # Closing any descriptor of a file drops every POSIX lock the process holds on it, those of SQLite's
-    # connections included: the one that flushes the file is opened once per file and never closed.
+_OTHER_PROCESS = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("SELECT count(*) FROM t").fetchall()
+conn.close()  # SQLite's last connection to a file copies the log back and deletes it
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks: Windows locks belong to handles")
+def test_flushing_the_database_file_leaves_sqlite_s_locks_in_place(tmp_path: Path) -> None:
+    # Closing any descriptor of a file drops every POSIX lock the process holds on it. Were the flush's
+    # descriptor closed, another process's last connection would find no lock on the file, take itself
+    # for the last one, and delete the log from under this process's open connections.
+    path = tmp_path / "d.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (n INTEGER)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    try:
+        for _ in range(2):
+            checkpointer = WalCheckpointer(str(path))
+            checkpointer.sync_database()
+            checkpointer.close()
+        subprocess.run([sys.executable, "-c", _OTHER_PROCESS, str(path)], check=True, timeout=30)  # noqa: S603
+        assert path.with_name("d.db-wal").exists()
+        assert conn.execute("SELECT n FROM t").fetchall() == [(1,)]
+    finally:
+        conn.close()
+
+
+def test_a_file_put_in_place_of_another_gets_a_descriptor_of_its_own(tmp_path: Path) -> None:
     path = tmp_path / "d.db"
     sqlite3.connect(path).execute("CREATE TABLE t (n INTEGER)").connection.close()
-    first = WalCheckpointer(str(path))
-    first.sync_database()
     fd = checkpoint_module._held_descriptor(str(path))
-    first.close()
-    os.fstat(fd)  # still open
-    second = WalCheckpointer(str(path))
-    second.sync_database()
-    assert checkpoint_module._held_descriptor(str(path)) == fd  # the same file: the same descriptor
-    second.close()
+    assert checkpoint_module._held_descriptor(str(path)) == fd  # opened once
     path.unlink()
     sqlite3.connect(path).execute("CREATE TABLE t (n INTEGER)").connection.close()
-    assert checkpoint_module._held_descriptor(str(path)) != fd  # another file at that path: its own
+    assert checkpoint_module._held_descriptor(str(path)) != fd
 
 
 async def test_the_loop_stops_trying_while_another_process_keeps_the_log_from_starting_again(
