@@ -176,12 +176,13 @@ class Runner:
             sent = clock()
             status, body, close = await asyncio.wait_for(conn.roundtrip(self.source(i)), self.timeout)
             end = clock()
-            self.latency_ms.append((end - due) * 1000)
+            latency, lag = (end - due) * 1000, max(0.0, sent - due) * 1000
+            self.latency_ms.append(latency)
             self.service_ms.append((end - sent) * 1000)
-            self.lag_ms.append(max(0.0, sent - due) * 1000)
-            if (end - due) * 1000 >= self.slow_ms:
+            self.lag_ms.append(lag)
+            if latency >= self.slow_ms:
                 if len(self.slow) < SLOW_KEPT:
-                    self.slow.append((due + self.wall_offset, (end - due) * 1000, max(0.0, sent - due) * 1000))
+                    self.slow.append((due + self.wall_offset, latency, lag))
                 else:
                     self.slow_not_kept += 1
             self.statuses[str(status)] += 1

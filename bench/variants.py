@@ -182,7 +182,6 @@ def stall_trace() -> Litestar:
 
     sqlite_inline.when_unlocked = timed  # type: ignore[assignment]
     original = checkpoint.WalCheckpointer.checkpoint
-
     original_sync = checkpoint.WalCheckpointer.sync_database
 
     def on() -> str:

@@ -204,13 +204,21 @@ async def test_a_long_log_starts_again_although_commits_come_in_while_it_is_copi
         checkpointer.close()
 
 
+async def _long_log(path: Path, others: bool = False) -> _CommitsMeanwhile:
+    """A checkpointer whose log has grown past restart_from_pages."""
+    await _table(path)
+    checkpointer = _CommitsMeanwhile(path, others=others)
+    for _ in range(40):
+        checkpointer.commit()
+    return checkpointer
+
+
 async def test_the_pages_copied_on_the_thread_are_flushed_there_before_the_loop_copies_the_last(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # SQLite flushes the database file only after a copy of the whole log, which under load only the loop's
     # last copy is: it would flush every page the thread copied since the last restart, on the loop.
-    await _table(tmp_path / "w.db")
-    checkpointer = _CommitsMeanwhile(tmp_path / "w.db")
+    checkpointer = await _long_log(tmp_path / "w.db")
     database = os.stat(tmp_path / "w.db")
     steps: list[str] = []
     checkpoint, flush = checkpointer.checkpoint, checkpoint_module._flush
@@ -228,8 +236,6 @@ async def test_the_pages_copied_on_the_thread_are_flushed_there_before_the_loop_
     monkeypatch.setattr(checkpointer, "checkpoint", recorded_checkpoint)
     monkeypatch.setattr(checkpoint_module, "_flush", recorded_flush)
     try:
-        for _ in range(40):
-            checkpointer.commit()
         await checkpointer.run_once()
         assert steps == ["copy on thread", "flush on thread", "copy on thread", "flush on thread", "copy on loop"]
         checkpointer.commit()
@@ -241,16 +247,13 @@ async def test_the_pages_copied_on_the_thread_are_flushed_there_before_the_loop_
 async def test_a_failed_flush_leaves_the_restart_to_the_loop_s_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await _table(tmp_path / "w.db")
-    checkpointer = _CommitsMeanwhile(tmp_path / "w.db")
+    checkpointer = await _long_log(tmp_path / "w.db")
 
     def failing(fd: int) -> None:
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(checkpoint_module, "_flush", failing)
     try:
-        for _ in range(40):
-            checkpointer.commit()
         with structlog.testing.capture_logs() as logs:
             await checkpointer.run_once()
         assert [e["event"] for e in logs] == ["wal_flush_failed", "wal_flush_failed"]
@@ -272,7 +275,6 @@ conn.close()  # SQLite's last connection to a file copies the log back and delet
 """
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks: Windows locks belong to handles")
 def test_flushing_the_database_file_leaves_sqlite_s_locks_in_place(tmp_path: Path) -> None:
     # Closing any descriptor of a file drops every POSIX lock the process holds on it. Were the flush's
     # descriptor closed, another process's last connection would find no lock on the file, take itself
@@ -307,11 +309,8 @@ def test_a_file_put_in_place_of_another_gets_a_descriptor_of_its_own(tmp_path: P
 async def test_the_loop_stops_trying_while_another_process_keeps_the_log_from_starting_again(
     tmp_path: Path,
 ) -> None:
-    await _table(tmp_path / "w.db")
-    checkpointer = _CommitsMeanwhile(tmp_path / "w.db", others=True)
+    checkpointer = await _long_log(tmp_path / "w.db", others=True)
     try:
-        for _ in range(40):
-            checkpointer.commit()
         for _ in range(5):  # within the first backoff (2 s)
             await checkpointer.run_once()
             checkpointer.commit()
