@@ -187,10 +187,10 @@ def stall_trace() -> Litestar:
     def on() -> str:
         return "loop" if threading.current_thread() is threading.main_thread() else "thread"
 
-    def traced(self: checkpoint.WalCheckpointer) -> Any:
+    def traced(self: checkpoint.WalCheckpointer, mode: Any = "PASSIVE") -> Any:
         t = time.perf_counter()
-        result = original(self)
-        log(f"checkpoint ms={(time.perf_counter() - t) * 1000:.1f} on={on()} result={result}")
+        result = original(self, mode)
+        log(f"checkpoint ms={(time.perf_counter() - t) * 1000:.1f} on={on()} mode={mode} result={result}")
         return result
 
     def traced_sync(self: checkpoint.WalCheckpointer) -> None:

@@ -17,29 +17,35 @@ themselves, stalling every request for 24–95 ms (bench variant `stall-trace`);
 39 → 6 ms for IPNs and 27 → 7 ms for creations.
 
 Under continuous writes that was not the end of it: SQLite starts the log again from its beginning only
-at a commit that finds it wholly copied back, and a checkpoint on the thread copies the log as it stood
-when it began while the loop goes on committing, so the log never restarted. It grew to the backstop in
-seconds at saturation, and a commit on the loop then checkpointed it, stalling every request (33-45 ms,
-once 342 ms in a full bench run). So once the log is RESTART_FROM_PAGES long, the thread copies it once
-more (what came in during the first copy) and the loop copies the last few pages itself, where no commit
-of this process can come in between: the next commit starts the log again. That stalls the loop for a
-few milliseconds (2-18 ms measured at saturation, about once a second), not the backstop's tens.
+at a commit that finds it wholly copied back, and a PASSIVE checkpoint copies the log as it stood when it
+began while the loop goes on committing, so the log never restarted. It grew to the backstop in seconds
+at saturation, and a commit on the loop then checkpointed it, stalling every request (33-45 ms, once
+342 ms in a full bench run). So once the log is RESTART_FROM_PAGES long, the thread copies it once more
+(what came in during the first copy), then copies the last few pages with a RESTART checkpoint: that one
+takes the file's write lock (waiting up to RESTART_PATIENCE_SECONDS for it), so no commit of any process
+comes in between, copies the rest, and waits for readers of the old log to finish; the next commit starts
+the log again. Meanwhile commits wait for the lock as they wait for any writer's (sqlite_inline.py), on
+the loop without blocking it, and reads go on.
 
-With several processes on one file another one's commits can land during that last copy, and the log
-does not start again; trying at every round then only stalled the loop (two workers: p50 at half load
-3.1 → 15.7 ms). So a try after which commits came but the log did not start again (its header's first
-salt, which SQLite moves on at every restart, is the same) is not repeated for a while, twice as long
-after each failure, up to RESTART_BACKOFF_MAX_SECONDS. A try followed by no commit at all (an idle
-gateway) teaches nothing.
+That last copy used to be a PASSIVE one on the loop, where no commit of this process could come in
+between. With several processes on one file the others' commits could, and did: with two workers both
+processes' tries collided, the log grew to the backstop, and the IPN's p99 at half load was 102 ms
+(bench/README.md, tenth round). The write lock covers every process.
+
+A try that did not start the log again (another process's reader held on, or its writer past our
+patience: the log header's first salt, which SQLite moves on at every restart, is the same, and commits
+came since) is not repeated for a while, twice as long after each failure, up to
+RESTART_BACKOFF_MAX_SECONDS: every try holds other writers up for its copy. A try followed by no commit
+at all (an idle gateway) teaches nothing.
 
 SQLite syncs the database file only at the end of a checkpoint that copied the whole log, so none of the
-thread's copies under load did: the last copy on the loop flushed every page copied since the previous
-restart: 35-45 ms of the loop's time every ~4 s at half load, which alone put the creation's p99 at
-33 ms (bench/README.md, ninth round). The thread now flushes the file itself before and after its second
-copy, and the loop's copy flushes only its own few pages (2-3 ms instead of 40-55 in a replay). The
-thread flushes through a descriptor of the file that stays open for the life of the process: closing
-any descriptor of a file drops every POSIX lock the process holds on it, SQLite's connections' included
-("How To Corrupt An SQLite Database File", 2.2).
+PASSIVE copies under load do: the last copy would flush every page copied since the previous restart,
+35-45 ms every ~4 s at half load, with the write lock held (on the loop, as it was, that alone put the
+creation's p99 at 33 ms: bench/README.md, ninth round). So the thread flushes the file itself before and
+after its second copy, and the last copy flushes only its own few pages. It flushes through a descriptor
+of the file that stays open for the life of the process: closing any descriptor of a file drops every
+POSIX lock the process holds on it, SQLite's connections' included ("How To Corrupt An SQLite Database
+File", 2.2).
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Literal
 
 import structlog
 from sqlalchemy import make_url
@@ -59,6 +66,7 @@ from gateway.db.sqlite_inline import is_busy
 CHECKPOINT_BACKSTOP_PAGES = 50_000  # about 200 MB of log at SQLite's default 4 KiB pages
 CHECKPOINT_SECONDS = 0.25
 RESTART_FROM_PAGES = 20_000  # about 80 MB of log: at saturation every second or so, well short of the backstop
+RESTART_PATIENCE_SECONDS = 0.05  # the last copy's wait for the write lock, then for readers of the old log
 RESTART_BACKOFF_SECONDS = 2.0
 RESTART_BACKOFF_MAX_SECONDS = 60.0
 
@@ -87,13 +95,13 @@ class WalCheckpointer:
             # else nothing was committed since the try: nothing learnt
             self._tried = None
         if answer is not None and answer[1] >= self.restart_from_pages and time.monotonic() >= self._next_try:
-            # Off the loop: flush the pages copied since the last restart, copy what was committed meanwhile,
-            # and flush that too, so that the loop's copy flushes only its own few pages.
+            # Flush the pages copied since the last restart, copy what was committed meanwhile, and flush that
+            # too, so that the last copy, which holds every process's commits up, flushes only its own pages.
             await asyncio.to_thread(self.sync_database)
             await asyncio.to_thread(self.checkpoint)
             await asyncio.to_thread(self.sync_database)
             salt = self.log_salt()
-            last = self.checkpoint()  # on the loop: the last pages, with no commit of this process in between
+            last = await asyncio.to_thread(self.checkpoint, "RESTART")
             self._tried = (salt, last[1] if last is not None else -1)
         return 0
 
@@ -107,13 +115,15 @@ class WalCheckpointer:
         except OSError:
             return 0
 
-    def checkpoint(self) -> tuple[int, int, int] | None:
-        """SQLite's answer (busy, frames in the log, frames checkpointed); None if another process was at it."""
+    def checkpoint(self, mode: Literal["PASSIVE", "RESTART"] = "PASSIVE") -> tuple[int, int, int] | None:
+        """SQLite's answer (busy, frames in the log, frames checkpointed); None if another process was at it.
+
+        The connection's busy timeout is the RESTART's patience; a PASSIVE checkpoint never waits."""
         with self._lock:
             if self._conn is None:
-                self._conn = sqlite3.connect(self.database, timeout=0, check_same_thread=False)
+                self._conn = sqlite3.connect(self.database, timeout=RESTART_PATIENCE_SECONDS, check_same_thread=False)
             try:
-                busy, log, done = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                busy, log, done = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
             except sqlite3.OperationalError as exc:
                 if is_busy(exc):  # another process checkpointing at this moment
                     return None

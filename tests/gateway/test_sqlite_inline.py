@@ -8,7 +8,9 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import structlog
@@ -137,24 +139,28 @@ async def test_checkpoints_run_off_the_request_connections(tmp_path: Path) -> No
 
 
 class _CommitsMeanwhile(WalCheckpointer):
-    """A checkpointer whose copies on a thread (or, with `others`, on the loop too) each miss a commit
-    that lands while they copy, as commits of the loop (or of another process) do under load."""
+    """A checkpointer whose PASSIVE copies each miss a commit that lands while they copy, as commits of the
+    loop and of other processes do under load; `tries` counts its RESTART copies, the last of a try."""
 
-    def __init__(self, path: Path, others: bool = False) -> None:
+    def __init__(self, path: Path) -> None:
         super().__init__(str(path), restart_from_pages=20)
-        self.writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.writer = self._connect(path)
         self.writer.execute("PRAGMA journal_mode=WAL")
-        self.writer.execute("PRAGMA wal_autocheckpoint=0")
         # Another connection of the same process: SQLite's header fields that count per connection (the
         # checkpoint sequence number) must not be mistaken for the log's restarts.
-        self.second = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.second.execute("PRAGMA wal_autocheckpoint=0")
-        self.reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.others = others
-        self.on_the_loop = 0
+        self.second = self._connect(path)
+        self.reader = self._connect(path)
+        self.tries = 0
+        self.before_restart: Callable[[], None] = lambda: None
         self.log = path.with_name(f"{path.name}-wal")
         self.commit()  # the log file and its header exist from here
         self.salt = self._salt()
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        return conn
 
     def commit(self, second: bool = False) -> None:
         (self.second if second else self.writer).execute("INSERT INTO t VALUES (1)")
@@ -165,17 +171,17 @@ class _CommitsMeanwhile(WalCheckpointer):
     def restarts(self) -> int:
         return (self._salt() - self.salt) % 2**32
 
-    def checkpoint(self) -> tuple[int, int, int] | None:
-        if threading.current_thread() is threading.main_thread():
-            self.on_the_loop += 1
-            if not self.others:
-                return super().checkpoint()
+    def checkpoint(self, mode: Literal["PASSIVE", "RESTART"] = "PASSIVE") -> tuple[int, int, int] | None:
+        if mode == "RESTART":
+            self.tries += 1
+            self.before_restart()
+            return super().checkpoint(mode)
         # The copy stops at the log as it was before the commit that lands meanwhile.
         self.reader.execute("BEGIN")
         self.reader.execute("SELECT count(*) FROM t").fetchall()
         self.commit()
         try:
-            return super().checkpoint()
+            return super().checkpoint(mode)
         finally:
             self.reader.execute("COMMIT")
 
@@ -187,8 +193,8 @@ class _CommitsMeanwhile(WalCheckpointer):
 
 
 async def test_a_long_log_starts_again_although_commits_come_in_while_it_is_copied(tmp_path: Path) -> None:
-    # Under continuous writes every checkpoint on the thread ends with commits it did not copy, and SQLite
-    # starts the log again only at a commit that finds it wholly copied back; the loop copies the rest.
+    # Under continuous writes every PASSIVE copy ends with commits it did not copy, and SQLite starts the
+    # log again only at a commit that finds it wholly copied back: the try's RESTART copies the rest.
     await _table(tmp_path / "w.db")
     checkpointer = _CommitsMeanwhile(tmp_path / "w.db")
     try:
@@ -199,33 +205,58 @@ async def test_a_long_log_starts_again_although_commits_come_in_while_it_is_copi
             checkpointer.commit(second=n % 2 == 1)  # the commit that starts the log again, on either connection
         await checkpointer.run_once()
         assert checkpointer.restarts() == 4
-        assert checkpointer.on_the_loop == 4  # each try seen to have worked: none held off
+        assert checkpointer.tries == 4  # each try seen to have worked: none held off
     finally:
         checkpointer.close()
 
 
-async def _long_log(path: Path, others: bool = False) -> _CommitsMeanwhile:
+async def _long_log(path: Path) -> _CommitsMeanwhile:
     """A checkpointer whose log has grown past restart_from_pages."""
     await _table(path)
-    checkpointer = _CommitsMeanwhile(path, others=others)
+    checkpointer = _CommitsMeanwhile(path)
     for _ in range(40):
         checkpointer.commit()
     return checkpointer
 
 
-async def test_the_pages_copied_on_the_thread_are_flushed_there_before_the_loop_copies_the_last(
+async def test_a_writer_in_the_middle_of_a_transaction_is_waited_for_and_the_log_starts_again(
+    tmp_path: Path,
+) -> None:
+    # Another process's transaction, begun before the last copy and committed while it runs, would land
+    # after a copy that does not wait for it, and the log would go on (two workers: it grew to the
+    # backstop). The RESTART copy takes the write lock first, so that commit is copied too.
+    checkpointer = await _long_log(tmp_path / "w.db")
+    other = checkpointer._connect(tmp_path / "w.db")
+
+    def transaction_under_way() -> None:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (2)")
+        threading.Timer(checkpoint_module.RESTART_PATIENCE_SECONDS / 5, other.execute, ("COMMIT",)).start()
+
+    checkpointer.before_restart = transaction_under_way
+    try:
+        await checkpointer.run_once()
+        assert not other.in_transaction
+        checkpointer.commit()
+        assert checkpointer.restarts() == 1
+    finally:
+        other.close()
+        checkpointer.close()
+
+
+async def test_the_pages_copied_before_the_last_copy_are_flushed_on_the_thread_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # SQLite flushes the database file only after a copy of the whole log, which under load only the loop's
-    # last copy is: it would flush every page the thread copied since the last restart, on the loop.
+    # SQLite flushes the database file only after a copy of the whole log, which under load only the last
+    # copy is: it would flush every page copied since the last restart while holding every writer up.
     checkpointer = await _long_log(tmp_path / "w.db")
     database = os.stat(tmp_path / "w.db")
     steps: list[str] = []
     checkpoint, flush = checkpointer.checkpoint, checkpoint_module._flush
 
-    def recorded_checkpoint() -> tuple[int, int, int] | None:
-        steps.append(f"copy on {_where()}")
-        return checkpoint()
+    def recorded_checkpoint(mode: Literal["PASSIVE", "RESTART"] = "PASSIVE") -> tuple[int, int, int] | None:
+        steps.append(f"{mode} on {_where()}")
+        return checkpoint(mode)
 
     def recorded_flush(fd: int) -> None:
         opened = os.fstat(fd)
@@ -237,16 +268,20 @@ async def test_the_pages_copied_on_the_thread_are_flushed_there_before_the_loop_
     monkeypatch.setattr(checkpoint_module, "_flush", recorded_flush)
     try:
         await checkpointer.run_once()
-        assert steps == ["copy on thread", "flush on thread", "copy on thread", "flush on thread", "copy on loop"]
+        assert steps == [
+            "PASSIVE on thread",
+            "flush on thread",
+            "PASSIVE on thread",
+            "flush on thread",
+            "RESTART on thread",
+        ]
         checkpointer.commit()
         assert checkpointer.restarts() == 1
     finally:
         checkpointer.close()
 
 
-async def test_a_failed_flush_leaves_the_restart_to_the_loop_s_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_failed_flush_does_not_stop_the_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     checkpointer = await _long_log(tmp_path / "w.db")
 
     def failing(fd: int) -> None:
@@ -306,17 +341,24 @@ def test_a_file_put_in_place_of_another_gets_a_descriptor_of_its_own(tmp_path: P
     assert checkpoint_module._held_descriptor(str(path)) != fd
 
 
-async def test_the_loop_stops_trying_while_another_process_keeps_the_log_from_starting_again(
-    tmp_path: Path,
+async def test_tries_are_held_off_while_another_process_keeps_the_log_from_starting_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    checkpointer = await _long_log(tmp_path / "w.db", others=True)
+    # A reader of the old log that outlasts the RESTART's patience (another process's long read): each try
+    # would hold every writer up for that long and fail again.
+    monkeypatch.setattr(checkpoint_module, "RESTART_PATIENCE_SECONDS", 0.01)
+    checkpointer = await _long_log(tmp_path / "w.db")
+    long_read = checkpointer._connect(tmp_path / "w.db")
+    long_read.execute("BEGIN")
+    long_read.execute("SELECT count(*) FROM t").fetchall()
     try:
         for _ in range(5):  # within the first backoff (2 s)
             await checkpointer.run_once()
             checkpointer.commit()
         assert checkpointer.restarts() == 0
-        assert checkpointer.on_the_loop == 1  # one try, not one per round
+        assert checkpointer.tries == 1  # one try, not one per round
     finally:
+        long_read.close()
         checkpointer.close()
 
 
@@ -326,12 +368,11 @@ async def test_a_try_with_no_commit_after_it_does_not_hold_off_the_next(tmp_path
     await _table(tmp_path / "w.db")
 
     class Counting(WalCheckpointer):
-        on_the_loop = 0
+        tries = 0
 
-        def checkpoint(self) -> tuple[int, int, int] | None:
-            if threading.current_thread() is threading.main_thread():
-                self.on_the_loop += 1
-            return super().checkpoint()
+        def checkpoint(self, mode: Literal["PASSIVE", "RESTART"] = "PASSIVE") -> tuple[int, int, int] | None:
+            self.tries += mode == "RESTART"
+            return super().checkpoint(mode)
 
     writer = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
     writer.execute("PRAGMA journal_mode=WAL")
@@ -342,7 +383,7 @@ async def test_a_try_with_no_commit_after_it_does_not_hold_off_the_next(tmp_path
             writer.execute("INSERT INTO t VALUES (1)")
         await checkpointer.run_once()
         await checkpointer.run_once()  # nothing committed since the first try: nothing learnt, it tries again
-        assert checkpointer.on_the_loop == 2
+        assert checkpointer.tries == 2
     finally:
         checkpointer.close()
         writer.close()
