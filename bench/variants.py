@@ -19,7 +19,7 @@ stall-trace  as-is, but every SQLite call on the event loop that takes 5 ms or m
              and every lag of the loop of 10 ms or more is written to the server log
 gc-default   no gc.freeze() after start-up (DVCGW_SERVER_GC=default): what the server's freeze gained
 no-thread-flush  the WAL thread does not flush the database file before a restart of the log, as before
-             the ninth round: the loop's last copy flushes every page copied since the previous restart
+             the ninth round: the last copy flushes every page copied since the previous restart
 stall-trace-no-thread-flush  stall-trace on no-thread-flush: the two side by side show what the flush moved
 no-group-commit  each SQLite transaction under a BEGIN IMMEDIATE and a COMMIT of its own, as before
              gateway/db/group_commit.py: what committing together gained
@@ -213,11 +213,13 @@ def stall_trace() -> Litestar:
     GroupCommit._write_batch = traced_batch  # type: ignore[method-assign]
 
     async def lag() -> None:
+        # cpu: the loop thread's own CPU time over the lag. Near the lag, the loop was working (a burst of
+        # requests, a collection); near nothing, it was not running (waiting on the disk, or not scheduled).
         while True:
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(0.005)
             if (ms := (time.perf_counter() - t) * 1000 - 5) >= 10:
-                log(f"loop_lag ms={ms:.1f}")
+                log(f"loop_lag ms={ms:.1f} cpu={(time.thread_time() - cpu) * 1000:.1f}")
 
     app = _create()
     tasks: list[asyncio.Task[None]] = []

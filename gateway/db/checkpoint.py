@@ -89,11 +89,13 @@ class WalCheckpointer:
             salt, log = self._tried
             if self.log_salt() != salt:  # started again
                 self._backoff = RESTART_BACKOFF_SECONDS
-            elif answer is None or answer[1] != log:  # commits came and the log went on: another process's
-                self._next_try = time.monotonic() + self._backoff
-                self._backoff = min(self._backoff * 2, RESTART_BACKOFF_MAX_SECONDS)
-            # else nothing was committed since the try: nothing learnt
-            self._tried = None
+                self._tried = None
+            elif answer is not None:  # else another process is copying: the log's length is told next round
+                if answer[1] != log:  # commits came and the log went on
+                    self._next_try = time.monotonic() + self._backoff
+                    self._backoff = min(self._backoff * 2, RESTART_BACKOFF_MAX_SECONDS)
+                # else nothing was committed since the try: nothing learnt
+                self._tried = None
         if answer is not None and answer[1] >= self.restart_from_pages and time.monotonic() >= self._next_try:
             # Flush the pages copied since the last restart, copy what was committed meanwhile, and flush that
             # too, so that the last copy, which holds every process's commits up, flushes only its own pages.
@@ -102,7 +104,8 @@ class WalCheckpointer:
             await asyncio.to_thread(self.sync_database)
             salt = self.log_salt()
             last = await asyncio.to_thread(self.checkpoint, "RESTART")
-            self._tried = (salt, last[1] if last is not None else -1)
+            # None: another process was copying, and nothing was tried or held up; the next round tries again.
+            self._tried = (salt, last[1]) if last is not None else None
         return 0
 
     def log_salt(self) -> int:
@@ -116,25 +119,29 @@ class WalCheckpointer:
             return 0
 
     def checkpoint(self, mode: Literal["PASSIVE", "RESTART"] = "PASSIVE") -> tuple[int, int, int] | None:
-        """SQLite's answer (busy, frames in the log, frames checkpointed); None if another process was at it.
+        """SQLite's answer (busy, frames in the log, frames checkpointed); None if another connection was
+        checkpointing (SQLite answers (1, -1, -1) without waiting, whatever the mode) or the schema could not
+        be read.
 
-        The connection's busy timeout is the RESTART's patience; a PASSIVE checkpoint never waits."""
+        The connection's busy timeout is the RESTART's patience; a PASSIVE checkpoint itself never waits (the
+        schema is read on the first call, which may)."""
         with self._lock:
             if self._conn is None:
                 self._conn = sqlite3.connect(self.database, timeout=RESTART_PATIENCE_SECONDS, check_same_thread=False)
             try:
                 busy, log, done = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
             except sqlite3.OperationalError as exc:
-                if is_busy(exc):  # another process checkpointing at this moment
+                if is_busy(exc):  # busy before the checkpoint began, reading the schema
                     return None
                 raise
-            return busy, log, done
+            return None if log < 0 else (busy, log, done)
 
     def sync_database(self) -> None:
         """Flush the database file's pages to disk, as SQLite does after a checkpoint that copied everything.
 
-        A failure is logged and the restart goes on: the loop's copy then flushes the file itself, and
-        SQLite reports the failure there as its own (the kernel tells every open descriptor of the file).
+        A failure is logged and the restart goes on: the RESTART copy then flushes the whole file itself, with
+        every writer held up, and SQLite reports the failure there as its own (the kernel tells every open
+        descriptor of the file).
         """
         if _flush is None:
             return
@@ -151,7 +158,7 @@ class WalCheckpointer:
 
 
 # fdatasync where there is one; macOS has only fsync (SQLite's own choice there). On Windows a lock belongs
-# to a handle, so the loop's copy there flushes the file as SQLite would, and a held handle would keep the
+# to a handle, so the RESTART copy there flushes the file as SQLite would, and a held handle would keep the
 # file from being deleted.
 _flush = None if os.name == "nt" else getattr(os, "fdatasync", os.fsync)
 _held: dict[tuple[int, int], int] = {}

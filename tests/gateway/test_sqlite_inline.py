@@ -220,18 +220,20 @@ async def _long_log(path: Path) -> _CommitsMeanwhile:
 
 
 async def test_a_writer_in_the_middle_of_a_transaction_is_waited_for_and_the_log_starts_again(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Another process's transaction, begun before the last copy and committed while it runs, would land
     # after a copy that does not wait for it, and the log would go on (two workers: it grew to the
     # backstop). The RESTART copy takes the write lock first, so that commit is copied too.
-    checkpointer = await _long_log(tmp_path / "w.db")
+    monkeypatch.setattr(checkpoint_module, "RESTART_PATIENCE_SECONDS", 30.0)  # a slow machine's thread too
+    checkpointer = await _long_log(tmp_path / "w.db")  # its connection, and so its patience, come at its first copy
     other = checkpointer._connect(tmp_path / "w.db")
+    commit_later = threading.Timer(0.05, other.execute, ("COMMIT",))
 
     def transaction_under_way() -> None:
         other.execute("BEGIN IMMEDIATE")
         other.execute("INSERT INTO t VALUES (2)")
-        threading.Timer(checkpoint_module.RESTART_PATIENCE_SECONDS / 5, other.execute, ("COMMIT",)).start()
+        commit_later.start()
 
     checkpointer.before_restart = transaction_under_way
     try:
@@ -240,7 +242,54 @@ async def test_a_writer_in_the_middle_of_a_transaction_is_waited_for_and_the_log
         checkpointer.commit()
         assert checkpointer.restarts() == 1
     finally:
+        if commit_later.is_alive():
+            commit_later.join()
         other.close()
+        checkpointer.close()
+
+
+_CHECKPOINTING = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 121)  # SQLite's checkpointer lock: byte 120 + 1 of the -shm file
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the test takes SQLite's lock with fcntl, which Windows lacks")
+async def test_a_try_that_finds_another_process_copying_tries_again_at_the_next_round(tmp_path: Path) -> None:
+    # SQLite answers (1, -1, -1) at once when another connection holds the checkpointer lock: nothing was
+    # copied or held up, so it is no failed try and must not hold off the next.
+    checkpointer = await _long_log(tmp_path / "w.db")
+    holders: list[subprocess.Popen[str]] = []
+
+    def another_process_copying() -> None:
+        if holders:
+            return
+        holder = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-c", _CHECKPOINTING, f"{tmp_path / 'w.db'}-shm"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        holders.append(holder)
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+
+    checkpointer.before_restart = another_process_copying
+    try:
+        await checkpointer.run_once()
+        assert checkpointer.restarts() == 0 and checkpointer.tries == 1
+        holders[0].communicate("", timeout=30)  # the other process is done
+        checkpointer.commit()
+        await checkpointer.run_once()  # at once, with no backoff
+        assert checkpointer.tries == 2
+        checkpointer.commit()
+        assert checkpointer.restarts() == 1
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait()
         checkpointer.close()
 
 
@@ -347,7 +396,7 @@ async def test_tries_are_held_off_while_another_process_keeps_the_log_from_start
     # A reader of the old log that outlasts the RESTART's patience (another process's long read): each try
     # would hold every writer up for that long and fail again.
     monkeypatch.setattr(checkpoint_module, "RESTART_PATIENCE_SECONDS", 0.01)
-    checkpointer = await _long_log(tmp_path / "w.db")
+    checkpointer = await _long_log(tmp_path / "w.db")  # its connection, and so its patience, come at its first copy
     long_read = checkpointer._connect(tmp_path / "w.db")
     long_read.execute("BEGIN")
     long_read.execute("SELECT count(*) FROM t").fetchall()
