@@ -54,7 +54,7 @@ def tries(events: list[Event]) -> list[dict[str, float]]:
     rows = []
     copies = [e for e in events if e.kind == "checkpoint"]
     for first, second, last in zip(copies, copies[1:], copies[2:], strict=False):
-        if second.on != "thread" or second.mode == "RESTART" or last.log is None or second.log is None:
+        if second.on != "thread" or last.log is None or second.log is None:
             continue
         if last.mode != "RESTART" and last.on != "loop":
             continue

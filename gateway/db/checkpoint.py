@@ -29,8 +29,8 @@ the loop without blocking it, and reads go on.
 
 That last copy used to be a PASSIVE one on the loop, where no commit of this process could come in
 between. With several processes on one file the others' commits could, and did: with two workers both
-processes' tries collided, the log grew to the backstop, and the IPN's p99 at half load was 102 ms
-(bench/README.md, tenth round). The write lock covers every process.
+processes' tries collided and the log grew to the backstop (bench/README.md, ninth and tenth rounds).
+The write lock covers every process.
 
 A try that did not start the log again (another process's reader held on, or its writer past our
 patience: the log header's first salt, which SQLite moves on at every restart, is the same, and commits
@@ -90,7 +90,7 @@ class WalCheckpointer:
             if self.log_salt() != salt:  # started again
                 self._backoff = RESTART_BACKOFF_SECONDS
                 self._tried = None
-            elif answer is not None:  # else another process is copying: the log's length is told next round
+            elif answer is not None:  # else no length now (another process is copying): told next round
                 if answer[1] != log:  # commits came and the log went on
                     self._next_try = time.monotonic() + self._backoff
                     self._backoff = min(self._backoff * 2, RESTART_BACKOFF_MAX_SECONDS)
@@ -104,7 +104,7 @@ class WalCheckpointer:
             await asyncio.to_thread(self.sync_database)
             salt = self.log_salt()
             last = await asyncio.to_thread(self.checkpoint, "RESTART")
-            # None: another process was copying, and nothing was tried or held up; the next round tries again.
+            # None: another process was copying, so nothing was tried or held up; the next round tries again.
             self._tried = (salt, last[1]) if last is not None else None
         return 0
 
@@ -120,8 +120,8 @@ class WalCheckpointer:
 
     def checkpoint(self, mode: Literal["PASSIVE", "RESTART"] = "PASSIVE") -> tuple[int, int, int] | None:
         """SQLite's answer (busy, frames in the log, frames checkpointed); None if another connection was
-        checkpointing (SQLite answers (1, -1, -1) without waiting, whatever the mode) or the schema could not
-        be read.
+        checkpointing (SQLite answers (1, -1, -1) without waiting, whatever the mode), if the schema could not
+        be read, or if the database is not in WAL mode ((0, -1, -1)): no log to tell of.
 
         The connection's busy timeout is the RESTART's patience; a PASSIVE checkpoint itself never waits (the
         schema is read on the first call, which may)."""
