@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -20,8 +21,17 @@ from pydantic import (
 from contracts.email_address import EmailAddress
 from contracts.money import MAX_VND, VND
 
+
+def _storable(value: str) -> str:
+    # PostgreSQL's text cannot hold U+0000 and SQLite's can: refused alike, before anything is stored.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_storable)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_storable)]
 VNPhone = Annotated[str, StringConstraints(pattern=r"^(\+84|0)\d{9}$")]
 
 
@@ -56,7 +66,7 @@ class _In(BaseModel):
 
 
 class Payer(_In):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Name
     phone: VNPhone | None = None
     email: EmailAddress | None = None
 

@@ -34,6 +34,7 @@ from gateway.middleware import RequestContextMiddleware
 from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
 from gateway.payments.resolver import Resolver
+from gateway.request_text import refuse_nul
 from gateway.settings import Settings
 from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
@@ -109,6 +110,7 @@ def create_app(
             Exception: problems.internal_error,
         },
         middleware=[RequestContextMiddleware(), DbSessionMiddleware()],
+        before_request=refuse_nul,
         openapi_config=OpenAPIConfig(
             title="dvc-gateway",
             version="0.1.0",

@@ -27,6 +27,7 @@ from gateway.errors import NotFound
 from gateway.logging import note, notes_undone_on_error
 from gateway.payments import rows
 from gateway.payments.service import PaymentRules, PaymentService, Recorded
+from gateway.request_text import PROVIDER_PROTOCOL
 
 log = structlog.get_logger()
 PROVIDER = "vnpay"
@@ -86,7 +87,7 @@ class VNPayCallbackController(Controller):
     include_in_schema = False
     dependencies = {"payments": Provide(provide_payment_service)}
 
-    @get("/ipn", operation_id="vnpayIpn")
+    @get("/ipn", operation_id="vnpayIpn", opt={PROVIDER_PROTOCOL: True})
     async def ipn(self, request: Request[Any, Any, Any], state: State) -> dict[str, str]:
         raw = _raw_query(request)
         params = parse_query(raw)

@@ -46,6 +46,9 @@ async def test_another_clients_payment_is_invisible(world: World) -> None:
         {"payer": {"name": "A", "phone": "12345"}},
         {"unexpected": "field"},
         {"fee_lines": [{"kind": "fee", "code": "A", "description": "x", "amount": 6_000_000_000}] * 2},
+        # PostgreSQL's text cannot hold U+0000 (a 500 there), SQLite's can: refused alike on both
+        {"payer": {"name": "Nguyễn Văn An\u0000", "phone": "0912345678"}},
+        {"fee_lines": [{"kind": "fee", "code": "A", "description": "Lệ phí\u0000", "amount": 1000}]},
     ],
 )
 async def test_bad_input_is_400_problem_and_creates_nothing(world: World, change: dict) -> None:
@@ -56,6 +59,33 @@ async def test_bad_input_is_400_problem_and_creates_nothing(world: World, change
     assert problem["status"] == 400 and problem["title"] and problem["errors"]
     async with world.app.state.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", "/v1/payments/{id}%00", None),
+        ("GET", "/v1/payments/{id}%00/events", None),
+        ("POST", "/v1/payments/{id}%00/cancel", None),
+        ("GET", "/v1/payments", {"dossier_code": "000.00.12.H29\x00"}),
+        ("GET", "/callbacks/vnpay/return", {"vnp_TxnRef": "{id}\x00", "vnp_SecureHash": "00"}),
+    ],
+)
+async def test_a_nul_in_the_path_or_query_is_a_400_problem_and_changes_nothing(
+    world: World, method: str, path: str, params: dict[str, str] | None
+) -> None:
+    # A NUL in an id or a filter reached PostgreSQL, which cannot hold it in text: a 500 there, a miss on SQLite.
+    payment = (await world.create_payment()).json()
+    query = {k: v.format(id=payment["id"]) for k, v in params.items()} if params else None
+    r = await world.http.request(method, path.format(id=payment["id"]), params=query, headers=world.auth())
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json") and r.json()["status"] == 400
+    assert (await world.get_payment(payment["id"]))["status"] == "pending"
+
+
+async def test_the_ipn_answers_a_nul_in_vnpay_s_own_terms(world: World) -> None:
+    r = await world.http.get("/callbacks/vnpay/ipn", params={"vnp_TxnRef": "\x00", "vnp_SecureHash": "00"})
+    assert r.status_code == 200 and set(r.json()) == {"RspCode", "Message"}
 
 
 async def test_problem_never_echoes_personal_data(world: World) -> None:
