@@ -27,7 +27,7 @@ from gateway.errors import NotFound
 from gateway.logging import note, notes_undone_on_error
 from gateway.payments import rows
 from gateway.payments.service import PaymentRules, PaymentService, Recorded
-from gateway.request_text import PROVIDER_PROTOCOL
+from gateway.request_text import PROVIDER_PROTOCOL, storable
 
 log = structlog.get_logger()
 PROVIDER = "vnpay"
@@ -67,12 +67,13 @@ async def handle_ipn(state: State, params: dict[str, str], raw: str) -> str:
                     payments.schedule_query(loaded.payment, soon=True)
                 rows.save(tx, loaded)
                 code = "02" if recorded is Recorded.ALREADY_FINAL else "00"
+        kept = params if "%00" not in raw else storable(params)  # %00: the only way a NUL comes in
         tx.append(
             ProviderNotification,
             {
                 "provider": PROVIDER,
-                "reference": params.get("vnp_TxnRef"),
-                "payload": params,
+                "reference": kept.get("vnp_TxnRef"),
+                "payload": kept,
                 "signature_valid": code != "97",
                 "ack_code": code,
                 "received_at": state.clock.now(),

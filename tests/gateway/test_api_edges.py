@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from gateway.db.models import Payment
+from gateway.db.models import Payment, ProviderNotification
 from tests.harness import World, payment_body
 
 pytestmark = pytest.mark.anyio
@@ -83,9 +83,13 @@ async def test_a_nul_in_the_path_or_query_is_a_400_problem_and_changes_nothing(
     assert (await world.get_payment(payment["id"]))["status"] == "pending"
 
 
-async def test_the_ipn_answers_a_nul_in_vnpay_s_own_terms(world: World) -> None:
-    r = await world.http.get("/callbacks/vnpay/ipn", params={"vnp_TxnRef": "\x00", "vnp_SecureHash": "00"})
-    assert r.status_code == 200 and set(r.json()) == {"RspCode", "Message"}
+async def test_the_ipn_answers_a_nul_in_vnpay_s_own_terms_and_records_it(world: World) -> None:
+    r = await world.http.get("/callbacks/vnpay/ipn", params={"vnp_TxnRef": "A\x00", "vnp_SecureHash": "00"})
+    assert r.status_code == 200 and r.json()["RspCode"] == "97"  # not VNPay's signature; not a 99 to retry
+    async with world.app.state.sessionmaker() as session:
+        recorded = (await session.scalars(select(ProviderNotification))).one()
+    assert recorded.reference == "A\ufffd" and recorded.payload["vnp_TxnRef"] == "A\ufffd"
+    assert recorded.ack_code == "97" and not recorded.signature_valid
 
 
 async def test_problem_never_echoes_personal_data(world: World) -> None:
