@@ -22,7 +22,7 @@ from contracts.email_address import EmailAddress
 from contracts.money import MAX_VND, VND
 
 
-def _storable(value: str) -> str:
+def _no_nul(value: str) -> str:
     # PostgreSQL's text cannot hold U+0000 and SQLite's can: refused alike, before anything is stored.
     if "\x00" in value:
         raise ValueError("must not contain the NUL character (U+0000)")
@@ -30,8 +30,8 @@ def _storable(value: str) -> str:
 
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_storable)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_storable)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)]
 VNPhone = Annotated[str, StringConstraints(pattern=r"^(\+84|0)\d{9}$")]
 
 

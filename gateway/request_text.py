@@ -26,7 +26,7 @@ def storable(params: dict[str, str]) -> dict[str, str]:
 
 async def refuse_nul(request: Request[Any, Any, Any]) -> None:
     scope = request.scope
-    if ("\x00" in scope["path"] or b"%00" in scope["query_string"]) and not request.route_handler.opt.get(
-        PROVIDER_PROTOCOL
-    ):
+    if "\x00" not in scope["path"] and b"%00" not in scope["query_string"]:
+        return
+    if not request.route_handler.opt.get(PROVIDER_PROTOCOL):
         raise DomainError("The path or the query string holds a NUL character (%00), which nothing here accepts.")
