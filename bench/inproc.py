@@ -3,10 +3,18 @@
 Calls the ASGI app directly, one request at a time, and divides the process's CPU time by the number of
 requests. It leaves out uvicorn, h11 and the sockets (the same for the gateway and the baseline), so it
 shows what the gateway adds per request within seconds: the tool for trying a change before a full
-`bench.run`. Concurrency and the database server's own CPU are not in it; bench.run measures those.
+`bench.run`. Concurrency is not in it; bench.run measures that.
 
     python -m bench.inproc [--db sqlite,postgres] [--only baseline,read,ipn,ipn_dup,create] [-n 2000]
                            [--gc default|settled]   # settled: gc.freeze() as `dvc-gateway serve` does
+                           [--pg-setup "SQL; SQL"]  # what-ifs, run on the bench database before the app starts
+
+On PostgreSQL it also reports the server's CPU per request (db_cpu_us_*: every `postgres` process, the
+WAL writer and checkpointer included). Requests come one at a time, so no two commits share a WAL flush
+as they do under load: this is the server's cost per request with no concurrency, an upper bound.
+`--pg-setup` runs its statements on the new database after its migrations, for measuring a setting or
+a schema change without editing either (`ALTER DATABASE dvcgw_bench SET synchronous_commit = off`,
+`DROP INDEX ...`); it is never how the gateway runs.
 """
 
 from __future__ import annotations
@@ -22,7 +30,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench import dataprep
+import asyncpg
+from sqlalchemy import make_url
+
+from bench import dataprep, machine
 from bench.baseline_app import BODY as BASELINE_BODY
 from bench.databases import create_database, pg_available
 from gateway.serving import settle_collector
@@ -91,7 +102,14 @@ async def _lifespan(app: Any) -> Callable[[], Any]:
 
 
 async def _measure(
-    app: Any, requests: Callable[[int], Request], n: int, expect: int, rounds: int = 5, *, settle: bool = False
+    app: Any,
+    requests: Callable[[int], Request],
+    n: int,
+    expect: int,
+    rounds: int = 5,
+    *,
+    settle: bool = False,
+    postgres: bool = False,
 ) -> dict[str, Any]:
     """CPU µs per request: the best and the median of `rounds` rounds (the best is the least disturbed
     by the machine's neighbours, which move single rounds by a third here)."""
@@ -100,20 +118,35 @@ async def _measure(
         settle_collector()
     per_round = max(1, n // rounds)
     cpu: list[float] = []
+    db_cpu: list[float] = []
     try:
         warm = min(WARM_UP, n)
         for i in range(warm):  # caches, prepared statements, pools
             await _call(app, *requests(i))
         for r in range(rounds):
+            db_started = machine.db_seconds()  # first: reading /proc is not the gateway's CPU
             started = time.process_time()
             for i in range(r * per_round, (r + 1) * per_round):
                 status, body = await _call(app, *requests(warm + i))
                 if status != expect:
                     raise SystemExit(f"unexpected {status}: {body[:300]!r}")
             cpu.append((time.process_time() - started) / per_round * 1e6)
+            db_cpu.append((machine.db_seconds() - db_started) / per_round * 1e6)
     finally:
         await stop()
-    return {"cpu_us_best": round(min(cpu)), "cpu_us_median": round(statistics.median(cpu))}
+    result = {"cpu_us_best": round(min(cpu)), "cpu_us_median": round(statistics.median(cpu))}
+    if postgres:  # the server's processes; SQLite's work is in the process's own CPU time
+        result |= {"db_cpu_us_best": round(min(db_cpu)), "db_cpu_us_median": round(statistics.median(db_cpu))}
+    return result
+
+
+async def _pg_setup(url: str, statements: str) -> None:
+    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    try:
+        for statement in filter(None, (part.strip() for part in statements.split(";"))):
+            await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 def _gateway(url: str) -> Any:
@@ -123,10 +156,12 @@ def _gateway(url: str) -> Any:
     return create()
 
 
-def run(db_kind: str, only: list[str], n: int, settle: bool) -> dict[str, Any]:
+def run(db_kind: str, only: list[str], n: int, settle: bool, pg_setup: str = "") -> dict[str, Any]:
     results: dict[str, Any] = {}
     db = create_database(db_kind)
     try:
+        if pg_setup and db_kind == "postgres":
+            asyncio.run(_pg_setup(db.url, pg_setup))
         client_id, api_key = dataprep.create_client(db.url)
         auth = {"authorization": f"Bearer {api_key}"}
         need = n + WARM_UP
@@ -152,7 +187,9 @@ def run(db_kind: str, only: list[str], n: int, settle: bool) -> dict[str, Any]:
             if name in scenarios:
                 make, expect = scenarios[name]
                 prepared = [make(i) for i in range(n + WARM_UP)]  # signing and paths are the client's work
-                results[name] = asyncio.run(_measure(app, prepared.__getitem__, n, expect, settle=settle))
+                results[name] = asyncio.run(
+                    _measure(app, prepared.__getitem__, n, expect, settle=settle, postgres=db_kind == "postgres")
+                )
                 print(db_kind, name, results[name], file=sys.stderr, flush=True)
     finally:
         db.drop()
@@ -165,6 +202,7 @@ def main() -> None:
     parser.add_argument("--only", default="baseline,read,ipn,ipn_dup,create")
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--gc", choices=["default", "settled"], default="default", help="settled: as served")
+    parser.add_argument("--pg-setup", default="", help="SQL run on the PostgreSQL bench database first")
     args = parser.parse_args()
     settle = args.gc == "settled"
     only = args.only.split(",")
@@ -187,7 +225,7 @@ def main() -> None:
         if kind == "postgres" and (why := pg_available()):
             print("postgres skipped:", why, file=sys.stderr)
             continue
-        run(kind, only, args.n, settle)
+        run(kind, only, args.n, settle, args.pg_setup)
 
 
 if __name__ == "__main__":

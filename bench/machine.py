@@ -49,6 +49,11 @@ def _process_seconds(pgid: int | None) -> tuple[float, float]:
     return group / TICK, db / TICK
 
 
+def db_seconds() -> float:
+    """CPU time of the PostgreSQL server's processes so far."""
+    return _process_seconds(None)[1]
+
+
 def _children_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
