@@ -50,8 +50,18 @@ def _process_seconds(pgid: int | None) -> tuple[float, float]:
 
 
 def db_seconds() -> float:
-    """CPU time of the PostgreSQL server's processes so far."""
-    return _process_seconds(None)[1]
+    """CPU time of the PostgreSQL server's processes so far, to the nanosecond (schedstat) rather than
+    the clock tick of 10 ms: bench.inproc divides it among a few hundred requests."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += int((entry / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e9
 
 
 def _children_seconds() -> float:
