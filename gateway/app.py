@@ -138,4 +138,7 @@ def create_app(
             }
         ),
         debug=settings.debug,
+        # Litestar's own handler would write its records (in debug mode, every exception) unmasked; without
+        # it they reach the root logger, whose handler masks them (gateway/logging.py).
+        logging_config=None,
     )

@@ -2,13 +2,15 @@
 
 Decree 13/2023 and Law 91/2025 treat phone numbers, citizen ids (CCCD/CMND) and addresses as personal
 data, so masking happens in the processor chain rather than at each call site: a forgotten call site
-cannot leak.
+cannot leak. Every string is masked by pattern (phone numbers, citizen ids, e-mail addresses, and the
+values a database error quotes), and every value under a sensitive key whatever it holds.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -63,7 +65,45 @@ def _maybe_personal(text: str) -> bool:
     return (_NINE_ASCII_DIGITS if text.isascii() else _NINE_DIGITS).search(text) is not None
 
 
+# A database's error names what it refused, and PostgreSQL and asyncpg quote the values too: "Failing row
+# contains (...)" (every column of the row: a payer's name, phone and address among them), "Key (col)=(...)",
+# 'invalid input syntax for type integer: "..."', 'value "..." is out of range', and asyncpg's "invalid
+# input for query argument $2: '...' (...)". The values go; the columns, constraints and types stay, which
+# is what a reader needs to find the fault. (SQLite's messages name columns only.) A value may hold
+# anything, newlines and parentheses included, so where no fixed wording follows it, everything up to the
+# end of the error's text goes: a blank line in a traceback, SQLAlchemy's "[SQL: ...]", or the end.
+_TO_THE_END = r".*?(?=\n\n|\n\[SQL: |\Z)"
+_DATABASE_VALUES = (
+    (re.compile(r"(Failing row contains )" + _TO_THE_END, re.S), r"\1(***)."),
+    (
+        re.compile(
+            r"([Kk]ey \([^)\n]*\)=)\(.*?\)"
+            r"(?= already exists| is not present| is still referenced| is duplicated| conflicts)",
+            re.S,
+        ),
+        r"\1(***)",
+    ),
+    (re.compile(r"([Kk]ey \([^)\n]*\)=)\((?!\*\*\*\))" + _TO_THE_END, re.S), r"\1(***)"),
+    (re.compile(r'(value )".*?"( is out of range)', re.S), r'\1"***"\2'),
+    (re.compile(r'((?:invalid input (?:syntax|value) for [^:\n]*|out of range): )"' + _TO_THE_END, re.S), r'\1"***"'),
+    (re.compile(r"(query argument \$\d+: )[^\n]*"), r"\1***"),  # asyncpg's repr() of the value: one line
+)
+
+
+def _quotes_database_values(text: str) -> bool:
+    return (
+        "row contains" in text
+        or "ey (" in text
+        or "query argument" in text
+        or "invalid input" in text
+        or "out of range" in text
+    )
+
+
 def mask_text(text: str) -> str:
+    if _quotes_database_values(text):
+        for pattern, kept in _DATABASE_VALUES:
+            text = pattern.sub(kept, text)
     if not _maybe_personal(text):
         return text
     text = _EMAIL.sub(lambda m: m.group(0)[0] + "***@***", text)
@@ -157,7 +197,47 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
+    _route_library_records(renderer, level)
     # These libraries log full URLs, and VNPay puts its signed parameters in the query string.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+class _MaskedRecords(logging.StreamHandler):
+    """The handler _route_library_records installs (its own class, so a second set-up replaces it). It
+    writes to sys.stdout as it is when the record comes, as print() does."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass  # StreamHandler's constructor sets it
+
+
+def _route_library_records(renderer: Any, level: str) -> None:
+    """Libraries log through the standard library (uvicorn's "Exception in ASGI application", asyncio's
+    "Task exception was never retrieved", SQLAlchemy's pool), and their tracebacks carry database errors
+    and request data as much as the gateway's own: their records go through the same masking, as lines
+    like the gateway's."""
+    handler = _MaskedRecords()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name, _timestamp],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                mask_personal_data,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, _MaskedRecords)] + [handler]
+    root.setLevel(level.upper())
+    # uvicorn's configuration gives its logger a handler of its own (stderr, unmasked) that stops there.
+    uvicorn_logger = logging.getLogger("uvicorn")
+    uvicorn_logger.handlers = []
+    uvicorn_logger.propagate = True

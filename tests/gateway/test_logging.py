@@ -56,6 +56,146 @@ async def test_database_errors_do_not_log_sql_parameters(world: World) -> None:
     assert "Nguyễn Văn An" not in str(caught.value)
 
 
+NAME = "Nguyễn Văn An"
+
+
+@pytest.mark.parametrize(
+    ("error", "kept"),
+    [
+        # PostgreSQL's own texts, as asyncpg puts them in an exception: the DETAIL line quotes the values.
+        (
+            'null value in column "created_at" of relation "payments" violates not-null constraint\n'
+            f"DETAIL:  Failing row contains (pay_x, cli_x, {NAME}, 12 Tràng Tiền, null).",
+            'null value in column "created_at" of relation "payments" violates not-null constraint',
+        ),
+        (  # a value that spans lines, as an address may
+            f"DETAIL:  Failing row contains (pay_x, {NAME},\n12 Tràng Tiền, null).\n[SQL: INSERT INTO payments]",
+            "[SQL: INSERT INTO payments]",
+        ),
+        (
+            'duplicate key value violates unique constraint "uq_x"\n'
+            f"DETAIL:  Key (provider, payer_name)=(vnpay, {NAME} (An)) already exists.",
+            "Key (provider, payer_name)=(***) already exists.",
+        ),
+        (
+            f'DETAIL:  Key (payment_id)=({NAME} (An).\n12 Tràng Tiền) is not present in table "payments".',
+            'is not present in table "payments".',
+        ),
+        (f'invalid input syntax for type integer: "{NAME}"', "invalid input syntax for type integer"),
+        (
+            f'invalid input syntax for type integer: "{NAME}\n12 Tràng Tiền"\n[SQL: SELECT $1::int]',
+            "[SQL: SELECT $1::int]",
+        ),
+        (f'value "{NAME}" is out of range for type integer', "is out of range for type integer"),
+        (f'date/time field value out of range: "{NAME}"', "date/time field value out of range"),
+        # asyncpg's, for a value it could not encode.
+        (
+            f"invalid input for query argument $2: '{NAME}' ('str' object cannot be interpreted as an integer)",
+            "invalid input for query argument $2",
+        ),
+    ],
+    ids=[
+        "row",
+        "row-over-lines",
+        "unique-key",
+        "foreign-key",
+        "syntax",
+        "syntax-over-lines",
+        "out-of-range",
+        "datetime",
+        "argument",
+    ],
+)
+def test_the_values_a_database_error_quotes_are_masked(error: str, kept: str) -> None:
+    masked = mask_text(error)
+    assert NAME not in masked and "Tràng Tiền" not in masked
+    assert kept in masked  # what the fault was stays readable
+
+
+async def test_database_errors_are_logged_without_the_values_they_quote(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Real errors of the gateway's own database and driver (direct path), through its log processors.
+    import structlog
+
+    from gateway.db.direct import Sql
+
+    db = world.app.state.db
+    insert = Sql(
+        "INSERT INTO clients (id, name, api_key_hash, api_key_prefix, webhook_secret, active, created_at) "
+        "VALUES ($1, $2, $3, 'p', 's', $4, $5)"
+    )
+    now = world.clock.now()
+    await db.fetchrow(insert, "cli_log_a", "a", NAME, True, now)
+    attempts = [
+        (insert, ("cli_log_b", NAME, "h", True, None)),  # NOT NULL: PostgreSQL quotes the whole row
+        (insert, ("cli_log_c", "c", NAME, True, now)),  # unique api_key_hash: PostgreSQL quotes the key
+        (insert, ("cli_log_d", "d", "h2", NAME, now)),  # a text for a boolean: asyncpg quotes the argument
+    ]
+    capsys.readouterr()
+    failed = 0
+    for sql, args in attempts:
+        try:
+            await db.fetchrow(sql, *args)
+        except Exception:
+            structlog.get_logger().exception("database_error")
+            failed += 1
+    assert failed >= 2  # SQLite stores the text in the boolean column
+    logs = capsys.readouterr().out
+    assert logs.count('"event":"database_error"') == failed
+    assert "created_at" in logs and "api_key_hash" in logs  # the columns stay
+    assert NAME not in logs
+
+
+def test_library_records_are_masked_and_written_once(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+    import logging.config
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    from gateway.logging import configure_logging
+
+    logging.config.dictConfig(LOGGING_CONFIG)  # as uvicorn sets itself up, before the app is made
+    configure_logging("INFO")
+    try:
+        raise ValueError(f"null value in column\nDETAIL:  Failing row contains ({NAME}, {PHONE}).")
+    except ValueError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    logging.getLogger("asyncio").error("Task exception was never retrieved: Key (phone)=(%s) already exists.", PHONE)
+    out = capsys.readouterr()
+    assert out.err == ""  # not uvicorn's own handler
+    lines = [json.loads(line) for line in out.out.splitlines()]
+    assert [(line["logger"], line["level"]) for line in lines] == [("uvicorn.error", "error"), ("asyncio", "error")]
+    assert "Failing row contains (***)." in lines[0]["exception"]
+    assert lines[1]["event"] == "Task exception was never retrieved: Key (phone)=(***) already exists."
+    assert NAME not in out.out and PHONE not in out.out
+
+
+async def test_an_unexpected_error_in_debug_mode_is_logged_once_and_masked(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In debug mode Litestar logs every exception itself; through its own handler that line was unmasked.
+    import httpx
+
+    from gateway.app import create_app
+    from gateway.payments.service import PaymentService
+    from tests.harness import GATEWAY
+
+    async def failing(*_: object) -> None:
+        raise RuntimeError(f"DETAIL:  Failing row contains ({NAME}, {PHONE}).")
+
+    monkeypatch.setattr(PaymentService, "find_by_reference", failing)
+    app = create_app(world.app.state.settings.model_copy(update={"debug": True}), clock=world.clock)
+    capsys.readouterr()
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY) as http:
+        response = await http.get("/callbacks/vnpay/return", params={"vnp_TxnRef": "X"})
+    assert response.status_code == 500
+    out = capsys.readouterr()
+    assert NAME not in out.out + out.err and PHONE not in out.out + out.err
+    [error] = [json.loads(line) for line in out.out.splitlines() if "RuntimeError" in line]
+    assert error["event"] == "unhandled_error" and "Failing row contains (***)." in error["exception"]
+
+
 async def test_a_creation_is_one_access_line_with_its_payment(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     body = (await world.create_payment()).json()
