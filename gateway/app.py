@@ -138,7 +138,7 @@ def create_app(
             }
         ),
         debug=settings.debug,
-        # Litestar's own handler would write its records (in debug mode, every exception) unmasked; without
-        # it they reach the root logger, whose handler masks them (gateway/logging.py).
+        # Without a logging config Litestar logs nothing itself; with its default one, in debug mode it wrote
+        # every exception through a handler of its own, unmasked. problems.internal_error logs them.
         logging_config=None,
     )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 
@@ -45,7 +47,10 @@ SENSITIVE_KEYS = frozenset(
     }
 )
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Bounded as RFC 5321 bounds an address (64 before the "@", 253 after), and starting only where a run of
+# its characters starts: unbounded, a 16 KB request path of letters around an "@" took the access line
+# hundreds of milliseconds of backtracking.
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 # CCCD is 12 digits, CMND 9; VN mobile numbers are 0 or +84 followed by 9 digits.
 # Bounded by non-alphanumerics so that digits inside hex ids and hashes are left alone.
 _PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+?84|0)\d{9}(?![0-9A-Za-z])")
@@ -65,48 +70,11 @@ def _maybe_personal(text: str) -> bool:
     return (_NINE_ASCII_DIGITS if text.isascii() else _NINE_DIGITS).search(text) is not None
 
 
-# A database's error names what it refused, and PostgreSQL and asyncpg quote the values too: "Failing row
-# contains (...)" (every column of the row: a payer's name, phone and address among them), "Key (col)=(...)",
-# 'invalid input syntax for type integer: "..."', 'value "..." is out of range', and asyncpg's "invalid
-# input for query argument $2: '...' (...)". The values go; the columns, constraints and types stay, which
-# is what a reader needs to find the fault. (SQLite's messages name columns only.) A value may hold
-# anything, newlines and parentheses included, so where no fixed wording follows it, everything up to the
-# end of the error's text goes: a blank line in a traceback, SQLAlchemy's "[SQL: ...]", or the end.
-_TO_THE_END = r".*?(?=\n\n|\n\[SQL: |\Z)"
-_DATABASE_VALUES = (
-    (re.compile(r"(Failing row contains )" + _TO_THE_END, re.S), r"\1(***)."),
-    (
-        re.compile(
-            r"([Kk]ey \([^)\n]*\)=)\(.*?\)"
-            r"(?= already exists| is not present| is still referenced| is duplicated| conflicts)",
-            re.S,
-        ),
-        r"\1(***)",
-    ),
-    (re.compile(r"([Kk]ey \([^)\n]*\)=)\((?!\*\*\*\))" + _TO_THE_END, re.S), r"\1(***)"),
-    (re.compile(r'(value )".*?"( is out of range)', re.S), r'\1"***"\2'),
-    (re.compile(r'((?:invalid input (?:syntax|value) for [^:\n]*|out of range): )"' + _TO_THE_END, re.S), r'\1"***"'),
-    (re.compile(r"(query argument \$\d+: )[^\n]*"), r"\1***"),  # asyncpg's repr() of the value: one line
-)
-
-
-def _quotes_database_values(text: str) -> bool:
-    return (
-        "row contains" in text
-        or "ey (" in text
-        or "query argument" in text
-        or "invalid input" in text
-        or "out of range" in text
-    )
-
-
 def mask_text(text: str) -> str:
-    if _quotes_database_values(text):
-        for pattern, kept in _DATABASE_VALUES:
-            text = pattern.sub(kept, text)
     if not _maybe_personal(text):
         return text
-    text = _EMAIL.sub(lambda m: m.group(0)[0] + "***@***", text)
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: m.group(0)[0] + "***@***", text)
     text = _PHONE.sub(lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)
     return _CITIZEN_ID.sub(lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)
 
@@ -178,6 +146,106 @@ def _timestamp(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mutable
     return event_dict
 
 
+# SQLSTATE classes whose message names only the database's own objects and states (connection,
+# transaction state, authorization, syntax and access rules, deadlock, resources, operator intervention).
+# The others may quote a value: a data exception (22: 'invalid input syntax for type integer: "..."'), an
+# integrity violation (23), what a PL/pgSQL function raises (P0); and every DETAIL may ("Failing row
+# contains (...)", "Key (...)=(...)"). Those keep their error's kind and the objects it names, which is what
+# a reader needs to find the fault, whatever the server's wording or language.
+_MESSAGE_KEPT = frozenset({"08", "25", "28", "3D", "3F", "40", "42", "53", "54", "55", "57", "58"})
+_ARGUMENT = re.compile(r"invalid input for query argument \$\d+")  # asyncpg's, then the value it refused
+
+
+def _database_error(exc: BaseException | None) -> asyncpg.PostgresError | None:
+    """The PostgreSQL error `exc` is, or wraps (SQLAlchemy's `orig`, an exception raised from it)."""
+    for _ in range(4):
+        if exc is None or isinstance(exc, asyncpg.PostgresError):
+            return exc
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    return None
+
+
+def database_error_text(exc: asyncpg.PostgresError) -> str:
+    """What a log may say of a PostgreSQL error: its message where that cannot quote a value, its
+    SQLSTATE and the objects it names."""
+    sqlstate = str(getattr(exc, "sqlstate", "") or "")
+    # asyncpg's own errors (an argument it could not encode) carry their text in args, not in `message`.
+    message = str(exc.message or (exc.args[0] if exc.args else ""))
+    if sqlstate[:2] in _MESSAGE_KEPT:
+        head = message
+    elif argument := _ARGUMENT.match(message):
+        head = argument.group(0)
+    else:
+        head = "(message left out: it may quote a value)"
+    names = (
+        ("table", exc.table_name),
+        ("column", exc.column_name),
+        ("constraint", exc.constraint_name),
+        ("type", exc.data_type_name),
+    )
+    where = "".join(f", {kind} {name}" for kind, name in names if name)
+    return f"{head} [SQLSTATE {sqlstate}{where}]"
+
+
+# Where TracebackException (3.11–3.13) keeps the exception's message that format() writes.
+_MESSAGE = "_str"
+
+
+def _quiet(te: traceback.TracebackException | None, exc: BaseException | None, seen: set[int], caused: bool) -> None:
+    """Rewrite the messages of `te` (and of its causes, contexts and grouped exceptions) that are or embed
+    a PostgreSQL error's; `caused`: `exc` is the cause of one (asyncpg's codec refusing an argument: its
+    message quotes the value), so only its type is kept."""
+    if te is None or exc is None or id(exc) in seen:
+        return
+    seen.add(id(exc))
+    if caused:
+        setattr(te, _MESSAGE, "")
+    elif (db := _database_error(exc)) is not None:
+        safe = database_error_text(db)
+        text = safe if db is exc else getattr(te, _MESSAGE).replace(str(db), safe)
+        for part in (db.detail, db.message):  # a wrapper that quoted them otherwise
+            if part and part in text and part not in safe:
+                text = text.replace(part, "(left out)")
+        setattr(te, _MESSAGE, text)
+    _quiet(te.__cause__, exc.__cause__, seen, isinstance(exc, asyncpg.PostgresError))
+    _quiet(te.__context__, exc.__context__, seen, False)
+    for grouped_te, grouped in zip(te.exceptions or (), getattr(exc, "exceptions", ()), strict=False):
+        _quiet(grouped_te, grouped, seen, False)
+
+
+def exception_text(exc: BaseException) -> str:
+    """The traceback of `exc`, as structlog's format_exc_info writes it, with what PostgreSQL's errors quote
+    left out (database_error_text)."""
+    te = traceback.TracebackException.from_exception(exc)
+    if not hasattr(te, _MESSAGE):  # a Python whose TracebackException keeps its message elsewhere
+        return "".join(te.stack.format()) + " <- ".join(type(e).__name__ for e in _chain(exc)) + "\n"
+    _quiet(te, exc, set(), False)
+    return "".join(te.format())
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _format_exc_info(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # structlog's format_exc_info, with exception_text for the traceback.
+    exc_info = event_dict.pop("exc_info", None)
+    if isinstance(exc_info, BaseException):
+        exc: BaseException | None = exc_info
+    elif isinstance(exc_info, tuple):
+        exc = exc_info[1]
+    else:
+        exc = sys.exc_info()[1] if exc_info else None
+    if exc is not None:
+        event_dict["exception"] = exception_text(exc)
+    return event_dict
+
+
 def _json_line(event: Any, **_: Any) -> str:
     # msgspec rather than json.dumps: one line per request is written, so its cost is every request's.
     return msgspec.json.encode(event, enc_hook=str).decode()
@@ -190,7 +258,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             _timestamp,
-            structlog.processors.format_exc_info,
+            _format_exc_info,
             mask_personal_data,
             renderer,
         ],
@@ -216,6 +284,12 @@ class _MaskedRecords(logging.StreamHandler):
     def stream(self, _: Any) -> None:
         pass  # StreamHandler's constructor sets it
 
+    def handleError(self, record: logging.LogRecord) -> None:
+        # The standard one prints the record's message and arguments as they are, unmasked.
+        sys.stderr.write(
+            f"--- a log record of {record.name} ({record.pathname}:{record.lineno}) could not be written\n"
+        )
+
 
 def _route_library_records(renderer: Any, level: str) -> None:
     """Libraries log through the standard library (uvicorn's "Exception in ASGI application", asyncio's
@@ -225,10 +299,15 @@ def _route_library_records(renderer: Any, level: str) -> None:
     handler = _MaskedRecords()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name, _timestamp],
+            foreign_pre_chain=[
+                structlog.contextvars.merge_contextvars,
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                _timestamp,
+            ],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
+                _format_exc_info,
                 mask_personal_data,
                 renderer,
             ],
@@ -237,7 +316,9 @@ def _route_library_records(renderer: Any, level: str) -> None:
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not isinstance(h, _MaskedRecords)] + [handler]
     root.setLevel(level.upper())
-    # uvicorn's configuration gives its logger a handler of its own (stderr, unmasked) that stops there.
-    uvicorn_logger = logging.getLogger("uvicorn")
-    uvicorn_logger.handlers = []
-    uvicorn_logger.propagate = True
+    # uvicorn's configuration (its own, or a --log-config) gives its loggers handlers of their own that
+    # write unmasked and stop there.
+    for name in ("uvicorn", "uvicorn.error"):
+        library = logging.getLogger(name)
+        library.handlers = []
+        library.propagate = True

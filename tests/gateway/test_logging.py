@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -59,57 +60,121 @@ async def test_database_errors_do_not_log_sql_parameters(world: World) -> None:
 NAME = "Nguyễn Văn An"
 
 
+ADDRESS = "12 Tràng Tiền"
+
+
+def _text(raise_it: Callable[[], None]) -> str:
+    from gateway.logging import exception_text
+
+    try:
+        raise_it()
+    except BaseException as exc:
+        return exception_text(exc)
+    raise AssertionError("nothing was raised")
+
+
+def _pg(fields: dict[str, str]) -> Exception:
+    import asyncpg
+
+    # As asyncpg makes them from the fields of the server's ErrorResponse.
+    return asyncpg.PostgresError.new(fields)  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize(
-    ("error", "kept"),
+    ("fields", "kept"),
     [
-        # PostgreSQL's own texts, as asyncpg puts them in an exception: the DETAIL line quotes the values.
         (
-            'null value in column "created_at" of relation "payments" violates not-null constraint\n'
-            f"DETAIL:  Failing row contains (pay_x, cli_x, {NAME}, 12 Tràng Tiền, null).",
-            'null value in column "created_at" of relation "payments" violates not-null constraint',
+            {
+                "C": "23502",
+                "M": 'null value in column "created_at" of relation "payments" violates not-null constraint',
+                "D": f"Failing row contains (pay_x, {NAME}, {ADDRESS}, null).",
+                "t": "payments",
+                "c": "created_at",
+            },
+            "[SQLSTATE 23502, table payments, column created_at]",
         ),
-        (  # a value that spans lines, as an address may
-            f"DETAIL:  Failing row contains (pay_x, {NAME},\n12 Tràng Tiền, null).\n[SQL: INSERT INTO payments]",
-            "[SQL: INSERT INTO payments]",
+        (  # a value holding a blank line and parentheses
+            {
+                "C": "23514",
+                "M": "new row violates check constraint",
+                "D": f"Failing row contains ({NAME} (An).\n\n{ADDRESS}).",
+                "t": "payments",
+                "n": "ck_amount",
+            },
+            "[SQLSTATE 23514, table payments, constraint ck_amount]",
         ),
         (
-            'duplicate key value violates unique constraint "uq_x"\n'
-            f"DETAIL:  Key (provider, payer_name)=(vnpay, {NAME} (An)) already exists.",
-            "Key (provider, payer_name)=(***) already exists.",
+            {
+                "C": "23505",
+                "M": 'duplicate key value violates unique constraint "uq_payer"',
+                "D": f"Key (lower(payer_email), payer_name)=(an@example.vn, {NAME}) already exists.",
+                "t": "payments",
+                "n": "uq_payer",
+            },
+            "[SQLSTATE 23505, table payments, constraint uq_payer]",
         ),
-        (
-            f'DETAIL:  Key (payment_id)=({NAME} (An).\n12 Tràng Tiền) is not present in table "payments".',
-            'is not present in table "payments".',
-        ),
-        (f'invalid input syntax for type integer: "{NAME}"', "invalid input syntax for type integer"),
-        (
-            f'invalid input syntax for type integer: "{NAME}\n12 Tràng Tiền"\n[SQL: SELECT $1::int]',
-            "[SQL: SELECT $1::int]",
-        ),
-        (f'value "{NAME}" is out of range for type integer', "is out of range for type integer"),
-        (f'date/time field value out of range: "{NAME}"', "date/time field value out of range"),
-        # asyncpg's, for a value it could not encode.
-        (
-            f"invalid input for query argument $2: '{NAME}' ('str' object cannot be interpreted as an integer)",
-            "invalid input for query argument $2",
+        ({"C": "22P02", "M": f'invalid input syntax for type integer: "{NAME}"'}, "[SQLSTATE 22P02]"),
+        ({"C": "22007", "M": f'invalid input syntax for type timestamp: "{ADDRESS}"'}, "[SQLSTATE 22007]"),
+        ({"C": "P0001", "M": f"người nộp {NAME} ở {ADDRESS}"}, "[SQLSTATE P0001]"),  # a function's RAISE
+        (  # a message that names only the database's objects stays whole
+            {"C": "42P01", "M": 'relation "no_such_table" does not exist'},
+            'relation "no_such_table" does not exist [SQLSTATE 42P01]',
         ),
     ],
-    ids=[
-        "row",
-        "row-over-lines",
-        "unique-key",
-        "foreign-key",
-        "syntax",
-        "syntax-over-lines",
-        "out-of-range",
-        "datetime",
-        "argument",
-    ],
+    ids=["not-null", "check-over-lines", "expression-key", "syntax", "datetime", "raise", "undefined-table"],
 )
-def test_the_values_a_database_error_quotes_are_masked(error: str, kept: str) -> None:
-    masked = mask_text(error)
-    assert NAME not in masked and "Tràng Tiền" not in masked
-    assert kept in masked  # what the fault was stays readable
+def test_postgresql_errors_are_logged_by_kind_and_objects_without_the_values_they_quote(
+    fields: dict[str, str], kept: str
+) -> None:
+    from gateway.db.direct import DuplicateRow
+
+    error = _pg(fields)
+
+    def wrapped() -> None:  # as SQLAlchemy's asyncpg dialect wraps it
+        try:
+            raise error
+        except Exception as exc:
+            raise RuntimeError(f"{type(exc)}: {exc}") from exc
+
+    def duplicate() -> None:  # as gateway/db/direct.py wraps a unique violation
+        try:
+            raise error
+        except Exception as exc:
+            raise DuplicateRow(str(exc)) from exc
+
+    def raise_it() -> None:
+        raise error
+
+    for text in (_text(raise_it), _text(wrapped), _text(duplicate)):
+        assert NAME not in text and ADDRESS not in text and "an@example.vn" not in text
+        assert kept in text
+        assert type(error).__name__ in text
+
+
+def test_an_argument_asyncpg_could_not_encode_is_logged_without_it() -> None:
+    import asyncpg
+
+    def raise_it() -> None:
+        try:
+            raise ValueError(f"invalid UUID {NAME!r}: length must be between 32..36 characters")
+        except ValueError as exc:  # asyncpg's codec refused it, and asyncpg says which argument
+            raise asyncpg.DataError(f"invalid input for query argument $2: {NAME!r} ({exc})") from exc
+
+    text = _text(raise_it)
+    assert NAME not in text
+    assert "invalid input for query argument $2 [SQLSTATE 22000]" in text
+    assert "ValueError" in text  # the codec's error, by its type
+
+
+def test_grouped_errors_are_each_rewritten_and_the_others_kept() -> None:
+    not_null = {"C": "23502", "M": "null value", "D": f"Failing row contains ({NAME}).", "t": "payments"}
+
+    def raise_it() -> None:
+        raise ExceptionGroup("two jobs failed", [_pg(not_null), LookupError("job resolver: no such payment")])
+
+    text = _text(raise_it)
+    assert NAME not in text
+    assert "[SQLSTATE 23502, table payments]" in text and "job resolver: no such payment" in text
 
 
 async def test_database_errors_are_logged_without_the_values_they_quote(
@@ -147,27 +212,49 @@ async def test_database_errors_are_logged_without_the_values_they_quote(
     assert NAME not in logs
 
 
-def test_library_records_are_masked_and_written_once(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def uvicorn_logging() -> Iterator[None]:
+    """uvicorn's logging set up as uvicorn sets it up, before the app is made; undone afterwards."""
     import logging
     import logging.config
 
     from uvicorn.config import LOGGING_CONFIG
 
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access")
+    before = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate) for name in names}
+    logging.config.dictConfig(LOGGING_CONFIG)
+    yield
+    for name, (handlers, propagate) in before.items():
+        logging.getLogger(name).handlers, logging.getLogger(name).propagate = handlers, propagate
+
+
+NOT_NULL = {
+    "C": "23502",
+    "M": 'null value in column "created_at" of relation "payments" violates not-null constraint',
+    "D": f"Failing row contains (pay_x, {NAME}, {PHONE}).",
+    "t": "payments",
+    "c": "created_at",
+}
+
+
+@pytest.mark.usefixtures("uvicorn_logging")
+def test_library_records_are_masked_and_written_once(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
     from gateway.logging import configure_logging
 
-    logging.config.dictConfig(LOGGING_CONFIG)  # as uvicorn sets itself up, before the app is made
     configure_logging("INFO")
     try:
-        raise ValueError(f"null value in column\nDETAIL:  Failing row contains ({NAME}, {PHONE}).")
-    except ValueError:
+        raise _pg(NOT_NULL)
+    except Exception:
         logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
-    logging.getLogger("asyncio").error("Task exception was never retrieved: Key (phone)=(%s) already exists.", PHONE)
+    logging.getLogger("asyncio").error("Task exception was never retrieved (payer phone %s)", PHONE)
     out = capsys.readouterr()
-    assert out.err == ""  # not uvicorn's own handler
-    lines = [json.loads(line) for line in out.out.splitlines()]
+    assert out.err == ""  # not through uvicorn's own handler
+    lines = [json.loads(line) for line in out.out.splitlines() if '"logger":"' in line]
     assert [(line["logger"], line["level"]) for line in lines] == [("uvicorn.error", "error"), ("asyncio", "error")]
-    assert "Failing row contains (***)." in lines[0]["exception"]
-    assert lines[1]["event"] == "Task exception was never retrieved: Key (phone)=(***) already exists."
+    assert "[SQLSTATE 23502, table payments, column created_at]" in lines[0]["exception"]
+    assert lines[1]["event"] == "Task exception was never retrieved (payer phone *******678)"
     assert NAME not in out.out and PHONE not in out.out
 
 
@@ -182,7 +269,7 @@ async def test_an_unexpected_error_in_debug_mode_is_logged_once_and_masked(
     from tests.harness import GATEWAY
 
     async def failing(*_: object) -> None:
-        raise RuntimeError(f"DETAIL:  Failing row contains ({NAME}, {PHONE}).")
+        raise _pg(NOT_NULL)
 
     monkeypatch.setattr(PaymentService, "find_by_reference", failing)
     app = create_app(world.app.state.settings.model_copy(update={"debug": True}), clock=world.clock)
@@ -192,8 +279,8 @@ async def test_an_unexpected_error_in_debug_mode_is_logged_once_and_masked(
     assert response.status_code == 500
     out = capsys.readouterr()
     assert NAME not in out.out + out.err and PHONE not in out.out + out.err
-    [error] = [json.loads(line) for line in out.out.splitlines() if "RuntimeError" in line]
-    assert error["event"] == "unhandled_error" and "Failing row contains (***)." in error["exception"]
+    [error] = [json.loads(line) for line in out.out.splitlines() if "NotNullViolationError" in line]
+    assert error["event"] == "unhandled_error" and "[SQLSTATE 23502, table payments" in error["exception"]
 
 
 async def test_a_creation_is_one_access_line_with_its_payment(world: World, capsys: pytest.CaptureFixture[str]) -> None:
