@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import traceback
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 import structlog
+
+from gateway.exception_text import exception_text, replacements, scrub
 
 SENSITIVE_KEYS = frozenset(
     {
@@ -146,101 +146,43 @@ def _timestamp(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mutable
     return event_dict
 
 
-# SQLSTATE classes whose message names only the database's own objects and states (connection,
-# transaction state, authorization, syntax and access rules, deadlock, resources, operator intervention).
-# The others may quote a value: a data exception (22: 'invalid input syntax for type integer: "..."'), an
-# integrity violation (23), what a PL/pgSQL function raises (P0); and every DETAIL may ("Failing row
-# contains (...)", "Key (...)=(...)"). Those keep their error's kind and the objects it names, which is what
-# a reader needs to find the fault, whatever the server's wording or language.
-_MESSAGE_KEPT = frozenset({"08", "25", "28", "3D", "3F", "40", "42", "53", "54", "55", "57", "58"})
-_ARGUMENT = re.compile(r"invalid input for query argument \$\d+")  # asyncpg's, then the value it refused
+def _exception_of(exc_info: Any) -> BaseException | None:
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple):
+        return exc_info[1]
+    return sys.exc_info()[1] if exc_info else None
 
 
-def _database_error(exc: BaseException | None) -> asyncpg.PostgresError | None:
-    """The PostgreSQL error `exc` is, or wraps (SQLAlchemy's `orig`, an exception raised from it)."""
-    for _ in range(4):
-        if exc is None or isinstance(exc, asyncpg.PostgresError):
-            return exc
-        exc = getattr(exc, "orig", None) or exc.__cause__
-    return None
+def _database_values_out(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Every text of the PostgreSQL errors this line is about (its exc_info, a library record's exception
+    arguments) replaced in its values: asyncio's "Task exception was never retrieved" writes the task's
+    repr, error and all, into its message (gateway/exception_text.py)."""
+    exceptions = []
+    if (exc := _exception_of(event_dict.get("exc_info"))) is not None:
+        exceptions.append(exc)
+    args = event_dict.get("positional_args")  # a library record's (ProcessorFormatter's pass_foreign_args)
+    values = args.values() if isinstance(args, Mapping) else args if isinstance(args, tuple) else ()
+    exceptions.extend(value for value in values if isinstance(value, BaseException))
+    record = event_dict.get("_record")
+    if isinstance(record, logging.LogRecord) and record.exc_info and record.exc_info[1] is not None:
+        exceptions.append(record.exc_info[1])
+    if exceptions and (pairs := replacements(exceptions)):
+        for key, value in event_dict.items():
+            if isinstance(value, str):
+                event_dict[key] = scrub(value, pairs)
+    return event_dict
 
 
-def database_error_text(exc: asyncpg.PostgresError) -> str:
-    """What a log may say of a PostgreSQL error: its message where that cannot quote a value, its
-    SQLSTATE and the objects it names."""
-    sqlstate = str(getattr(exc, "sqlstate", "") or "")
-    # asyncpg's own errors (an argument it could not encode) carry their text in args, not in `message`.
-    message = str(exc.message or (exc.args[0] if exc.args else ""))
-    if sqlstate[:2] in _MESSAGE_KEPT:
-        head = message
-    elif argument := _ARGUMENT.match(message):
-        head = argument.group(0)
-    else:
-        head = "(message left out: it may quote a value)"
-    names = (
-        ("table", exc.table_name),
-        ("column", exc.column_name),
-        ("constraint", exc.constraint_name),
-        ("type", exc.data_type_name),
-    )
-    where = "".join(f", {kind} {name}" for kind, name in names if name)
-    return f"{head} [SQLSTATE {sqlstate}{where}]"
-
-
-# Where TracebackException (3.11–3.13) keeps the exception's message that format() writes.
-_MESSAGE = "_str"
-
-
-def _quiet(te: traceback.TracebackException | None, exc: BaseException | None, seen: set[int], caused: bool) -> None:
-    """Rewrite the messages of `te` (and of its causes, contexts and grouped exceptions) that are or embed
-    a PostgreSQL error's; `caused`: `exc` is the cause of one (asyncpg's codec refusing an argument: its
-    message quotes the value), so only its type is kept."""
-    if te is None or exc is None or id(exc) in seen:
-        return
-    seen.add(id(exc))
-    if caused:
-        setattr(te, _MESSAGE, "")
-    elif (db := _database_error(exc)) is not None:
-        safe = database_error_text(db)
-        text = safe if db is exc else getattr(te, _MESSAGE).replace(str(db), safe)
-        for part in (db.detail, db.message):  # a wrapper that quoted them otherwise
-            if part and part in text and part not in safe:
-                text = text.replace(part, "(left out)")
-        setattr(te, _MESSAGE, text)
-    _quiet(te.__cause__, exc.__cause__, seen, isinstance(exc, asyncpg.PostgresError))
-    _quiet(te.__context__, exc.__context__, seen, False)
-    for grouped_te, grouped in zip(te.exceptions or (), getattr(exc, "exceptions", ()), strict=False):
-        _quiet(grouped_te, grouped, seen, False)
-
-
-def exception_text(exc: BaseException) -> str:
-    """The traceback of `exc`, as structlog's format_exc_info writes it, with what PostgreSQL's errors quote
-    left out (database_error_text)."""
-    te = traceback.TracebackException.from_exception(exc)
-    if not hasattr(te, _MESSAGE):  # a Python whose TracebackException keeps its message elsewhere
-        return "".join(te.stack.format()) + " <- ".join(type(e).__name__ for e in _chain(exc)) + "\n"
-    _quiet(te, exc, set(), False)
-    return "".join(te.format())
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
+def _without_positional_args(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # Already in the record's message; a line of their own would repeat them unformatted.
+    event_dict.pop("positional_args", None)
+    return event_dict
 
 
 def _format_exc_info(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     # structlog's format_exc_info, with exception_text for the traceback.
-    exc_info = event_dict.pop("exc_info", None)
-    if isinstance(exc_info, BaseException):
-        exc: BaseException | None = exc_info
-    elif isinstance(exc_info, tuple):
-        exc = exc_info[1]
-    else:
-        exc = sys.exc_info()[1] if exc_info else None
+    exc = _exception_of(event_dict.pop("exc_info", None))
     if exc is not None:
         event_dict["exception"] = exception_text(exc)
     return event_dict
@@ -258,6 +200,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             _timestamp,
+            _database_values_out,
             _format_exc_info,
             mask_personal_data,
             renderer,
@@ -299,6 +242,7 @@ def _route_library_records(renderer: Any, level: str) -> None:
     handler = _MaskedRecords()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
+            pass_foreign_args=True,
             foreign_pre_chain=[
                 structlog.contextvars.merge_contextvars,
                 structlog.stdlib.add_log_level,
@@ -306,7 +250,9 @@ def _route_library_records(renderer: Any, level: str) -> None:
                 _timestamp,
             ],
             processors=[
+                _database_values_out,  # before the record is taken out of the event
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _without_positional_args,
                 _format_exc_info,
                 mask_personal_data,
                 renderer,

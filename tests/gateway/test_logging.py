@@ -116,12 +116,13 @@ def _pg(fields: dict[str, str]) -> Exception:
         ({"C": "22P02", "M": f'invalid input syntax for type integer: "{NAME}"'}, "[SQLSTATE 22P02]"),
         ({"C": "22007", "M": f'invalid input syntax for type timestamp: "{ADDRESS}"'}, "[SQLSTATE 22007]"),
         ({"C": "P0001", "M": f"người nộp {NAME} ở {ADDRESS}"}, "[SQLSTATE P0001]"),  # a function's RAISE
+        ({"C": "42601", "M": f'syntax error in tsquery: "{NAME} &"'}, "[SQLSTATE 42601]"),  # class 42 quotes too
         (  # a message that names only the database's objects stays whole
             {"C": "42P01", "M": 'relation "no_such_table" does not exist'},
             'relation "no_such_table" does not exist [SQLSTATE 42P01]',
         ),
     ],
-    ids=["not-null", "check-over-lines", "expression-key", "syntax", "datetime", "raise", "undefined-table"],
+    ids=["not-null", "check-over-lines", "expression-key", "syntax", "datetime", "raise", "tsquery", "undefined-table"],
 )
 def test_postgresql_errors_are_logged_by_kind_and_objects_without_the_values_they_quote(
     fields: dict[str, str], kept: str
@@ -180,8 +181,9 @@ def test_grouped_errors_are_each_rewritten_and_the_others_kept() -> None:
 async def test_database_errors_are_logged_without_the_values_they_quote(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Real errors of the gateway's own database and driver (direct path), through its log processors.
+    # Real errors of the gateway's own database and drivers, through its log processors.
     import structlog
+    from sqlalchemy import text
 
     from gateway.db.direct import Sql
 
@@ -205,16 +207,87 @@ async def test_database_errors_are_logged_without_the_values_they_quote(
         except Exception:
             structlog.get_logger().exception("database_error")
             failed += 1
-    assert failed >= 2  # SQLite stores the text in the boolean column
+    async with world.app.state.sessionmaker() as session:  # the ORM's path: SQLAlchemy wraps the error
+        try:
+            await session.execute(
+                text(
+                    "INSERT INTO clients (id, name, api_key_hash, api_key_prefix, webhook_secret, active) "
+                    "VALUES ('cli_log_e', :name, 'h3', 'p', 's', true)"
+                ),
+                {"name": NAME},
+            )
+        except Exception:
+            structlog.get_logger().exception("database_error")
+            failed += 1
+    assert failed >= 3  # SQLite stores the text in the boolean column
     logs = capsys.readouterr().out
     assert logs.count('"event":"database_error"') == failed
     assert "created_at" in logs and "api_key_hash" in logs  # the columns stay
     assert NAME not in logs
 
 
+def test_a_postgresql_error_is_left_out_wherever_its_text_is_repeated() -> None:
+    error = _pg(
+        {
+            "C": "23505",
+            "M": "duplicate key value violates unique constraint",
+            "D": f"Key (payer_name)=({NAME}) already exists.",
+            "H": f"Người nộp {NAME} đã có hồ sơ.",
+            "n": "uq_payer",
+        }
+    )
+
+    def without_from() -> None:  # raised while handling it: the context, not the cause
+        try:
+            raise error
+        except Exception as exc:
+            raise RuntimeError(f"insert failed: {exc}")  # noqa: B904 - the case under test
+
+    def with_note() -> None:
+        try:
+            raise error
+        except Exception as exc:
+            wrapper = LookupError("the payer could not be saved")
+            wrapper.add_note(f"while saving: {exc.detail}; {exc.hint}")  # type: ignore[attr-defined]
+            raise wrapper from None
+
+    def twice_in_a_group() -> None:
+        raise ExceptionGroup("two writers", [error, error])
+
+    class Wrapped(Exception):  # a wrapper that keeps the driver's error as SQLAlchemy does, in `orig`
+        orig = error
+
+    def in_orig() -> None:
+        raise Wrapped(f"statement failed: {error}") from None
+
+    for text in (_text(without_from), _text(with_note), _text(twice_in_a_group), _text(in_orig)):
+        assert NAME not in text
+    assert _text(twice_in_a_group).count("[SQLSTATE 23505, constraint uq_payer]") == 2
+
+
+def test_an_exception_that_cannot_be_written_is_written_by_its_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import traceback
+
+    def broken(*_: object, **__: object) -> None:
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr(traceback.TracebackException, "from_exception", broken)
+
+    def raise_it() -> None:
+        try:
+            raise _pg({"C": "23502", "M": "null value", "D": f"Failing row contains ({NAME})."})
+        except Exception as exc:
+            raise RuntimeError(str(exc)) from exc
+
+    text = _text(raise_it)
+    assert NAME not in text
+    assert text.startswith("RuntimeError <- NotNullViolationError (traceback left out")
+
+
 @pytest.fixture
-def uvicorn_logging() -> Iterator[None]:
-    """uvicorn's logging set up as uvicorn sets it up, before the app is made; undone afterwards."""
+def uvicorn_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """uvicorn's logging set up as uvicorn sets it up, before the app is made (its handler writing into the
+    test's capture); undone afterwards."""
     import logging
     import logging.config
 
@@ -251,11 +324,67 @@ def test_library_records_are_masked_and_written_once(capsys: pytest.CaptureFixtu
     logging.getLogger("asyncio").error("Task exception was never retrieved (payer phone %s)", PHONE)
     out = capsys.readouterr()
     assert out.err == ""  # not through uvicorn's own handler
+    assert logging.getLogger("uvicorn").handlers == [] and logging.getLogger("uvicorn.error").handlers == []
     lines = [json.loads(line) for line in out.out.splitlines() if '"logger":"' in line]
     assert [(line["logger"], line["level"]) for line in lines] == [("uvicorn.error", "error"), ("asyncio", "error")]
     assert "[SQLSTATE 23502, table payments, column created_at]" in lines[0]["exception"]
     assert lines[1]["event"] == "Task exception was never retrieved (payer phone *******678)"
     assert NAME not in out.out and PHONE not in out.out
+
+
+def test_asyncio_writes_a_task_s_error_into_its_message_and_it_is_left_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+    import logging
+
+    from gateway.logging import configure_logging
+
+    configure_logging("INFO")
+    error = _pg({"C": "22000", "M": f"invalid input for query argument $1: {NAME!r} (invalid UUID {NAME!r})"})
+    # Both quotes in the text: repr() escapes one of them, so the repr differs from the text.
+    quoted = _pg({"C": "22P02", "M": f'invalid input syntax for type integer: "{NAME} O\'Neil"'})
+    loop = asyncio.new_event_loop()
+    try:
+        future = loop.create_future()
+        future.set_exception(error)
+        future.exception()  # retrieved here, so that it is not reported again when collected
+        loop.default_exception_handler(
+            {"message": "Task exception was never retrieved", "exception": error, "future": future}
+        )
+        logging.getLogger("gateway.jobs").error("job failed: %r", error)  # an argument, not exc_info
+        logging.getLogger("gateway.jobs").error("job failed: %r", quoted)
+    finally:
+        loop.close()
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if '"logger":"' in line]
+    assert [line["logger"] for line in lines] == ["asyncio", "gateway.jobs", "gateway.jobs"]
+    assert "exception=DataError(" in lines[0]["event"]  # the repr is there, its text replaced
+    assert NAME not in out
+
+
+def test_a_library_record_carries_the_request_id_and_a_broken_one_no_arguments(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    import structlog
+
+    from gateway.logging import configure_logging
+
+    configure_logging("INFO")
+    structlog.contextvars.bind_contextvars(request_id="r-lib")
+    try:
+        logging.getLogger("sqlalchemy.pool").warning("connection lost")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    # A record that cannot be formatted, given to the handler itself (pytest's own handler would raise).
+    [handler] = [h for h in logging.getLogger().handlers if type(h).__name__ == "_MaskedRecords"]
+    handler.handle(logging.makeLogRecord({"name": "gateway.jobs", "msg": "amount %d", "args": (NAME,)}))
+    out = capsys.readouterr()
+    [line] = [json.loads(line) for line in out.out.splitlines() if '"logger":"' in line]
+    assert (line["event"], line["request_id"]) == ("connection lost", "r-lib")
+    assert "could not be written" in out.err and NAME not in out.err + out.out
 
 
 async def test_an_unexpected_error_in_debug_mode_is_logged_once_and_masked(
@@ -357,8 +486,9 @@ def test_outside_a_request_what_was_done_is_a_line_of_its_own(capsys: pytest.Cap
     # The workers (a query that settles a payment) have no access line to put it on.
     import structlog
 
-    from gateway.logging import note
+    from gateway.logging import configure_logging, note
 
+    configure_logging("INFO")
     note(structlog.get_logger(), "payment_status", payment_id="pay_x", to_status="expired")
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert [(line["event"], line["payment_id"]) for line in lines] == [("payment_status", "pay_x")]
