@@ -60,14 +60,20 @@ def _message(exc: asyncpg.PostgresError) -> str:
     return str(exc.message or (exc.args[0] if exc.args else ""))
 
 
+class TooManyExceptions(Exception):
+    """More exceptions in one graph than are looked at: their texts cannot all be known."""
+
+
 def _graph(roots: Iterable[BaseException]) -> Iterator[BaseException]:
     """Every exception reachable from `roots`: causes, contexts, SQLAlchemy's `orig`, grouped ones."""
     seen: set[int] = set()
     stack = list(roots)
-    while stack and len(seen) < _MOST:
+    while stack:
         exc = stack.pop()
         if id(exc) in seen:
             continue
+        if len(seen) >= _MOST:
+            raise TooManyExceptions(f"more than {_MOST} exceptions")
         seen.add(id(exc))
         yield exc
         orig = getattr(exc, "orig", None)
@@ -89,7 +95,7 @@ def replacements(roots: Iterable[BaseException]) -> list[tuple[str, str]]:
         for part in (_message(exc), exc.detail, exc.hint):
             if part and part not in safe:
                 pairs.setdefault(part, _LEFT_OUT)
-        if exc.__cause__ is not None and str(exc.__cause__):  # the codec's error: it quotes the argument
+        if exc.__cause__ is not None:  # the codec's error: it quotes the argument
             pairs.setdefault(str(exc.__cause__), _LEFT_OUT)
     for text in list(pairs):  # as a repr() writes them (asyncio's task, a "%r" argument)
         pairs.setdefault(repr(text)[1:-1], pairs[text])
@@ -120,9 +126,19 @@ def exception_text(exc: BaseException) -> str:
             if pairs and notes:
                 node.__notes__ = [scrub(str(note), pairs) for note in notes]
         return "".join(te.format())
-    except Exception:
-        kinds = " <- ".join(type(e).__name__ for e in _graph([exc]))
-        return f"{kinds} (traceback left out: it could not be written without the values it quotes)\n"
+    except Exception:  # a log line must not fail, nor fall back to the plain traceback
+        kinds = " <- ".join(type(e).__name__ for e in _chain(exc))
+        return f"{kinds} (traceback left out: it could not be written without the values it may quote)\n"
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what it was raised from or while handling, the first few: nothing here may fail."""
+    current: BaseException | None = exc
+    for _ in range(20):
+        if current is None:
+            return
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 def _nodes(

@@ -155,10 +155,11 @@ def _exception_of(exc_info: Any) -> BaseException | None:
 
 
 def _database_values_out(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Every text of the PostgreSQL errors this line is about (its exc_info, a library record's exception
-    arguments) replaced in its values: asyncio's "Task exception was never retrieved" writes the task's
-    repr, error and all, into its message (gateway/exception_text.py)."""
-    exceptions = []
+    """Every text of the PostgreSQL errors this line is about (its exc_info, an exception among its values,
+    a library record's exception arguments) replaced in its values, nested ones too: asyncio's "Task
+    exception was never retrieved" writes the task's repr, error and all, into its message, and
+    `error=exc` would be written as str(exc) (gateway/exception_text.py)."""
+    exceptions = [value for value in event_dict.values() if isinstance(value, BaseException)]
     if (exc := _exception_of(event_dict.get("exc_info"))) is not None:
         exceptions.append(exc)
     args = event_dict.get("positional_args")  # a library record's (ProcessorFormatter's pass_foreign_args)
@@ -167,11 +168,37 @@ def _database_values_out(_: Any, __: str, event_dict: MutableMapping[str, Any]) 
     record = event_dict.get("_record")
     if isinstance(record, logging.LogRecord) and record.exc_info and record.exc_info[1] is not None:
         exceptions.append(record.exc_info[1])
-    if exceptions and (pairs := replacements(exceptions)):
+    if not exceptions:
+        return event_dict
+    try:
+        pairs = replacements(exceptions)
         for key, value in event_dict.items():
-            if isinstance(value, str):
-                event_dict[key] = scrub(value, pairs)
+            if pairs and key not in _READ_LATER:
+                event_dict[key] = _scrubbed(value, pairs)
+    except Exception:  # a log line must not fail; without its values it says less, never more
+        # The event of the gateway's own lines is a name in its code; a library record's is its message.
+        safe = _ALWAYS_SAFE | {"event"} if event_dict.get("_from_structlog", True) else _ALWAYS_SAFE
+        for key in event_dict:
+            if key not in _READ_LATER and key not in safe:
+                event_dict[key] = "(left out: it could not be written without the values it may quote)"
     return event_dict
+
+
+# Values structlog's own processors read later, as they are (the traceback is rewritten on its own).
+_READ_LATER = frozenset({"exc_info", "_record", "_from_structlog", "positional_args"})
+_ALWAYS_SAFE = frozenset({"level", "logger", "timestamp", "request_id"})
+
+
+def _scrubbed(value: Any, pairs: list[tuple[str, str]]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, pairs)
+    if isinstance(value, BaseException):  # the JSON line would write its text: the text, rewritten
+        return scrub(str(value), pairs)
+    if isinstance(value, Mapping):
+        return {k: _scrubbed(v, pairs) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v, pairs) for v in value]
+    return value
 
 
 def _without_positional_args(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -265,6 +265,53 @@ def test_a_postgresql_error_is_left_out_wherever_its_text_is_repeated() -> None:
     assert _text(twice_in_a_group).count("[SQLSTATE 23505, constraint uq_payer]") == 2
 
 
+def test_an_error_among_a_line_s_values_is_written_without_what_it_quotes(capsys: pytest.CaptureFixture[str]) -> None:
+    import structlog
+
+    from gateway.logging import configure_logging
+
+    configure_logging("INFO")
+    error = _pg({"C": "23502", "M": "null value", "D": f"Failing row contains (1, {NAME}).", "t": "payments"})
+    try:
+        raise error
+    except Exception as exc:
+        structlog.get_logger().exception("failed", error=exc, errors=[str(exc)], ctx={"error": str(exc)})
+    structlog.get_logger().error("failed again", error=error)  # no exc_info: the value itself says it
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [line["event"] for line in lines] == ["failed", "failed again"]
+    assert lines[1]["error"] == "(message left out: it may quote a value) [SQLSTATE 23502, table payments]"
+    assert NAME not in out
+
+
+def test_an_error_that_cannot_be_read_does_not_fail_the_log_call(capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncpg
+    import structlog
+
+    from gateway.logging import configure_logging
+
+    configure_logging("INFO")
+    try:
+        raise asyncpg.UniqueViolationError()  # no message: its str() raises
+    except Exception:
+        structlog.get_logger().exception("boom")
+    [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert line["event"] == "boom" and "UniqueViolationError" in line["exception"]
+
+
+def test_too_many_exceptions_to_look_at_are_written_by_their_kinds() -> None:
+    def raise_it() -> None:
+        try:
+            raise ValueError(f"invalid UUID {NAME!r}")
+        except ValueError as exc:
+            refused = _pg({"C": "22000", "M": f"invalid input for query argument $1: {NAME!r}"})
+            refused.__cause__ = exc
+        raise ExceptionGroup("many", [refused, *(LookupError(str(i)) for i in range(300))])
+
+    text = _text(raise_it)
+    assert NAME not in text and "(traceback left out" in text
+
+
 def test_an_exception_that_cannot_be_written_is_written_by_its_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     import traceback
 
