@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import resource
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,12 +30,14 @@ def _busy_seconds() -> tuple[float, float]:
     return (user + nice + system + steal) / TICK, (irq + softirq) / TICK
 
 
+def _processes() -> Iterator[Path]:
+    return (entry for entry in Path("/proc").iterdir() if entry.name.isdigit())
+
+
 def _process_seconds(pgid: int | None) -> tuple[float, float]:
     """(CPU of the processes in group pgid, CPU of the PostgreSQL server's processes)."""
     group = db = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for entry in _processes():
         try:
             stat = (entry / "stat").read_text()
         except OSError:
@@ -53,9 +56,7 @@ def db_seconds() -> float:
     """CPU time of the PostgreSQL server's processes so far, to the nanosecond (schedstat) rather than
     the clock tick of 10 ms: bench.inproc divides it among a few hundred requests."""
     total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for entry in _processes():
         try:
             if (entry / "comm").read_text().strip() == "postgres":
                 total += int((entry / "schedstat").read_text().split()[0])

@@ -147,10 +147,12 @@ def _nodes(
     """Each exception of `te` with the exception it was made from (TracebackException keeps none)."""
     seen: set[int] = set()  # by record: the same exception twice in a group is written twice
     stack: list[tuple[traceback.TracebackException | None, BaseException | None]] = [(te, exc)]
-    while stack and len(seen) < _MOST:
+    while stack:
         node, of = stack.pop()
         if node is None or of is None or id(node) in seen:
             continue
+        if len(seen) >= _MOST:  # the rest would be written as they are
+            raise TooManyExceptions(f"more than {_MOST} exceptions")
         seen.add(id(node))
         yield node, of
         stack.append((node.__cause__, of.__cause__))

@@ -2,8 +2,9 @@
 
 Decree 13/2023 and Law 91/2025 treat phone numbers, citizen ids (CCCD/CMND) and addresses as personal
 data, so masking happens in the processor chain rather than at each call site: a forgotten call site
-cannot leak. Every string is masked by pattern (phone numbers, citizen ids, e-mail addresses, and the
-values a database error quotes), and every value under a sensitive key whatever it holds.
+cannot leak. Every value under a sensitive key is masked whatever it holds; every string, by pattern
+(phone numbers, citizen ids, e-mail addresses); and the values a PostgreSQL error quotes, found from the
+error itself, wherever its text appears (gateway/exception_text.py).
 """
 
 from __future__ import annotations
@@ -171,10 +172,10 @@ def _database_values_out(_: Any, __: str, event_dict: MutableMapping[str, Any]) 
     if not exceptions:
         return event_dict
     try:
-        pairs = replacements(exceptions)
-        for key, value in event_dict.items():
-            if pairs and key not in _READ_LATER:
-                event_dict[key] = _scrubbed(value, pairs)
+        if pairs := replacements(exceptions):
+            for key, value in event_dict.items():
+                if key not in _READ_LATER:
+                    event_dict[key] = _scrubbed(value, pairs)
     except Exception:  # a log line must not fail; without its values it says less, never more
         # The event of the gateway's own lines is a name in its code; a library record's is its message.
         safe = _ALWAYS_SAFE | {"event"} if event_dict.get("_from_structlog", True) else _ALWAYS_SAFE

@@ -311,6 +311,15 @@ def test_too_many_exceptions_to_look_at_are_written_by_their_kinds() -> None:
     text = _text(raise_it)
     assert NAME not in text and "(traceback left out" in text
 
+    # Few exceptions, written many times: one error in 15 groups of 15 (traceback's own widths).
+    error = _pg({"C": "23502", "M": "null value", "D": f"Failing row contains ({NAME})."})
+
+    def repeated() -> None:
+        raise ExceptionGroup("outer", [ExceptionGroup(f"inner {i}", [error] * 15) for i in range(15)])
+
+    text = _text(repeated)
+    assert NAME not in text and "(traceback left out" in text
+
 
 def test_an_exception_that_cannot_be_written_is_written_by_its_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     import traceback
