@@ -47,6 +47,34 @@ def _pg_admin(sql: str) -> None:
     asyncio.run(go())
 
 
+# The server settings a PostgreSQL row depends on beyond the gateway's code: the commit's flush, the
+# log's compression and the segments kept for reuse (bench/README.md, Twelfth round), the checkpoints.
+PG_SETTINGS = (
+    "synchronous_commit",
+    "wal_compression",
+    "min_wal_size",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "shared_buffers",
+)
+
+
+def pg_server() -> dict[str, str]:
+    """The server's version and PG_SETTINGS, as SHOW prints them, for a run's header."""
+
+    async def go() -> dict[str, str]:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
+        try:
+            out = {"server_version": await conn.fetchval("SHOW server_version")}
+            for name in PG_SETTINGS:
+                out[name] = await conn.fetchval(f"SHOW {name}")
+            return out
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
 def pg_available() -> str | None:
     """None when PostgreSQL answers, else the reason it does not."""
     try:

@@ -66,6 +66,14 @@ def attach_ratios(rows: list[dict[str, Any]], previous: list[dict[str, Any]] | N
         r["p99_goal_met"] = None if r["scenario"] == "baseline" or p99 is None else p99 < P99_GOAL_MS
 
 
+def _postgres_line(meta: dict[str, Any]) -> list[str]:
+    server = meta.get("postgres")
+    if not server:
+        return []
+    settings = ", ".join(f"`{k} = {v}`" for k, v in server.items() if k != "server_version")
+    return ["", f"PostgreSQL {server.get('server_version')}, as the server is set: {settings}"]
+
+
 def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     out = [
         f"# Benchmark results ({meta['mode']})",
@@ -74,6 +82,7 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         f"({meta['machine']['cpu_model']}), {meta['machine']['memory_gib']} GiB · Python {meta['python']}, "
         f"Litestar {meta['versions'].get('litestar')}, uvicorn {meta['versions'].get('uvicorn')}, "
         f"SQLAlchemy {meta['versions'].get('sqlalchemy')}",
+        *_postgres_line(meta),
         "",
         f"Saturation: wrk -t{meta['config']['threads']} -c{meta['config']['connections']} (closed loop), "
         f"{_rounds(meta['config'])}. Fixed load: bench.loadgen, open loop at "

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import dataprep, machine, report
-from bench.databases import create_database, pg_available
+from bench.databases import create_database, pg_available, pg_server
 from bench.scenarios import GATEWAY_SCENARIOS, SCENARIOS, Context, Load, Scenario, make_read_paths
 from bench.server import BASELINE_APP, ROOT, Server, gateway_env
 from bench.variants import VARIANTS, Variant
@@ -533,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
         "config": cfg.as_dict(),
         "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
     }
+    if "postgres" in dbs:
+        meta["postgres"] = pg_server()
     rows: list[dict[str, Any]] = []
     gateway_names = [n for n in names if n in GATEWAY_SCENARIOS]
     try:
