@@ -11,8 +11,10 @@ import asyncio
 import os
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -21,6 +23,7 @@ from gateway.db.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "dvcgw_bench")
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,20 +39,27 @@ class BenchDatabase:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
 
 
-def _pg_admin(sql: str) -> None:
-    async def go() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
+def on_server(work: Callable[[asyncpg.Connection], Awaitable[T]], url: str = PG_ADMIN_URL) -> T:
+    """`work` on one new connection to `url` (a plain postgresql:// URL), closed afterwards."""
+
+    async def go() -> T:
+        conn = await asyncpg.connect(url, timeout=10)
         try:
-            await conn.execute(sql)
+            return await work(conn)
         finally:
             await conn.close()
 
-    asyncio.run(go())
+    return asyncio.run(go())
+
+
+def _pg_admin(sql: str) -> None:
+    on_server(lambda conn: conn.execute(sql))
 
 
 # The server settings a PostgreSQL row depends on beyond the gateway's code: the commit's flush, the
 # log's compression and the segments kept for reuse (bench/README.md, Twelfth round), the checkpoints.
 PG_SETTINGS = (
+    "server_version",
     "synchronous_commit",
     "wal_compression",
     "min_wal_size",
@@ -60,19 +70,10 @@ PG_SETTINGS = (
 
 
 def pg_server() -> dict[str, str]:
-    """The server's version and PG_SETTINGS, as SHOW prints them, for a run's header."""
-
-    async def go() -> dict[str, str]:
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
-        try:
-            out = {"server_version": await conn.fetchval("SHOW server_version")}
-            for name in PG_SETTINGS:
-                out[name] = await conn.fetchval(f"SHOW {name}")
-            return out
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
+    """PG_SETTINGS as SHOW prints them (current_setting is SHOW's text), for a run's header."""
+    query = "SELECT name, current_setting(name) AS value FROM unnest($1::text[]) AS name"
+    rows = on_server(lambda conn: conn.fetch(query, PG_SETTINGS))
+    return {row["name"]: row["value"] for row in rows}
 
 
 def pg_available() -> str | None:

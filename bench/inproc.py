@@ -35,7 +35,7 @@ from sqlalchemy import make_url
 
 from bench import dataprep, machine
 from bench.baseline_app import BODY as BASELINE_BODY
-from bench.databases import create_database, pg_available
+from bench.databases import create_database, on_server, pg_available
 from gateway.serving import settle_collector
 
 Request = tuple[str, str, dict[str, str], bytes]
@@ -140,13 +140,12 @@ async def _measure(
     return result
 
 
-async def _pg_setup(url: str, statements: str) -> None:
-    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
-    try:
+def _pg_setup(url: str, statements: str) -> None:
+    async def run_all(connection: asyncpg.Connection) -> None:
         for statement in filter(None, (part.strip() for part in statements.split(";"))):
             await connection.execute(statement)
-    finally:
-        await connection.close()
+
+    on_server(run_all, make_url(url).set(drivername="postgresql").render_as_string(False))
 
 
 def _gateway(url: str) -> Any:
@@ -161,7 +160,7 @@ def run(db_kind: str, only: list[str], n: int, settle: bool, pg_setup: str = "")
     db = create_database(db_kind)
     try:
         if pg_setup and db_kind == "postgres":
-            asyncio.run(_pg_setup(db.url, pg_setup))
+            _pg_setup(db.url, pg_setup)
         client_id, api_key = dataprep.create_client(db.url)
         auth = {"authorization": f"Bearer {api_key}"}
         need = n + WARM_UP
