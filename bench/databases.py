@@ -8,10 +8,11 @@ and drops it afterwards. It never touches another database's tables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -74,6 +75,98 @@ def pg_server() -> dict[str, str]:
     query = "SELECT name, current_setting(name) AS value FROM unnest($1::text[]) AS name"
     rows = on_server(lambda conn: conn.fetch(query, PG_SETTINGS))
     return {row["name"]: row["value"] for row in rows}
+
+
+def pg_recommended() -> dict[str, str]:
+    """README.md, "PostgreSQL settings": what the README asks of a production server (both take effect on a
+    reload), so that the bench's PostgreSQL rows measure the gateway on a server set as the README says."""
+    has_lz4 = on_server(
+        lambda conn: conn.fetchval("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'wal_compression'")
+    )
+    return {"wal_compression": "lz4" if has_lz4 else "pglz", "min_wal_size": "1GB"}
+
+
+_SEGMENTS = "FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'"  # not .history, .partial or the like
+
+
+def pg_wal_files() -> dict[str, int]:
+    """The log's segment files: all of them, and those ahead of the one being written (ready for reuse)."""
+    query = (
+        "SELECT count(*) FILTER (WHERE name > pg_walfile_name(pg_current_wal_lsn())) AS ready,"
+        f" count(*) AS files {_SEGMENTS}"
+    )
+    row = on_server(lambda conn: conn.fetchrow(query))
+    return {"ready": row["ready"], "files": row["files"]}
+
+
+@contextlib.contextmanager
+def pg_settings(settings: Mapping[str, str]) -> Iterator[None]:
+    """`settings` server-wide (ALTER SYSTEM) for the block, then what was there before.
+
+    A reload applies them. With `min_wal_size` among them the log is grown to that size first: a segment
+    that does not exist is created by the commit that needs it while every other commit waits (bench/README.md,
+    Twelfth round), and PostgreSQL only keeps for reuse the segments it has already created.
+    """
+    before = on_server(lambda conn: _auto_conf(conn, list(settings)))
+    on_server(lambda conn: _alter_system(conn, settings))
+    try:
+        if "min_wal_size" in settings:
+            on_server(_grow_wal)
+        yield
+    finally:
+        on_server(lambda conn: _alter_system(conn, {k: before.get(k) for k in settings}))
+
+
+async def _auto_conf(conn: asyncpg.Connection, names: list[str]) -> dict[str, str]:
+    """The values postgresql.auto.conf gives `names` (a previous ALTER SYSTEM), to put back afterwards."""
+    rows = await conn.fetch(
+        "SELECT name, setting FROM pg_file_settings"
+        " WHERE name = ANY($1::text[]) AND sourcefile LIKE '%/postgresql.auto.conf' AND applied",
+        names,
+    )
+    return {row["name"]: row["setting"] for row in rows}
+
+
+async def _alter_system(conn: asyncpg.Connection, settings: Mapping[str, str | None]) -> None:
+    """ALTER SYSTEM SET each name to its value (RESET where None), then reload."""
+    for name, value in settings.items():
+        if value is None:
+            await conn.execute(f"ALTER SYSTEM RESET {_identifier(name)}")
+        else:
+            # ALTER SYSTEM takes no parameters; the value goes in as a quoted literal
+            literal = "'" + value.replace("'", "''") + "'"
+            await conn.execute(f"ALTER SYSTEM SET {_identifier(name)} = {literal}")
+    await conn.execute("SELECT pg_reload_conf()")
+    # the postmaster signals the backends; a new connection reads the file again, this one at its next command
+    await asyncio.sleep(0.5)
+
+
+def _identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a setting's name: {name!r}")
+    return name
+
+
+async def _grow_wal(conn: asyncpg.Connection) -> None:
+    """Create the segments `min_wal_size` asks for, then checkpoint so that they are kept for reuse.
+
+    Switching segments alone does not grow the log: once a switch has passed a checkpoint's trigger, the
+    checkpoint renames the old segments for reuse and the next switches take those. A temporary slot keeps
+    every segment from its position on until the log has the size wanted, then goes with the connection.
+    """
+    wanted: int = await conn.fetchval(
+        "SELECT (pg_size_bytes(current_setting('min_wal_size'))"
+        " / pg_size_bytes(current_setting('wal_segment_size')))::int"
+    )
+    await conn.execute("SELECT pg_create_physical_replication_slot('dvcgw_bench_grow_wal', true, true)")
+    try:
+        for _ in range(wanted):
+            # a switch only moves on from a segment something was written to
+            await conn.execute("SELECT pg_logical_emit_message(false, 'dvcgw-bench', 'grow the log')")
+            await conn.execute("SELECT pg_switch_wal()")
+    finally:
+        await conn.execute("SELECT pg_drop_replication_slot('dvcgw_bench_grow_wal')")
+    await conn.execute("CHECKPOINT")
 
 
 def pg_available() -> str | None:

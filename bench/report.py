@@ -71,7 +71,16 @@ def _postgres_line(meta: dict[str, Any]) -> list[str]:
     if not server:
         return []
     settings = ", ".join(f"`{k} = {v}`" for k, v in server.items() if k != "server_version")
-    return ["", f"PostgreSQL {server.get('server_version')}, as the server is set: {settings}"]
+    if changed := meta.get("postgres_set"):
+        names = " and ".join(f"`{k}`" for k in changed)
+        how = f"{names} set for the run as the README recommends (ALTER SYSTEM, put back afterwards)"
+    else:
+        how = "as the server is set"
+    line = f"PostgreSQL {server.get('server_version')}, {how}: {settings}"
+    if wal := meta.get("wal_files"):
+        ends = [f"{v['files']} ({v['ready']} ahead of the one written) at the {k}" for k, v in wal.items()]
+        line += f". Log segment files: {', '.join(ends)}"
+    return ["", line]
 
 
 def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:

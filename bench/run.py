@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import dataprep, machine, report
-from bench.databases import create_database, pg_available, pg_server
+from bench.databases import create_database, pg_available, pg_recommended, pg_server, pg_settings, pg_wal_files
 from bench.scenarios import GATEWAY_SCENARIOS, SCENARIOS, Context, Load, Scenario, make_read_paths
 from bench.server import BASELINE_APP, ROOT, Server, gateway_env
 from bench.variants import VARIANTS, Variant
@@ -482,6 +482,13 @@ def main(argv: list[str] | None = None) -> int:
         help="plain `uvicorn --workers N` for both apps (see bench/serve.py for why that is not the default)",
     )
     p.add_argument(
+        "--pg-server",
+        choices=("recommended", "as-is"),
+        default="recommended",
+        help="PostgreSQL's server settings for the run: as the README recommends (set with ALTER SYSTEM and "
+        "put back afterwards; the default), or as the server has them",
+    )
+    p.add_argument(
         "--no-baseline-beside",
         action="store_true",
         help="ratios to the run's baseline row only, without saturating the bare app before each scenario",
@@ -533,19 +540,28 @@ def main(argv: list[str] | None = None) -> int:
         "config": cfg.as_dict(),
         "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
     }
-    if "postgres" in dbs:
-        meta["postgres"] = pg_server()
     rows: list[dict[str, Any]] = []
     gateway_names = [n for n in names if n in GATEWAY_SCENARIOS]
+    server_set: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if "postgres" in dbs and a.pg_server == "recommended":
+        meta["postgres_set"] = pg_recommended()
+        log(f"PostgreSQL set for the run: {meta['postgres_set']} (the log grown to min_wal_size first)")
+        server_set = pg_settings(meta["postgres_set"])
     try:
-        for w in workers:
-            if "baseline" in names:
-                for fast in sorted({v.fast_server for v in variants}):
-                    rows.append(run_baseline(w, fast, cfg, workdir))
-            for db in dbs:
-                for v in variants:
-                    if gateway_names:
-                        rows.extend(run_gateway(db, w, v, gateway_names, cfg, workdir))
+        with server_set:
+            if "postgres" in dbs:
+                meta["postgres"] = pg_server()
+                meta["wal_files"] = {"start": pg_wal_files()}
+            for w in workers:
+                if "baseline" in names:
+                    for fast in sorted({v.fast_server for v in variants}):
+                        rows.append(run_baseline(w, fast, cfg, workdir))
+                for db in dbs:
+                    for v in variants:
+                        if gateway_names:
+                            rows.extend(run_gateway(db, w, v, gateway_names, cfg, workdir))
+            if "postgres" in dbs:
+                meta["wal_files"]["end"] = pg_wal_files()
     finally:
         meta["seconds"] = round(time.monotonic() - started, 1)
         if rows:
