@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -169,6 +170,11 @@ async def _grow_wal(conn: asyncpg.Connection) -> None:
     await conn.execute("CHECKPOINT")
 
 
+async def _run_all(statements: str, conn: asyncpg.Connection) -> None:
+    for statement in filter(None, (part.strip() for part in statements.split(";"))):
+        await conn.execute(statement)
+
+
 def pg_available() -> str | None:
     """None when PostgreSQL answers, else the reason it does not."""
     try:
@@ -178,8 +184,9 @@ def pg_available() -> str | None:
     return None
 
 
-def create_database(kind: str) -> BenchDatabase:
-    """A new, migrated, empty database."""
+def create_database(kind: str, pg_setup: str = "") -> BenchDatabase:
+    """A new, migrated, empty database; on PostgreSQL, `pg_setup`'s statements (;-separated) run on it
+    after the migrations: what-ifs of a setting or a schema change, never how the gateway runs."""
     if kind == "sqlite":
         tmp = Path(tempfile.mkdtemp(prefix="dvcgw-bench-"))
         db = BenchDatabase("sqlite", f"sqlite+aiosqlite:///{tmp / 'bench.db'}", tmp)
@@ -192,6 +199,10 @@ def create_database(kind: str) -> BenchDatabase:
         raise ValueError(f"unknown database kind {kind!r}")
     try:
         upgrade(db.url)
+        if pg_setup and kind == "postgres":
+            on_server(
+                partial(_run_all, pg_setup), make_url(db.url).set(drivername="postgresql").render_as_string(False)
+            )
     except BaseException:
         db.drop()
         raise

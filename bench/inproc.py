@@ -30,12 +30,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
-from sqlalchemy import make_url
-
 from bench import dataprep, machine
 from bench.baseline_app import BODY as BASELINE_BODY
-from bench.databases import create_database, on_server, pg_available
+from bench.databases import create_database, pg_available
 from gateway.serving import settle_collector
 
 Request = tuple[str, str, dict[str, str], bytes]
@@ -140,14 +137,6 @@ async def _measure(
     return result
 
 
-def _pg_setup(url: str, statements: str) -> None:
-    async def run_all(connection: asyncpg.Connection) -> None:
-        for statement in filter(None, (part.strip() for part in statements.split(";"))):
-            await connection.execute(statement)
-
-    on_server(run_all, make_url(url).set(drivername="postgresql").render_as_string(False))
-
-
 def _gateway(url: str) -> Any:
     os.environ.update(DVCGW_DATABASE_URL=url, DVCGW_WORKERS_ENABLED="false", DVCGW_LOG_JSON="true")
     from gateway.asgi import create
@@ -157,10 +146,8 @@ def _gateway(url: str) -> Any:
 
 def run(db_kind: str, only: list[str], n: int, settle: bool, pg_setup: str = "") -> dict[str, Any]:
     results: dict[str, Any] = {}
-    db = create_database(db_kind)
+    db = create_database(db_kind, pg_setup)
     try:
-        if pg_setup and db_kind == "postgres":
-            _pg_setup(db.url, pg_setup)
         client_id, api_key = dataprep.create_client(db.url)
         auth = {"authorization": f"Bearer {api_key}"}
         need = n + WARM_UP

@@ -80,6 +80,8 @@ def _postgres_line(meta: dict[str, Any]) -> list[str]:
     if wal := meta.get("wal_files"):
         ends = [f"{v['files']} ({v['ready']} ahead of the one written) at the {k}" for k, v in wal.items()]
         line += f". Log segment files: {', '.join(ends)}"
+    if setup := meta["config"].get("pg_setup"):
+        line += f". What-if, run on the bench database after its migrations: `{setup}`"
     return ["", line]
 
 

@@ -65,6 +65,7 @@ class Config:
     dup_payments: int = 300
     as_served: bool = False  # plain `uvicorn --workers N` instead of bench.serve
     baseline_beside: bool = True  # step 1 of the module's text
+    pg_setup: str = ""  # statements run on the PostgreSQL bench database after its migrations (what-ifs)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -399,7 +400,7 @@ def run_gateway(
 ) -> list[dict[str, Any]]:
     rows = []
     log(f"gateway on {db_kind}, {workers} worker(s), variant {variant.name}: preparing the database")
-    db = create_database(db_kind)
+    db = create_database(db_kind, cfg.pg_setup)
     try:
         client_id, api_key = dataprep.create_client(db.url)
         env = gateway_env(db.url) | variant.env | _server_env(variant.fast_server)
@@ -489,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
         "put back afterwards; the default), or as the server has them",
     )
     p.add_argument(
+        "--pg-setup",
+        default="",
+        help='what-ifs: statements ("SQL; SQL") run on the PostgreSQL bench database after its migrations',
+    )
+    p.add_argument(
         "--no-baseline-beside",
         action="store_true",
         help="ratios to the run's baseline row only, without saturating the bare app before each scenario",
@@ -504,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             ("fixed_seconds", a.fixed_seconds),
             ("rounds", a.rounds),
             ("as_served", a.as_served),
+            ("pg_setup", a.pg_setup),
         )
         if v
     }
