@@ -1,14 +1,17 @@
 """A throw-away database per run: a SQLite file in a temp directory, or a dedicated PostgreSQL database.
 
 PostgreSQL: the bench creates `dvcgw_bench` (override with BENCH_PG_DATABASE) next to the server named by
-BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres, used only for CREATE/DROP DATABASE)
-and drops it afterwards. It never touches another database's tables.
+BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres, a superuser: CREATE/DROP DATABASE, the
+server's settings for a run, its log's files) and drops it afterwards. It never touches another database's
+tables. Unless told `--pg-server as-is`, bench.run sets the server as the README recommends for the run and
+puts back what was there afterwards (pg_settings).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -81,23 +84,33 @@ def pg_server() -> dict[str, str]:
 def pg_recommended() -> dict[str, str]:
     """README.md, "PostgreSQL settings": what the README asks of a production server (both take effect on a
     reload), so that the bench's PostgreSQL rows measure the gateway on a server set as the README says."""
-    has_lz4 = on_server(
-        lambda conn: conn.fetchval("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'wal_compression'")
-    )
-    return {"wal_compression": "lz4" if has_lz4 else "pglz", "min_wal_size": "1GB"}
+    kinds = on_server(lambda conn: conn.fetchval("SELECT enumvals FROM pg_settings WHERE name = 'wal_compression'"))
+    # before PostgreSQL 15 wal_compression is a boolean, and `on` means pglz
+    compression = "on" if kinds is None else "lz4" if "lz4" in kinds else "pglz"
+    return {"wal_compression": compression, "min_wal_size": "1GB"}
 
 
 _SEGMENTS = "FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'"  # not .history, .partial or the like
 
 
-def pg_wal_files() -> dict[str, int]:
-    """The log's segment files: all of them, and those ahead of the one being written (ready for reuse)."""
+def pg_wal_files() -> dict[str, int] | None:
+    """The log's segment files: all of them, and those ahead of the one being written (ready for reuse);
+    None where this role may not list them."""
     query = (
         "SELECT count(*) FILTER (WHERE name > pg_walfile_name(pg_current_wal_lsn())) AS ready,"
         f" count(*) AS files {_SEGMENTS}"
     )
-    row = on_server(lambda conn: conn.fetchrow(query))
+    try:
+        row = on_server(lambda conn: conn.fetchrow(query))
+    except asyncpg.InsufficientPrivilegeError:
+        return None
     return {"ready": row["ready"], "files": row["files"]}
+
+
+# What the server had before a run set it, kept until it is put back: a run killed outright (SIGKILL, a
+# lost machine) leaves the bench's values in postgresql.auto.conf, and the next run must put back these,
+# not take the bench's own values for the server's.
+_SAVED = Path(__file__).resolve().parent.parent / "var" / "bench-pg-settings.json"
 
 
 @contextlib.contextmanager
@@ -108,14 +121,21 @@ def pg_settings(settings: Mapping[str, str]) -> Iterator[None]:
     that does not exist is created by the commit that needs it while every other commit waits (bench/README.md,
     Twelfth round), and PostgreSQL only keeps for reuse the segments it has already created.
     """
-    before = on_server(lambda conn: _auto_conf(conn, list(settings)))
-    on_server(lambda conn: _alter_system(conn, settings))
+    if _SAVED.exists():
+        before: dict[str, str | None] = json.loads(_SAVED.read_text())
+    else:
+        found = on_server(lambda conn: _auto_conf(conn, list(settings)))
+        before = {name: found.get(name) for name in settings}
+        _SAVED.parent.mkdir(exist_ok=True)
+        _SAVED.write_text(json.dumps(before))
     try:
+        on_server(lambda conn: _alter_system(conn, settings))
         if "min_wal_size" in settings:
-            on_server(_grow_wal)
+            on_server(partial(_grow_wal, settings["min_wal_size"]))
         yield
     finally:
-        on_server(lambda conn: _alter_system(conn, {k: before.get(k) for k in settings}))
+        on_server(lambda conn: _alter_system(conn, before))
+        _SAVED.unlink()
 
 
 async def _auto_conf(conn: asyncpg.Connection, names: list[str]) -> dict[str, str]:
@@ -148,29 +168,28 @@ def _identifier(name: str) -> str:
     return name
 
 
-async def _grow_wal(conn: asyncpg.Connection) -> None:
-    """Create the segments `min_wal_size` asks for, then checkpoint so that they are kept for reuse.
+async def _grow_wal(size: str, conn: asyncpg.Connection) -> None:
+    """Create `size` of log segments, then checkpoint so that they are kept for reuse.
 
     Switching segments alone does not grow the log: once a switch has passed a checkpoint's trigger, the
     checkpoint renames the old segments for reuse and the next switches take those. A temporary slot keeps
-    every segment from its position on until the log has the size wanted, then goes with the connection.
+    every segment from its position on until the log has the size wanted (on an error it goes with the
+    connection); the checkpoint after it is dropped hands them over for reuse.
     """
     wanted: int = await conn.fetchval(
-        "SELECT (pg_size_bytes(current_setting('min_wal_size'))"
-        " / pg_size_bytes(current_setting('wal_segment_size')))::int"
+        "SELECT (pg_size_bytes($1) / pg_size_bytes(current_setting('wal_segment_size')))::int", size
     )
     await conn.execute("SELECT pg_create_physical_replication_slot('dvcgw_bench_grow_wal', true, true)")
-    try:
-        for _ in range(wanted):
-            # a switch only moves on from a segment something was written to
-            await conn.execute("SELECT pg_logical_emit_message(false, 'dvcgw-bench', 'grow the log')")
-            await conn.execute("SELECT pg_switch_wal()")
-    finally:
-        await conn.execute("SELECT pg_drop_replication_slot('dvcgw_bench_grow_wal')")
+    for _ in range(wanted):
+        # a switch only moves on from a segment something was written to
+        await conn.execute("SELECT pg_logical_emit_message(false, 'dvcgw-bench', 'grow the log')")
+        await conn.execute("SELECT pg_switch_wal()")
+    await conn.execute("SELECT pg_drop_replication_slot('dvcgw_bench_grow_wal')")
     await conn.execute("CHECKPOINT")
 
 
 async def _run_all(statements: str, conn: asyncpg.Connection) -> None:
+    # split at every `;`: no `;` inside a literal or a DO body
     for statement in filter(None, (part.strip() for part in statements.split(";"))):
         await conn.execute(statement)
 

@@ -32,6 +32,7 @@ import math
 import platform
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -492,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--pg-setup",
         default="",
-        help='what-ifs: statements ("SQL; SQL") run on the PostgreSQL bench database after its migrations',
+        help='what-ifs: statements ("SQL; SQL", split at every ;) run on the PostgreSQL bench database after its '
+        "migrations",
     )
     p.add_argument(
         "--no-baseline-beside",
@@ -500,6 +502,9 @@ def main(argv: list[str] | None = None) -> int:
         help="ratios to the run's baseline row only, without saturating the bare app before each scenario",
     )
     a = p.parse_args(argv)
+    # a stop asked for (a CI's cancel, `timeout`) unwinds like Ctrl-C: servers stopped, the database dropped,
+    # PostgreSQL's settings put back
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     cfg = QUICK if a.quick else FULL
     overrides = {
