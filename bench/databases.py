@@ -108,9 +108,28 @@ def pg_wal_files() -> dict[str, int] | None:
 
 
 # What the server had before a run set it, kept until it is put back: a run killed outright (SIGKILL, a
-# lost machine) leaves the bench's values in postgresql.auto.conf, and the next run must put back these,
-# not take the bench's own values for the server's.
+# lost machine) leaves the bench's values in postgresql.auto.conf, and whatever runs next on that server
+# must put back these rather than take the bench's values for the server's own (pg_available does).
 _SAVED = Path(__file__).resolve().parent.parent / "var" / "bench-pg-settings.json"
+
+
+def _saved() -> dict[str, str | None] | None:
+    """What a killed run left to put back on this server (BENCH_PG_URL), if anything."""
+    if not _SAVED.exists():
+        return None
+    try:
+        saved = json.loads(_SAVED.read_text())
+    except ValueError:
+        raise SystemExit(f"{_SAVED} is not the JSON a bench run writes: see what it holds, then delete it") from None
+    if saved.get("server") != PG_ADMIN_URL:
+        raise SystemExit(f"{_SAVED} holds settings to put back on {saved.get('server')}, not {PG_ADMIN_URL}")
+    settings: dict[str, str | None] = saved["settings"]
+    return settings
+
+
+def _put_back(before: Mapping[str, str | None]) -> None:
+    on_server(lambda conn: _alter_system(conn, before))
+    _SAVED.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -121,21 +140,19 @@ def pg_settings(settings: Mapping[str, str]) -> Iterator[None]:
     that does not exist is created by the commit that needs it while every other commit waits (bench/README.md,
     Twelfth round), and PostgreSQL only keeps for reuse the segments it has already created.
     """
-    if _SAVED.exists():
-        before: dict[str, str | None] = json.loads(_SAVED.read_text())
-    else:
-        found = on_server(lambda conn: _auto_conf(conn, list(settings)))
-        before = {name: found.get(name) for name in settings}
-        _SAVED.parent.mkdir(exist_ok=True)
-        _SAVED.write_text(json.dumps(before))
+    found = on_server(lambda conn: _auto_conf(conn, list(settings)))
+    before = {name: found.get(name) for name in settings}
+    _SAVED.parent.mkdir(exist_ok=True)
+    written = _SAVED.with_suffix(".tmp")
+    written.write_text(json.dumps({"server": PG_ADMIN_URL, "settings": before}))
+    written.replace(_SAVED)  # whole or not at all
     try:
         on_server(lambda conn: _alter_system(conn, settings))
         if "min_wal_size" in settings:
             on_server(partial(_grow_wal, settings["min_wal_size"]))
         yield
     finally:
-        on_server(lambda conn: _alter_system(conn, before))
-        _SAVED.unlink()
+        _put_back(before)
 
 
 async def _auto_conf(conn: asyncpg.Connection, names: list[str]) -> dict[str, str]:
@@ -195,11 +212,14 @@ async def _run_all(statements: str, conn: asyncpg.Connection) -> None:
 
 
 def pg_available() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
+    """None when PostgreSQL answers, else the reason it does not. Settings a killed run left set on the
+    server are put back first, so that every tool measures the server as it was (pg_settings)."""
     try:
         _pg_admin("SELECT 1")
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
+    if (left := _saved()) is not None:
+        _put_back(left)
     return None
 
 

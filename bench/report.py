@@ -77,9 +77,12 @@ def _postgres_line(meta: dict[str, Any]) -> list[str]:
     else:
         how = "as the server is set"
     line = f"PostgreSQL {server.get('server_version')}, {how}: {settings}"
-    if (wal := meta.get("wal_files")) and any(wal.values()):
-        ends = [f"{v['files']} ({v['ready']} ahead of the one written) at the {k}" for k, v in wal.items() if v]
-        line += f". Log segment files: {', '.join(ends)}"
+    if wal := meta.get("wal_files"):
+        ends = [
+            f"{v['files']} ({v['ready']} ahead of the one written)" if v else "not known"
+            for v in (wal.get("start"), wal.get("end"))
+        ]
+        line += f". Log segment files: {ends[0]} at the start, {ends[1]} at the end"
     if setup := meta["config"].get("pg_setup"):
         line += f". What-if, run on the bench database after its migrations: `{setup}`"
     return ["", line]

@@ -465,6 +465,11 @@ def _csv(value: str, allowed: list[str], what: str) -> list[str]:
     return items
 
 
+def _stop(*_: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up short
+    sys.exit(143)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="short phases (about 3 minutes in all)")
@@ -504,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     # a stop asked for (a CI's cancel, `timeout`) unwinds like Ctrl-C: servers stopped, the database dropped,
     # PostgreSQL's settings put back
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _stop)
 
     cfg = QUICK if a.quick else FULL
     overrides = {
