@@ -232,16 +232,14 @@ def create_database(kind: str, pg_setup: str = "") -> BenchDatabase:
     elif kind == "postgres":
         _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')  # left over by an interrupted run
         _pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
-        url = make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=PG_DATABASE)
-        db = BenchDatabase("postgres", url.render_as_string(hide_password=False))
+        plain = make_url(PG_ADMIN_URL).set(database=PG_DATABASE)
+        db = BenchDatabase("postgres", plain.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False))
     else:
         raise ValueError(f"unknown database kind {kind!r}")
     try:
         upgrade(db.url)
         if pg_setup and kind == "postgres":
-            on_server(
-                partial(_run_all, pg_setup), make_url(db.url).set(drivername="postgresql").render_as_string(False)
-            )
+            on_server(partial(_run_all, pg_setup), plain.render_as_string(hide_password=False))
     except BaseException:
         db.drop()
         raise
