@@ -42,6 +42,16 @@ class ProviderResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Inbound:
+    """A provider's request to the gateway exactly as it arrived: signatures are over these bytes."""
+
+    method: str
+    query: str  # the raw query string, still percent-encoded
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
 class TransactionRef:
     reference: str
     created_at: datetime
@@ -76,11 +86,10 @@ class PaymentProvider(Protocol):
 
     def checkout_url(self, order: CheckoutOrder) -> str: ...
 
-    def parse_notification(self, params: dict[str, str], raw: str | None = None) -> ProviderResult:
-        """Verify and read a notification; raise InvalidSignature when it is forged.
-
-        `raw` is the notification exactly as received (query string or body): signatures are over bytes.
-        """
+    def parse_notification(self, inbound: Inbound) -> ProviderResult:
+        """Verify and read a notification (or a browser return); raise InvalidSignature when anything
+        about it is not vouched for by the provider's signature. Every value returned comes from what
+        the signature covers."""
         ...
 
     async def query(self, ref: TransactionRef) -> ProviderResult: ...

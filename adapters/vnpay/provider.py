@@ -11,7 +11,7 @@ import httpx
 from adapters.vnpay import requests, responses
 from adapters.vnpay.client import VNPayClient
 from adapters.vnpay.config import VNPayConfig
-from contracts.providers import CheckoutOrder, ProviderResult, RefundOrder, RefundResult, TransactionRef
+from contracts.providers import CheckoutOrder, Inbound, ProviderResult, RefundOrder, RefundResult, TransactionRef
 
 
 def new_request_id() -> str:
@@ -39,8 +39,8 @@ class VNPayProvider:
     def checkout_url(self, order: CheckoutOrder) -> str:
         return requests.payment_url(self.config, order)
 
-    def parse_notification(self, params: dict[str, str], raw: str | None = None) -> ProviderResult:
-        return responses.parse_notification(self.config, params, raw)
+    def parse_notification(self, inbound: Inbound) -> ProviderResult:
+        return responses.parse_notification(self.config, inbound.query)
 
     async def query(self, ref: TransactionRef) -> ProviderResult:
         body = requests.querydr_body(self.config, ref, new_request_id(), self._now())

@@ -27,23 +27,44 @@ def _codes(source: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, str]
     return {f: str(source[f]) for f in fields if source.get(f) not in (None, "")}
 
 
-def parse_notification(config: VNPayConfig, params: Mapping[str, str], raw_query: str | None = None) -> ProviderResult:
-    """Read the signed parameters of an IPN or a return URL (`raw_query`: the query string as received)."""
-    if not signing.verify_query(params, config.hash_secret, raw_query):
-        raise InvalidSignature(PROVIDER, "vnp_SecureHash does not match")
+# What every IPN and return URL carries (a failed payment's vnp_TransactionNo is "0"). The payment URL the
+# gateway builds is signed with the same secret but holds none of the outcome fields, and carries fields
+# only a request has: sent back, it is not a notification.
+NOTIFICATION_FIELDS = (
+    "vnp_Amount",
+    "vnp_PayDate",
+    "vnp_ResponseCode",
+    "vnp_TmnCode",
+    "vnp_TransactionNo",
+    "vnp_TransactionStatus",
+    "vnp_TxnRef",
+)
+REQUEST_ONLY_FIELDS = ("vnp_Command", "vnp_ReturnUrl", "vnp_CreateDate", "vnp_IpAddr")
+
+
+def parse_notification(config: VNPayConfig, raw_query: str) -> ProviderResult:
+    """Verify and read an IPN or a return URL from its query string exactly as received.
+
+    Every value read comes from the fields the signature covers (signing.verified_fields).
+    """
+    try:
+        params = signing.verified_fields(raw_query, config.hash_secret)
+    except signing.QueryRefused as exc:
+        raise InvalidSignature(PROVIDER, str(exc)) from None
     if params.get("vnp_TmnCode") != config.tmn_code:
         raise InvalidSignature(PROVIDER, "vnp_TmnCode is not this merchant's")
-    response_code = params.get("vnp_ResponseCode", "")
-    status = params.get("vnp_TransactionStatus", "")
-    outcome = payment_outcome(response_code, status)
-    pay_date = params.get("vnp_PayDate")
-    transaction_no = params.get("vnp_TransactionNo")
+    missing = [name for name in NOTIFICATION_FIELDS if name not in params]
+    if missing or any(name in params for name in REQUEST_ONLY_FIELDS):
+        raise InvalidSignature(PROVIDER, "signed, but not a notification: " + (", ".join(missing) or "request fields"))
+    response_code = params["vnp_ResponseCode"]
+    outcome = payment_outcome(response_code, params["vnp_TransactionStatus"])
+    transaction_no = params["vnp_TransactionNo"]
     return ProviderResult(
-        reference=params.get("vnp_TxnRef", ""),
+        reference=params["vnp_TxnRef"],
         outcome=outcome,
         amount=from_wire_amount(params["vnp_Amount"]),
-        transaction_id=transaction_no if transaction_no not in (None, "", "0") else None,
-        paid_at=parse_time(pay_date) if pay_date and outcome is ProviderOutcome.SUCCEEDED else None,
+        transaction_id=transaction_no if transaction_no != "0" else None,
+        paid_at=parse_time(params["vnp_PayDate"]) if outcome is ProviderOutcome.SUCCEEDED else None,
         message=describe_payment(response_code),
         codes=_codes(params, NOTIFICATION_CODE_FIELDS),
     )

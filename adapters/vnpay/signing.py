@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from typing import NamedTuple
 from urllib.parse import quote_plus, unquote_plus
 
 HASH_FIELDS = frozenset({"vnp_SecureHash", "vnp_SecureHashType"})
@@ -82,13 +83,9 @@ def form_decode(text: str) -> str:
 
 def parse_query(raw_query: str) -> dict[str, str]:
     """A query string's fields, as dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True)) reads
-    them (the last of a repeated field wins)."""
-    params: dict[str, str] = {}
-    for pair in raw_query.split("&"):
-        if pair:
-            key, _, value = pair.partition("=")
-            params[form_decode(key)] = form_decode(value)
-    return params
+    them (the last of a repeated field wins). For display and logs only: what a notification says is
+    read from `verified_fields`, never from this."""
+    return {pair.name: pair.value for pair in _pairs(raw_query)}
 
 
 def canonical_query(params: Mapping[str, str]) -> str:
@@ -105,43 +102,70 @@ def sign_query(params: Mapping[str, str], secret: str) -> str:
     return hmac_sha512(secret, canonical_query(params))
 
 
-def signed_as_sent(raw_query: str) -> list[str]:
-    """The strings a sender may have signed, taken from the query string exactly as it arrived.
+class _Pair(NamedTuple):
+    name: str  # decoded once
+    value: str  # decoded once
+    sent: str  # the pair exactly as it arrived
 
-    Senders sign their own encoding: PHP's urlencode, JavaScript's URLSearchParams, .NET's UrlEncode
-    and Python's urlencode disagree on characters such as * ~ ( ) !, and VNPay's own sample signs
-    empty values too. VNPay accepts all of them, so a verifier checks the pairs as sent, in the order
-    sent and sorted, besides the canonical re-encoding.
+
+def _pairs(raw_query: str) -> list[_Pair]:
+    pairs = []
+    for sent in raw_query.split("&"):
+        if sent:
+            name, _, value = sent.partition("=")
+            pairs.append(_Pair(form_decode(name), form_decode(value), sent))
+    return pairs
+
+
+class QueryRefused(ValueError):
+    """A query string that no signature can vouch for, whatever its hash says."""
+
+
+def verified_fields(raw_query: str, secret: str) -> dict[str, str]:
+    """The vnp_* fields of `raw_query`, decoded once, if its vnp_SecureHash signs every one of them; empty
+    values are left out, as the signer leaves them out.
+
+    Every check is on the decoded names, so no encoding of a name (`%76np_`, `vnp%5F`) can carry a field
+    around the signature: a name sent twice in any encoding is refused, and so is one that is vnp_ in
+    another case, since no VNPay message holds either. Raises QueryRefused otherwise.
+
+    Senders sign their own encoding: PHP's urlencode, JavaScript's URLSearchParams, .NET's UrlEncode and
+    Python's urlencode disagree on characters such as * ~ ( ) !, and VNPay's own sample signs empty values
+    too. So the signature is checked against the pairs as sent (in the order sent, then sorted by name)
+    and against the canonical re-encoding; each of these strings decodes to exactly the fields returned.
     """
-    return list(_as_sent(raw_query))
+    pairs = _pairs(raw_query)
+    names = [pair.name for pair in pairs]
+    if len(set(names)) != len(names):
+        raise QueryRefused("a field is sent more than once")
+    if any(name[:4].lower() == "vnp_" and not name.startswith("vnp_") for name in names):
+        raise QueryRefused("a field name is vnp_ in another case")
+    signed = [pair for pair in pairs if pair.name.startswith("vnp_") and pair.name not in HASH_FIELDS]
+    given = next((pair.value for pair in pairs if pair.name == "vnp_SecureHash"), "")
+    fields = {pair.name: pair.value for pair in signed if pair.value != ""}
+    if not given or not any(
+        constant_time_equal(given, hmac_sha512(secret, data)) for data in _candidates(signed, fields)
+    ):
+        raise QueryRefused("vnp_SecureHash does not match")
+    return fields
 
 
-def _as_sent(raw_query: str) -> Iterator[str]:
-    # The pairs in the order sent, then (only if asked for, and only if it differs) sorted by key.
-    pairs = [
-        pair
-        for pair in raw_query.split("&")
-        if pair.startswith("vnp_") and form_decode(pair.partition("=")[0]) not in HASH_FIELDS
-    ]
-    as_sent = "&".join(pairs)
-    yield as_sent
-    by_key = "&".join(sorted(pairs, key=lambda pair: form_decode(pair.partition("=")[0])))
-    if by_key != as_sent:
-        yield by_key
-
-
-def verify_query(params: Mapping[str, str], secret: str, raw_query: str | None = None) -> bool:
-    given = params.get("vnp_SecureHash", "")
-    if not given:
-        return False
-    return any(constant_time_equal(given, hmac_sha512(secret, data)) for data in _candidates(params, raw_query))
-
-
-def _candidates(params: Mapping[str, str], raw_query: str | None) -> Iterator[str]:
+def _candidates(signed: list[_Pair], fields: dict[str, str]) -> Iterator[str]:
     # Lazily, cheapest first: nearly every sender signs the pairs it sends, so one HMAC usually settles it.
-    if raw_query:
-        yield from _as_sent(raw_query)
-    yield canonical_query(params)
+    as_sent = "&".join(pair.sent for pair in signed)
+    yield as_sent
+    by_name = "&".join(pair.sent for pair in sorted(signed, key=lambda pair: pair.name))
+    if by_name != as_sent:
+        yield by_name
+    canonical = canonical_query(fields)
+    if canonical not in (as_sent, by_name):
+        yield canonical
+
+
+def verify_query(params: Mapping[str, str], secret: str) -> bool:
+    """Whether `params` (already decoded fields, e.g. a URL the gateway built) carry a matching hash."""
+    given = params.get("vnp_SecureHash", "")
+    return bool(given) and constant_time_equal(given, sign_query(params, secret))
 
 
 def pipe_checksum(body: Mapping[str, object], fields: Iterable[str], secret: str) -> str:

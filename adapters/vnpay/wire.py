@@ -31,6 +31,9 @@ def to_wire_amount(vnd: int) -> str:
 
 
 def from_wire_amount(text: str | int) -> int:
+    # int() alone would also read " 1", "+1", "1_0" and other scripts' digits.
+    if isinstance(text, str) and not (text.isascii() and text.isdigit()):
+        raise ValueError(f"VNPay amount {text!r} is not a number")
     value = int(text)
     if value % 100:
         raise ValueError(f"VNPay amount {value} is not a whole number of đồng")

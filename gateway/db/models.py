@@ -151,6 +151,16 @@ class ProviderNotification(Base):
     received_at: Mapped[datetime]
 
 
+class NotificationRejection(Base):
+    """How many notifications that failed verification each provider was sent, per hour."""
+
+    __tablename__ = "notification_rejections"
+
+    provider: Mapped[str] = mapped_column(String(20), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("client_id", "key"),)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adapters.vnpay.codes import VERSION
-from adapters.vnpay.signing import verify_query
 
 from .config import Merchant, SimulatorConfig
 from .error_pages import (
@@ -23,6 +22,7 @@ from .error_pages import (
     ERROR_PAYMENT_TIMEOUT,
     ERROR_UNKNOWN_WEBSITE,
 )
+from .signing import checked_fields
 from .wire import parse_vnp_date
 
 REQUIRED_FIELDS = (
@@ -71,12 +71,15 @@ class Rejected:
 
 
 def check_pay_request(
-    params: Mapping[str, str], config: SimulatorConfig, now: datetime, raw_query: str | None = None
+    sent: Mapping[str, str], config: SimulatorConfig, now: datetime, raw_query: str
 ) -> PayRequest | Rejected:
-    merchant = config.merchant(params.get("vnp_TmnCode", ""))
+    """`sent`: the query as decoded, only to find the terminal; everything else is read from the fields
+    its signature covers."""
+    merchant = config.merchant(sent.get("vnp_TmnCode", ""))
     if merchant is None:
         return Rejected(ERROR_UNKNOWN_WEBSITE, "unknown vnp_TmnCode")
-    if not verify_query(params, merchant.hash_secret, raw_query):
+    params = checked_fields(raw_query, merchant.hash_secret)
+    if params is None:
         return Rejected(ERROR_INVALID_SIGNATURE, "vnp_SecureHash does not match")
 
     missing = [f for f in REQUIRED_FIELDS if not params.get(f)]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from adapters.vnpay.signing import canonical_query, sign_query
+from .signing import secure_hash, signed_string
 
 # Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed offset needs no tz database.
 VN_TZ = timezone(timedelta(hours=7), "ICT")
@@ -39,7 +39,7 @@ def wire_amount(amount_vnd: int) -> str:
 
 def signed_query(params: Mapping[str, str], secret: str) -> str:
     """The query string VNPay puts on the return URL and the IPN: canonical form, hash appended last."""
-    return f"{canonical_query(params)}&vnp_SecureHash={sign_query(params, secret)}"
+    return f"{signed_string(params)}&vnp_SecureHash={secure_hash(params, secret)}"
 
 
 def append_query(url: str, query: str) -> str:

@@ -451,16 +451,17 @@ async def test_an_unexpected_error_in_debug_mode_is_logged_once_and_masked(
 
     from gateway.app import create_app
     from gateway.payments.service import PaymentService
-    from tests.harness import GATEWAY
+    from tests.harness import GATEWAY, signed_ipn
 
     async def failing(*_: object) -> None:
         raise _pg(NOT_NULL)
 
+    signed_return = signed_ipn((await world.create_payment()).json())
     monkeypatch.setattr(PaymentService, "find_by_reference", failing)
     app = create_app(world.app.state.settings.model_copy(update={"debug": True}), clock=world.clock)
     capsys.readouterr()
     async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY) as http:
-        response = await http.get("/callbacks/vnpay/return", params={"vnp_TxnRef": "X"})
+        response = await http.get("/callbacks/vnpay/return", params=signed_return)
     assert response.status_code == 500
     out = capsys.readouterr()
     assert NAME not in out.out + out.err and PHONE not in out.out + out.err

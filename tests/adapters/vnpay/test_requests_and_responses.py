@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -41,7 +41,7 @@ def test_payment_url_fields_in_vnpay_formats(config: VNPayConfig) -> None:
 
 
 def test_notification_success(config: VNPayConfig) -> None:
-    result = responses.parse_notification(config, signed_query_fixture("ipn_success.json"))
+    result = responses.parse_notification(config, urlencode(signed_query_fixture("ipn_success.json")))
     assert result.outcome is ProviderOutcome.SUCCEEDED
     assert result.amount == 35000
     assert result.transaction_id == "14226112"
@@ -52,9 +52,11 @@ def test_notification_success(config: VNPayConfig) -> None:
 def test_notification_forged_or_for_another_merchant(config: VNPayConfig) -> None:
     params = signed_query_fixture("ipn_success.json")
     with pytest.raises(InvalidSignature):
-        responses.parse_notification(config, {**params, "vnp_Amount": "350000000"})
+        responses.parse_notification(config, urlencode({**params, "vnp_Amount": "350000000"}))
     with pytest.raises(InvalidSignature):
-        responses.parse_notification(config, signed_query_fixture("ipn_success.json", vnp_TmnCode="OTHER001"))
+        responses.parse_notification(
+            config, urlencode(signed_query_fixture("ipn_success.json", vnp_TmnCode="OTHER001"))
+        )
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 from urllib.parse import parse_qsl, urlencode
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,13 +83,27 @@ def test_parse_query_reads_as_parse_qsl(raw: str) -> None:
     assert signing.parse_query(raw) == dict(parse_qsl(raw, keep_blank_values=True))
 
 
-def test_verify_tries_each_way_the_sender_may_have_signed() -> None:
+def test_verified_fields_accepts_each_way_the_sender_may_have_signed() -> None:
     # Signed over the pairs as sent (PHP-style encoding of "*"), over the canonical re-encoding, and a forgery.
     params = {**EXAMPLE, "vnp_OrderInfo": "Thanh toan *dac biet*"}
     canonical = signing.canonical_query(params)
     as_sent = canonical.replace("*", "%2A")
     for signed_over in (as_sent, canonical):
         digest = signing.hmac_sha512(EXAMPLE_SECRET, signed_over)
-        assert signing.verify_query({**params, "vnp_SecureHash": digest}, EXAMPLE_SECRET, as_sent)
+        assert signing.verified_fields(f"{as_sent}&vnp_SecureHash={digest}", EXAMPLE_SECRET) == params
     forged = signing.hmac_sha512(EXAMPLE_SECRET, as_sent + "&vnp_Extra=1")
-    assert not signing.verify_query({**params, "vnp_SecureHash": forged}, EXAMPLE_SECRET, as_sent)
+    with pytest.raises(signing.QueryRefused):
+        signing.verified_fields(f"{as_sent}&vnp_SecureHash={forged}", EXAMPLE_SECRET)
+
+
+def test_verified_fields_of_the_published_example_in_any_pair_order() -> None:
+    pairs = [*EXAMPLE_QUERY.split("&"), f"vnp_SecureHash={EXAMPLE_HASH}"]
+    assert signing.verified_fields("&".join(reversed(pairs)), EXAMPLE_SECRET) == EXAMPLE
+
+
+@given(st.dictionaries(st.from_regex(r"vnp_[A-Za-z]{1,12}", fullmatch=True), text, min_size=1, max_size=12))
+def test_verified_fields_are_exactly_what_was_signed(params: dict[str, str]) -> None:
+    params.pop("vnp_SecureHash", None)
+    params.pop("vnp_SecureHashType", None)
+    query = signing.canonical_query(params) + "&vnp_SecureHash=" + signing.sign_query(params, "k")
+    assert signing.verified_fields(query, "k") == params
