@@ -57,10 +57,6 @@ class FeeKind(StrEnum):
     POSTAGE = "postage"  # cước bưu chính
 
 
-class Provider(StrEnum):
-    VNPAY = "vnpay"
-
-
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -84,7 +80,9 @@ class PaymentCreate(_In):
     procedure_code: Code = Field(description="Mã thủ tục hành chính")
     payer: Payer
     fee_lines: list[FeeLineIn] = Field(min_length=1, max_length=50)
-    provider: Provider
+    provider: str = Field(
+        min_length=1, max_length=20, pattern=r"^[a-z0-9_]+$", description="An enabled provider, e.g. vnpay"
+    )
     return_url: AnyHttpUrl = Field(description="Where the citizen's browser goes back to after paying")
     expires_in_seconds: int | None = Field(default=None, ge=60)
     citizen_ip: IPvAnyAddress | None = Field(
@@ -116,14 +114,16 @@ class FeeLineOut(BaseModel):
 class PaymentOut(BaseModel):
     id: str
     status: PaymentStatus
-    provider: Provider
+    provider: str
     amount: int
     refunded_amount: int
     currency: Literal["VND"] = "VND"
     dossier_code: str
     agency_code: str
     procedure_code: str
-    checkout_url: str
+    checkout_url: str | None = Field(description="The provider's payment page; null if the provider failed")
+    qr_code: str | None = Field(default=None, description="A QR payload to show, where the provider gives one")
+    deeplink: str | None = Field(default=None, description="A link that opens the provider's app, where given")
     expires_at: datetime
     created_at: datetime
     updated_at: datetime

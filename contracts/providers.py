@@ -29,6 +29,45 @@ class CheckoutOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class Checkout:
+    """Where the citizen pays: a page, and where the provider gives them, a QR payload and an app link."""
+
+    url: str
+    qr_code: str | None = None
+    deeplink: str | None = None
+    provider_order_id: str | None = None  # the provider's own id of the order, when it makes one
+
+
+class Verdict(StrEnum):
+    """What the gateway made of a notification; each adapter says it in its provider's terms."""
+
+    RECORDED = "recorded"
+    ALREADY_FINAL = "already_final"
+    UNKNOWN_ORDER = "unknown_order"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    INVALID_SIGNATURE = "invalid_signature"
+    RETRY = "retry"  # a failure of ours: the provider should send it again
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """The exact HTTP answer a provider expects for a verdict, and its code in the provider's terms (kept
+    with the notification)."""
+
+    code: str
+    status_code: int
+    body: bytes
+    media_type: str = "application/json"
+
+
+class Capability(StrEnum):
+    REFUND = "refund"
+    PARTIAL_REFUND = "partial_refund"
+    CANCEL = "cancel"
+    REFUND_STATUS = "refund_status"
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderResult:
     """What a provider says about one transaction, from a notification or a query."""
 
@@ -80,17 +119,24 @@ class RefundResult:
 
 
 class PaymentProvider(Protocol):
-    """A redirect-style provider: the citizen pays on the provider's page; the outcome comes back signed."""
+    """A provider the citizen pays through: a checkout (page, QR or app), an outcome that comes back
+    signed, queries, and whatever of refunds and cancelling it declares in `capabilities`."""
 
     name: str
+    display_name: str  # as a citizen knows it
+    capabilities: frozenset[Capability]
 
-    def checkout_url(self, order: CheckoutOrder) -> str: ...
+    async def create_checkout(self, order: CheckoutOrder) -> Checkout:
+        """Raise ProviderUnavailable when the outcome of the call is unknown, ProviderRejected when refused."""
+        ...
 
     def parse_notification(self, inbound: Inbound) -> ProviderResult:
         """Verify and read a notification (or a browser return); raise InvalidSignature when anything
         about it is not vouched for by the provider's signature. Every value returned comes from what
         the signature covers."""
         ...
+
+    def acknowledge(self, verdict: Verdict) -> Acknowledgement: ...
 
     async def query(self, ref: TransactionRef) -> ProviderResult: ...
 

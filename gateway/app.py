@@ -18,11 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gateway import problems
 from gateway.auth import CallerCache
-from gateway.callbacks.vnpay import VNPayCallbackController
 from gateway.clock import Clock
 from gateway.clock import clock as system_clock
-from gateway.db.checkpoint import CHECKPOINT_SECONDS, wal_checkpointer
-from gateway.db.direct import open_database
 from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from gateway.db.request_session import DbSessionMiddleware, request_session
 from gateway.demo.controller import DemoController
@@ -31,11 +28,13 @@ from gateway.health import health, ready
 from gateway.idempotency import purge_expired
 from gateway.logging import configure_logging
 from gateway.middleware import RequestContextMiddleware
+from gateway.notifications.controller import NotificationController
+from gateway.notifications.service import NotificationService
 from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
 from gateway.payments.resolver import Resolver
 from gateway.request_text import refuse_nul
-from gateway.settings import Settings
+from gateway.settings import Settings, check_production_safety
 from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
 from gateway.workers import Workers
@@ -53,17 +52,15 @@ def create_app(
     webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Litestar:
     settings = settings or Settings()
+    check_production_safety(settings)
     clock = clock or system_clock
     configure_logging(settings.log_level, json=settings.log_json)
     engine = create_engine(settings.database_url)
-    db = open_database(settings.database_url, settings.database_direct_pool_size)
     sessionmaker = create_sessionmaker(engine)
     providers = build_providers(settings, clock, provider_transport)
     dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport)
     resolver = Resolver(sessionmaker, providers, settings, clock)
-    checkpointer = wal_checkpointer(settings.database_url)
-    # Database upkeep runs whether or not this process runs the background jobs.
-    upkeep = Workers({"wal-checkpoint": checkpointer.run_once} if checkpointer else {}, CHECKPOINT_SECONDS)
+    notifications = NotificationService(sessionmaker, providers, settings, clock)
     workers = Workers(
         {"webhooks": dispatcher.run_once, "resolver": resolver.run_once},
         settings.worker_poll_seconds,
@@ -72,20 +69,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        await db.open()
-        upkeep.start()
         if settings.workers_enabled:
             workers.start()
         try:
             yield
         finally:
             await workers.stop()
-            await upkeep.stop()
-            if checkpointer is not None:
-                checkpointer.close()
             await dispatcher.aclose()
             await providers.aclose()
-            await db.close()
             await engine.dispose()
 
     plugin = problems.problem_details_plugin()
@@ -94,7 +85,7 @@ def create_app(
         route_handlers=[
             PaymentController,
             WebhookController,
-            VNPayCallbackController,
+            NotificationController,
             health,
             ready,
             *([DemoController] if settings.demo_enabled else []),
@@ -130,7 +121,7 @@ def create_app(
                 "engine": engine,
                 "sessionmaker": sessionmaker,
                 "read_sessionmaker": create_read_sessionmaker(engine),
-                "db": db,
+                "notifications": notifications,
                 "callers": CallerCache(settings.auth_cache_seconds),
                 "providers": providers,
                 "dispatcher": dispatcher,

@@ -12,14 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.db.direct import Database, Sql
 from gateway.db.models import Client
 from gateway.errors import Unauthorized
 from gateway.ids import new_id
 
 KEY_PREFIX = "dvcgw_"
-_CALLER_BY_KEY_HASH = Sql("SELECT id, name FROM clients WHERE api_key_hash = $1 AND active")
+_CALLER_BY_KEY_HASH = select(Client.id, Client.name).where(Client.api_key_hash == bindparam("key_hash"), Client.active)
 
 
 def hash_key(api_key: str) -> str:
@@ -100,18 +101,21 @@ class CallerCache:
         self._entries[key_hash] = (caller, self._now() + self.ttl)
 
 
-async def authenticate(db: Database, api_key: str | None, cache: CallerCache | None = None) -> Caller:
-    """The caller of `api_key`. The database is asked only if the cache cannot say, by one statement on
-    the direct path (gateway/db/direct.py), whose connection goes back to its pool at once."""
+async def authenticate(
+    sessionmaker: async_sessionmaker[AsyncSession], api_key: str | None, cache: CallerCache | None = None
+) -> Caller:
+    """The caller of `api_key`. The database is asked only if the cache cannot say, on a session of its
+    own (a read-only one), whose connection goes back to the pool at once."""
     if not api_key:
         raise Unauthorized("Send the portal's API key as 'Authorization: Bearer <key>' or 'X-API-Key'.")
     key_hash = hash_key(api_key)
     if cache is not None and (caller := cache.get(key_hash)) is not None:
         return caller
-    row = await db.fetchrow(_CALLER_BY_KEY_HASH, key_hash)
+    async with sessionmaker() as session:
+        row = (await session.execute(_CALLER_BY_KEY_HASH, {"key_hash": key_hash})).first()
     if row is None:
         raise Unauthorized("The API key is not valid.")
-    caller = Caller(id=row["id"], name=row["name"])
+    caller = Caller(id=row.id, name=row.name)
     if cache is not None:
         cache.put(key_hash, caller)
     return caller

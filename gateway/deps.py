@@ -1,9 +1,5 @@
-"""Dependency providers: the calling client and the services (the session: gateway/db/request_session.py).
-
-A portal handler takes one dependency, `portal`, rather than a client and a service side by side:
-Litestar resolves sibling dependencies in an anyio task group, which cost about a sixth of a read's
-CPU (bench/README.md); a chain of single dependencies is awaited in place.
-"""
+"""Dependency providers: the calling portal client and the services it uses (the session:
+gateway/db/request_session.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +13,10 @@ from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import Caller, authenticate, presented_key
-from gateway.db.appends import Writes
-from gateway.db.direct import Database
 from gateway.db.request_session import request_session
 from gateway.idempotency import Idempotency
 from gateway.payments.refunds import RefundService
-from gateway.payments.service import PaymentRules, PaymentService
+from gateway.payments.service import PaymentService
 
 
 def payment_service(state: State, session: AsyncSession) -> PaymentService:
@@ -30,27 +24,18 @@ def payment_service(state: State, session: AsyncSession) -> PaymentService:
 
 
 async def provide_client(request: Request[Any, Any, Any], state: State) -> Caller:
-    return await authenticate(state.db, presented_key(request), state.callers)
+    return await authenticate(state.read_sessionmaker, presented_key(request), state.callers)
 
 
-class Portal:
-    """The calling portal client and the services it may use, all on the request's one session.
-
-    The session is opened on first use: the hot paths need none (`db`, gateway/db/direct.py, serves
-    them, as it serves authentication), and opening and closing one cost a tenth of a read.
-    """
+class PortalContext:
+    """The calling portal client and the services it may use, all on the request's one session
+    (opened on first use)."""
 
     caller: Caller
 
     def __init__(self, scope: Scope, state: State) -> None:
         self._scope = scope
         self._state = state
-        self.db: Database = state.db
-
-    def rules(self, writes: Writes) -> PaymentRules:
-        """The payment rules, writing to `writes` (a direct transaction) instead of the session."""
-        s = self._state
-        return PaymentRules(writes, s.providers, s.settings, s.clock)
 
     @cached_property
     def session(self) -> AsyncSession:
@@ -68,12 +53,12 @@ class Portal:
     def idempotency(self) -> Idempotency:
         s = self._state.settings
         return Idempotency(
-            lambda: self.session, self.db, self._state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours
+            self._state.sessionmaker, self._state.clock, s.idempotency_lock_seconds, s.idempotency_retention_hours
         )
 
 
-async def provide_portal(request: Request[Any, Any, Any], state: State) -> Portal:
-    portal = Portal(request.scope, state)
+async def provide_portal(request: Request[Any, Any, Any], state: State) -> PortalContext:
+    portal = PortalContext(request.scope, state)
     portal.caller = await provide_client(request, state)
     return portal
 

@@ -65,6 +65,13 @@ class IdempotencyKeyInFlight(Conflict):
     title = "A request with this Idempotency-Key is still being processed"
 
 
+class UnknownProvider(DomainError):
+    """A provider name the gateway does not know: invalid input, answered as a validation error."""
+
+    type_slug = "validation"
+    title = "The request is not valid"
+
+
 class ProviderDisabled(Unprocessable):
     type_slug = "provider-disabled"
     title = "This payment provider is not enabled"

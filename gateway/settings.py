@@ -3,36 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.registry import settings_from_environment
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class VNPaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DVCGW_VNPAY_", extra="ignore")
-
-    enabled: bool = True
-    tmn_code: str = "DVCGW001"
-    hash_secret: SecretStr = SecretStr("DVCGWSANDBOXSECRETVNPAY000000001")
-    payment_url: str = "http://127.0.0.1:8101/paymentv2/vpcpay.html"
-    api_url: str = "http://127.0.0.1:8101/merchant_webapi/api/transaction"
-    # The IP VNPay sees for querydr/refund requests (vnp_IpAddr of the merchant server).
-    server_ip: str = "127.0.0.1"
-    timeout_seconds: float = 30.0
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DVCGW_", env_file=".env", extra="ignore")
 
+    # "development" (the default: `make run`, tests, the demo) allows the simulators' published secrets
+    # and the demo; any other value refuses to start with either (check_production_safety).
     environment: str = "development"
     debug: bool = False
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'dvc-gateway.db'}"
-    # Connections per process for the hot paths' SQL on the driver itself (gateway/db/direct.py), besides
-    # SQLAlchemy's pool of 10 (+10 overflow): budget both against PostgreSQL's max_connections.
-    database_direct_pool_size: int = Field(default=10, ge=1)
-    # Where browsers and providers reach this gateway: builds the VNPay return URL.
+    # Where browsers and providers reach this gateway: builds the providers' return URLs.
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool = True
@@ -63,8 +52,35 @@ class Settings(BaseSettings):
     # client is therefore refused within this many seconds on every process. 0 turns it off.
     auth_cache_seconds: float = Field(default=30.0, ge=0)
 
-    vnpay: VNPaySettings = Field(default_factory=VNPaySettings)
+    # Each provider's own settings (adapters/registry.py), read from its DVCGW_<NAME>_ variables.
+    providers: dict[str, Any] = Field(default_factory=settings_from_environment)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+
+class UnsafeSettings(Exception):
+    """Settings that would run a production gateway on a simulator's secret or with the demo open."""
+
+
+def check_production_safety(settings: Settings) -> None:
+    if settings.is_development:
+        return
+    problems = [
+        f"DVCGW_{name.upper()}_* uses the simulator's published secret"
+        for name, provider in settings.providers.items()
+        if provider.enabled and provider.uses_simulator_secret()
+    ]
+    if settings.demo_enabled:
+        problems.append("DVCGW_DEMO_ENABLED is on: /demo lets anyone create payments")
+    if problems:
+        raise UnsafeSettings(
+            f"DVCGW_ENVIRONMENT={settings.environment} refuses to start: "
+            + "; ".join(problems)
+            + ". Set real values, or DVCGW_ENVIRONMENT=development on a developer's machine."
+        )

@@ -23,21 +23,24 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _pragma(connection: Connection, setting: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"PRAGMA {setting}")
+    cursor.close()
+
+
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # Batch mode rebuilds a table to alter it (SQLite has no ALTER COLUMN); dropping the old copy
         # must not trip the foreign keys of rows that point at it. The pragma only works outside a
-        # transaction, so it comes first.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        # The pragma autobegan a transaction; end it so Alembic's own transaction is the real one.
-        connection.commit()
+        # transaction, so it goes straight to the driver, before anything begins one.
+        _pragma(connection, "foreign_keys=OFF")
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
     if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-        connection.commit()
+        _pragma(connection, "foreign_keys=ON")
 
 
 async def run_migrations_online() -> None:

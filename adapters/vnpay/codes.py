@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.providers import ProviderOutcome
+from contracts.providers import ProviderOutcome, Verdict
 
 VERSION = "2.1.0"
 
@@ -55,6 +55,18 @@ IPN_ACK_MESSAGES: dict[str, str] = {
     "04": "Invalid amount",
     "97": "Invalid signature",
     "99": "Unknow error",
+}
+
+# The RspCode for each verdict of the gateway, in the order of VNPay's sample: checksum (97), order
+# exists (01), amount (04), order still open (02), recorded (00). VNPay re-sends an IPN until it gets
+# 00 or 02, so 99 is also how the gateway asks for another try after a failure of its own.
+IPN_ACK_CODES: dict[Verdict, str] = {
+    Verdict.RECORDED: "00",
+    Verdict.UNKNOWN_ORDER: "01",
+    Verdict.ALREADY_FINAL: "02",
+    Verdict.AMOUNT_MISMATCH: "04",
+    Verdict.INVALID_SIGNATURE: "97",
+    Verdict.RETRY: "99",
 }
 
 # vnp_TransactionType

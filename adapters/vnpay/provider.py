@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,8 +11,20 @@ import httpx
 
 from adapters.vnpay import requests, responses
 from adapters.vnpay.client import VNPayClient
+from adapters.vnpay.codes import IPN_ACK_CODES, IPN_ACK_MESSAGES
 from adapters.vnpay.config import VNPayConfig
-from contracts.providers import CheckoutOrder, Inbound, ProviderResult, RefundOrder, RefundResult, TransactionRef
+from contracts.providers import (
+    Acknowledgement,
+    Capability,
+    Checkout,
+    CheckoutOrder,
+    Inbound,
+    ProviderResult,
+    RefundOrder,
+    RefundResult,
+    TransactionRef,
+    Verdict,
+)
 
 
 def new_request_id() -> str:
@@ -21,6 +34,10 @@ def new_request_id() -> str:
 
 class VNPayProvider:
     name = "vnpay"
+    display_name = "VNPay"
+    # VNPay's merchant API refunds whole (02) or in part (03); querydr reports a refund's state. A payment
+    # URL cannot be withdrawn: it lapses at vnp_ExpireDate.
+    capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.REFUND_STATUS})
 
     def __init__(
         self,
@@ -36,11 +53,17 @@ class VNPayProvider:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def checkout_url(self, order: CheckoutOrder) -> str:
-        return requests.payment_url(self.config, order)
+    async def create_checkout(self, order: CheckoutOrder) -> Checkout:
+        # VNPay's checkout is a URL the merchant signs itself: no call is made.
+        return Checkout(url=requests.payment_url(self.config, order))
 
     def parse_notification(self, inbound: Inbound) -> ProviderResult:
         return responses.parse_notification(self.config, inbound.query)
+
+    def acknowledge(self, verdict: Verdict) -> Acknowledgement:
+        code = IPN_ACK_CODES[verdict]
+        body = json.dumps({"RspCode": code, "Message": IPN_ACK_MESSAGES[code]}, separators=(",", ":")).encode()
+        return Acknowledgement(code, 200, body)
 
     async def query(self, ref: TransactionRef) -> ProviderResult:
         body = requests.querydr_body(self.config, ref, new_request_id(), self._now())

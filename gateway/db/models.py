@@ -84,7 +84,11 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3), default="VND")
     status: Mapped[str] = mapped_column(String(20))
     return_url: Mapped[str] = mapped_column(String(2000))
-    checkout_url: Mapped[str] = mapped_column(Text)
+    # What the provider gave for the citizen to pay with; empty until its checkout was created.
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    qr_code: Mapped[str | None] = mapped_column(Text)
+    deeplink: Mapped[str | None] = mapped_column(Text)
+    provider_order_id: Mapped[str | None] = mapped_column(String(64))
     client_ip: Mapped[str] = mapped_column(String(45))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

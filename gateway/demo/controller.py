@@ -217,11 +217,12 @@ class DemoController(Controller):
         form = read_form(await request.form())
         # The payment id is not known before creation: the gateway appends payment_id (and status) when
         # it sends the browser back, and /demo/return forwards to the payment's page.
-        data, errors = validate(form, f"{_base_url(state)}/demo/return")
+        # The first enabled provider: the demo plays a portal that offers one.
+        data, errors = validate(form, f"{_base_url(state)}/demo/return", state.providers.names()[0])
         if data is None:
             return await self._form_page(demo, payments, form, errors, status_code=400)
         client_ip = request.client.host if request.client else "127.0.0.1"
-        payment = payments.create(Caller.of(demo), data, client_ip)
+        payment = await payments.create(Caller.of(demo), data, client_ip)
         await payments.session.commit()
         return Redirect(f"/demo/payments/{payment.id}", status_code=303)
 
@@ -245,7 +246,8 @@ class DemoController(Controller):
             return _page("not_found.html", 404, payment_id=payment_id)
         events = await payments.events(Caller.of(demo), payment_id)
         view = _payment_state(payment, events, received_webhooks(state))
-        return _page("payment.html", payment=payment, view=view)
+        provider = state.providers.get(payment.provider).display_name
+        return _page("payment.html", payment=payment, view=view, provider=provider)
 
     @get("/payments/{payment_id:str}/state")
     async def payment_state(

@@ -128,7 +128,7 @@ def read_form(data: FormMultiDict) -> DemoForm:
     )
 
 
-def validate(form: DemoForm, return_url: str) -> tuple[PaymentCreate | None, Errors]:
+def validate(form: DemoForm, return_url: str, provider: str) -> tuple[PaymentCreate | None, Errors]:
     rows = [i for i, line in enumerate(form.lines) if not line.blank]
     phone = re.sub(r"[\s.\-]", "", form.payer_phone)
     payer: dict[str, Any] = {"name": form.payer_name}
@@ -148,7 +148,7 @@ def validate(form: DemoForm, return_url: str) -> tuple[PaymentCreate | None, Err
             }
             for i in rows
         ],
-        "provider": "vnpay",
+        "provider": provider,
         "return_url": return_url,
     }
     try:

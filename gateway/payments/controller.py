@@ -18,12 +18,8 @@ from contracts.payments import (
     RefundOut,
     RefundStatus,
 )
-from gateway.db.direct import DuplicateRow, Transaction
 from gateway.db.request_session import READ_ONLY
-from gateway.deps import Portal, provide_portal
-from gateway.idempotency import usable_key
-from gateway.logging import notes_undone_on_error
-from gateway.payments.service import read_payment
+from gateway.deps import PortalContext, provide_portal
 from gateway.payments.views import event_out, payment_out, refund_out
 
 IdempotencyKeyHeader = Annotated[
@@ -50,60 +46,25 @@ def _operation(request: Request[Any, Any, Any]) -> str:
 
 async def idempotent(
     request: Request[Any, Any, Any],
-    portal: Portal,
+    portal: PortalContext,
     key: str | None,
     work: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> Response[Any]:
-    """`work` under the Idempotency-Key: claimed first, committed on its own (gateway/idempotency.py)."""
+    """`work` under the Idempotency-Key (gateway/idempotency.py): the key is claimed first, and the
+    response is stored and committed with the work's last writes on the request's session."""
     idem = portal.idempotency
     replay = await idem.begin(portal.caller.id, key, _operation(request), await request.body())
     if replay is not None:
         return Response(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
     try:
         status_code, body = await work()
-        if not idem.completed:  # else work stored the response in its own transaction
-            await idem.complete(status_code, body)
-            await idem.session.commit()
+        await idem.complete(portal.session, status_code, body)
+        await portal.session.commit()
     except BaseException:
+        await portal.session.rollback()
         await idem.release()
         raise
     return Response(body, status_code=status_code)
-
-
-async def idempotent_writes(
-    request: Request[Any, Any, Any],
-    portal: Portal,
-    key: str | None,
-    work: Callable[[Transaction], tuple[int, Any]],
-) -> Response[Any]:
-    """`work` that only writes to the database, with the first use of its key and its response in one
-    transaction (gateway/idempotency.py). A key used before, found by that transaction's commit, or by
-    a look after a failed one, is handed to `idempotent`: a replay, a 409 or a 422, or the work done
-    anew where an expired key is taken over."""
-    idem = portal.idempotency
-    usable = usable_key(key)
-    body = await request.body()
-    try:
-        with notes_undone_on_error():
-            async with portal.db.transaction() as tx:
-                status_code, response = work(tx)
-                idem.record(tx, portal.caller.id, usable, _operation(request), body, status_code, response)
-    except DuplicateRow:
-        pass
-    except Exception:
-        if not await idem.known(portal.caller.id, usable):
-            raise
-    else:
-        return Response(response, status_code=status_code)
-
-    async def in_transaction() -> tuple[int, Any]:
-        with notes_undone_on_error():
-            async with portal.db.transaction() as tx:
-                status_code, response = work(tx)
-                await idem.complete(status_code, response, tx)
-        return status_code, response
-
-    return await idempotent(request, portal, key, in_transaction)
 
 
 class PaymentController(Controller):
@@ -116,22 +77,22 @@ class PaymentController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[PaymentCreate],
-        portal: NamedDependency[Portal],
+        portal: NamedDependency[PortalContext],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[PaymentOut]:
-        """Create a fee payment for a dossier; answers the provider's checkout URL for the citizen."""
+        """Create a fee payment for a dossier; answers the provider's checkout for the citizen."""
 
-        def work(tx: Transaction) -> tuple[int, Any]:
-            payment = portal.rules(tx).create(portal.caller, data, caller_ip(request))
+        async def work() -> tuple[int, Any]:
+            payment = await portal.payments.create(portal.caller, data, caller_ip(request))
             # As JSON once: the same bytes are stored for a replay and sent.
             return 201, payment_out(payment).model_dump_json().encode()
 
-        return await idempotent_writes(request, portal, idempotency_key, work)
+        return await idempotent(request, portal, idempotency_key, work)
 
     @get("/", operation_id="listPayments", opt=READ_ONLY)
     async def list_payments(
         self,
-        portal: NamedDependency[Portal],
+        portal: NamedDependency[PortalContext],
         dossier_code: FromQuery[str | None] = None,
         status: FromQuery[PaymentStatus | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
@@ -143,15 +104,15 @@ class PaymentController(Controller):
     @get("/{payment_id:str}", operation_id="getPayment", opt=READ_ONLY)
     async def get_payment(
         self,
-        portal: NamedDependency[Portal],
+        portal: NamedDependency[PortalContext],
         payment_id: FromPath[str],
     ) -> PaymentOut:
-        return payment_out(await read_payment(portal.db, portal.caller, payment_id))
+        return payment_out(await portal.payments.get(portal.caller, payment_id))
 
     @get("/{payment_id:str}/events", operation_id="listPaymentEvents", opt=READ_ONLY)
     async def list_events(
         self,
-        portal: NamedDependency[Portal],
+        portal: NamedDependency[PortalContext],
         payment_id: FromPath[str],
     ) -> list[PaymentEventOut]:
         """The audit trail: every status change with its time, cause and the provider's raw codes."""
@@ -160,7 +121,7 @@ class PaymentController(Controller):
     @post("/{payment_id:str}/cancel", operation_id="cancelPayment", status_code=200)
     async def cancel(
         self,
-        portal: NamedDependency[Portal],
+        portal: NamedDependency[PortalContext],
         payment_id: FromPath[str],
     ) -> PaymentOut:
         payment = await portal.payments.cancel(portal.caller, payment_id)
@@ -172,7 +133,7 @@ class PaymentController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[RefundCreate],
-        portal: NamedDependency[Portal],
+        portal: NamedDependency[PortalContext],
         payment_id: FromPath[str],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[RefundOut]:
@@ -195,7 +156,7 @@ class PaymentController(Controller):
     @get("/{payment_id:str}/refunds", operation_id="listRefunds", opt=READ_ONLY)
     async def list_refunds(
         self,
-        portal: NamedDependency[Portal],
+        portal: NamedDependency[PortalContext],
         payment_id: FromPath[str],
     ) -> list[RefundOut]:
         return [refund_out(r) for r in await portal.refunds.for_payment(portal.caller, payment_id)]

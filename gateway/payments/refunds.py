@@ -147,7 +147,7 @@ class RefundService:
         }
         if status in event:
             data = refund_event_data(refund)
-            enqueue(self.payments.writes, payment.client_id, event[status], data, now)
+            enqueue(self.session, payment.client_id, event[status], data, now)
 
     async def _refunds(self, payment: Payment) -> list[Refund]:
         return list(await self.session.scalars(select(Refund).where(Refund.payment_id == payment.id)))

@@ -39,9 +39,7 @@ class Resolver:
         self.clock = clock
         # Long enough for the whole batch: each query may retry three times up to the provider's timeout.
         rounds = -(-settings.worker_batch_size // QUERY_CONCURRENCY)
-        self.lease = timedelta(
-            seconds=settings.worker_lease_seconds + rounds * 3 * (settings.vnpay.timeout_seconds + 2)
-        )
+        self.lease = timedelta(seconds=settings.worker_lease_seconds + rounds * 3 * (providers.longest_timeout + 2))
 
     async def run_once(self) -> int:
         ids = await self._claim()

@@ -5,23 +5,21 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.errors import ProviderError, ProviderRejected
 from contracts.payments import PaymentCreate, PaymentStatus
 from contracts.providers import CheckoutOrder, ProviderOutcome, ProviderResult, TransactionRef
 from gateway.auth import Caller
 from gateway.clock import Clock
-from gateway.db.appends import SessionWrites, Writes
-from gateway.db.direct import Database
 from gateway.db.models import Payment, PaymentEvent
 from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
 from gateway.logging import note
-from gateway.payments import rows
 from gateway.payments.providers import Providers
 from gateway.payments.transitions import EVENTS, OPEN, can_move
 from gateway.payments.views import payment_event_data
@@ -33,7 +31,6 @@ S = PaymentStatus
 
 # Built once: composing a statement costs more than SQLAlchemy's cached execution of it.
 _BY_ID = select(Payment).where(Payment.id == bindparam("payment_id"), Payment.client_id == bindparam("client_id"))
-_P = TypeVar("_P", Payment, dict[str, Any])
 _BY_REFERENCE = select(Payment).where(
     Payment.provider == bindparam("provider"), Payment.provider_ref == bindparam("reference")
 )
@@ -41,6 +38,7 @@ _BY_REFERENCE = select(Payment).where(
 
 class Recorded(Enum):
     CHANGED = "changed"
+    AMOUNT_MISMATCH = "amount_mismatch"  # nothing changed: the provider's amount is not the payment's
     UNCHANGED = "unchanged"  # noted; the payment stays open
     ALREADY_FINAL = "already_final"  # the payment had already reached a final status
 
@@ -54,24 +52,24 @@ def transaction_ref(payment: Payment) -> TransactionRef:
     )
 
 
-class PaymentRules:
-    """What a payment may become and what is recorded when it does, with no reads of its own.
+class PaymentService:
+    """The rules of a payment, on one session: the caller commits (a state change, its audit row and its
+    portal event commit together)."""
 
-    The payment is an object in memory (loaded by the ORM, or built from a row by
-    gateway/payments/rows.py); the rows that only ever get inserted (the payment itself when created, its
-    audit trail, the portal's events) go to `writes`: a session's queue or a direct transaction's.
-    """
-
-    def __init__(self, writes: Writes, providers: Providers, settings: Settings, clock: Clock) -> None:
-        self.writes = writes
+    def __init__(self, session: AsyncSession, providers: Providers, settings: Settings, clock: Clock) -> None:
+        self.session = session
         self.providers = providers
         self.settings = settings
         self.clock = clock
 
-    def create(self, client: Caller, data: PaymentCreate, client_ip: str) -> Payment:
-        """A new pending payment. Its row is written when `writes` commits, so it cannot be read back from
-        the database before then: use the Payment returned."""
-        provider = self.providers.get(data.provider.value)
+    async def create(self, client: Caller, data: PaymentCreate, client_ip: str) -> Payment:
+        """A new payment, committed pending before the provider is called and again with its checkout.
+
+        No transaction is held across the provider's call. If the call fails, the payment stays behind
+        pending with no checkout and a query due at once: the resolver settles it (a provider that never
+        heard of it lets it expire), and the portal is told the provider failed.
+        """
+        provider = self.providers.get(data.provider)
         ttl = data.expires_in_seconds or self.settings.payment_default_ttl_seconds
         if ttl > self.settings.payment_max_ttl_seconds:
             raise Unprocessable(
@@ -80,56 +78,67 @@ class PaymentRules:
             )
         now = self.clock.now()
         payment_id = new_id("pay")
-        # VNPay wants vnp_TxnRef unique per day; the random part of the id is unique for ever.
-        reference = payment_id.removeprefix("pay_").upper()
-        amount = sum(line.amount for line in data.fee_lines)
         expires_at = now + timedelta(seconds=ttl)
-        ip = str(data.citizen_ip) if data.citizen_ip else client_ip
-        checkout_url = provider.checkout_url(
-            CheckoutOrder(
-                reference=reference,
-                amount=amount,
-                description=f"Thanh toan phi le phi ho so {data.dossier_code}",
-                created_at=now,
-                expires_at=expires_at,
-                return_url=self.provider_return_url(provider.name),
-                client_ip=ip,
-            )
+        payment = Payment(
+            id=payment_id,
+            client_id=client.id,
+            dossier_code=data.dossier_code,
+            agency_code=data.agency_code,
+            procedure_code=data.procedure_code,
+            payer_name=data.payer.name,
+            payer_phone=data.payer.phone,
+            payer_email=str(data.payer.email) if data.payer.email else None,
+            provider=provider.name,
+            # Providers want an order id unique per day at least; the random part of the id is unique for ever.
+            provider_ref=payment_id.removeprefix("pay_").upper(),
+            amount=sum(line.amount for line in data.fee_lines),
+            refunded_amount=0,
+            currency="VND",
+            status=S.PENDING.value,
+            return_url=str(data.return_url),
+            client_ip=str(data.citizen_ip) if data.citizen_ip else client_ip,
+            created_at=now,
+            updated_at=now,
+            expires_at=expires_at,
+            next_query_at=now + timedelta(seconds=min(self.settings.payment_first_query_seconds, ttl)),
+            query_attempts=0,
+            provider_codes={},
+            lines=[line.model_dump(mode="json") for line in data.fee_lines],
         )
-        row: dict[str, Any] = {
-            "id": payment_id,
-            "client_id": client.id,
-            "dossier_code": data.dossier_code,
-            "agency_code": data.agency_code,
-            "procedure_code": data.procedure_code,
-            "payer_name": data.payer.name,
-            "payer_phone": data.payer.phone,
-            "payer_email": str(data.payer.email) if data.payer.email else None,
-            "provider": provider.name,
-            "provider_ref": reference,
-            "provider_transaction_id": None,
-            "amount": amount,
-            "refunded_amount": 0,
-            "currency": "VND",
-            "status": S.PENDING.value,
-            "return_url": str(data.return_url),
-            "checkout_url": checkout_url,
-            "client_ip": ip,
-            "created_at": now,
-            "updated_at": now,
-            "expires_at": expires_at,
-            "paid_at": None,
-            "next_query_at": now + timedelta(seconds=min(self.settings.payment_first_query_seconds, ttl)),
-            "query_attempts": 0,
-            "provider_codes": {},
-            "version": 1,  # the ORM's first version_id_col value, as its own insert would write
-            "lines": [line.model_dump(mode="json") for line in data.fee_lines],
-        }
-        self.writes.append(Payment, row)
-        payment = rows.payment_of(row)
+        self.session.add(payment)
         self.audit(payment, None, S.PENDING, "portal", detail="created")
+        await self.session.commit()
+        order = CheckoutOrder(
+            reference=payment.provider_ref,
+            amount=payment.amount,
+            description=f"Thanh toan phi le phi ho so {data.dossier_code}",
+            created_at=now,
+            expires_at=expires_at,
+            return_url=self.provider_return_url(provider.name),
+            client_ip=payment.client_ip,
+        )
+        try:
+            checkout = await provider.create_checkout(order)
+        except ProviderError as exc:
+            await self._checkout_failed(payment, exc)
+            raise
+        payment.checkout_url = checkout.url
+        payment.qr_code = checkout.qr_code
+        payment.deeplink = checkout.deeplink
+        payment.provider_order_id = checkout.provider_order_id
+        payment.updated_at = self.clock.now()
         note(log, "payment_created", payment_id=payment.id, provider=payment.provider, amount=payment.amount)
         return payment
+
+    async def _checkout_failed(self, payment: Payment, exc: ProviderError) -> None:
+        await self.session.rollback()
+        if isinstance(exc, ProviderRejected):
+            self.transition(payment, S.FAILED, "provider", exc.codes, f"checkout refused: {exc.message}")
+        else:
+            # The provider may have made the order: a query settles it.
+            self.audit(payment, S.PENDING, S.PENDING, "provider", exc.codes, f"checkout failed: {exc.message}")
+            payment.next_query_at = self.clock.now()
+        await self.session.commit()
 
     def provider_return_url(self, provider: str) -> str:
         return f"{self.settings.public_base_url.rstrip('/')}/callbacks/{provider}/return"
@@ -137,9 +146,15 @@ class PaymentRules:
     # -- provider evidence -------------------------------------------------------------------------
 
     def record(self, payment: Payment, result: ProviderResult, cause: str) -> Recorded:
-        """Apply what the provider says of this payment; the caller has checked signature and amount."""
+        """Apply what the provider says of this payment, from a notification or a query; the adapter has
+        checked the signature. An amount that is not the payment's changes nothing but the audit trail,
+        and the outcome stays unknown until a person looks (the same for both causes)."""
         now = self.clock.now()
         current = S(payment.status)
+        if result.amount is not None and result.amount != payment.amount:
+            log.error("payment_amount_mismatch", payment_id=payment.id, provider_amount=result.amount)
+            self.note_unknown_outcome(payment, f"{cause}: provider reports {result.amount} VND for {payment.amount}")
+            return Recorded.AMOUNT_MISMATCH
         target = self._target(payment, result, now)
         if result.transaction_id:
             payment.provider_transaction_id = payment.provider_transaction_id or result.transaction_id
@@ -174,6 +189,12 @@ class PaymentRules:
             case ProviderOutcome.PENDING | ProviderOutcome.NOT_FOUND:
                 return S.EXPIRED if expired else None
         return None
+
+    def citizen_returned(self, payment: Payment) -> None:
+        """The citizen is back from the provider's page: the outcome exists, we just do not know it yet."""
+        if payment.status == S.PENDING.value:
+            self.transition(payment, S.PROCESSING, "return", detail=f"citizen returned from {payment.provider}")
+        self.schedule_query(payment, soon=True)
 
     def note_unknown_outcome(self, payment: Payment, reason: str) -> None:
         """A query failed. Once the citizen can no longer be paying, the outcome is formally unknown."""
@@ -214,7 +235,7 @@ class PaymentRules:
             payment.next_query_at = None
         self.audit(payment, current, target, cause, codes, detail)
         if target in EVENTS:
-            enqueue(self.writes, payment.client_id, EVENTS[target], payment_event_data(payment), now)
+            enqueue(self.session, payment.client_id, EVENTS[target], payment_event_data(payment), now)
         note(
             log, "payment_status", payment_id=payment.id, from_status=current.value, to_status=target.value, cause=cause
         )
@@ -229,27 +250,20 @@ class PaymentRules:
         detail: str = "",
         refund_id: str | None = None,
     ) -> None:
-        self.writes.append(
-            PaymentEvent,
-            {
-                "payment_id": payment.id,
-                "refund_id": refund_id,
-                "from_status": current.value if current else None,
-                "to_status": target.value,
-                "cause": cause,
-                "provider_codes": codes or {},
-                "detail": detail[:2000],
-                "occurred_at": self.clock.now(),
-            },
+        self.session.add(
+            PaymentEvent(
+                payment_id=payment.id,
+                refund_id=refund_id,
+                from_status=current.value if current else None,
+                to_status=target.value,
+                cause=cause,
+                provider_codes=codes or {},
+                detail=detail[:2000],
+                occurred_at=self.clock.now(),
+            )
         )
 
-
-class PaymentService(PaymentRules):
-    """The rules, with the portal's reads and writes on an ORM session (the paths off the hot ones)."""
-
-    def __init__(self, session: AsyncSession, providers: Providers, settings: Settings, clock: Clock) -> None:
-        super().__init__(SessionWrites(session), providers, settings, clock)
-        self.session = session
+    # -- the portal's reads and commands ----------------------------------------------------------
 
     async def get(self, client: Caller, payment_id: str) -> Payment:
         payment = await self.session.scalar(_BY_ID, {"payment_id": payment_id, "client_id": client.id})
@@ -306,13 +320,7 @@ class PaymentService(PaymentRules):
         return await self.session.scalar(_BY_REFERENCE, {"provider": provider, "reference": reference})
 
 
-async def read_payment(db: Database, client: Caller, payment_id: str) -> dict[str, Any]:
-    """The columns of a payment that the API shows, by one statement on the direct path: no session,
-    no ORM object (bench/README.md)."""
-    return _found(await rows.read_shown(db, client, payment_id), payment_id)
-
-
-def _found(payment: _P | None, payment_id: str) -> _P:
+def _found(payment: Payment | None, payment_id: str) -> Payment:
     if payment is None:
         # Another client's payment answers exactly like a missing one (OWASP API1).
         raise NotFound(f"No payment '{payment_id}'.")

@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from contracts.payments import PaymentEventOut, PaymentOut, RefundOut
 from gateway.db.models import Payment, PaymentEvent, Refund
 
-# The payment's columns that payment_out reads: a read selects only these.
-PAYMENT_OUT_COLUMNS = (
-    "id",
-    "status",
-    "provider",
-    "amount",
-    "refunded_amount",
-    "dossier_code",
-    "agency_code",
-    "procedure_code",
-    "checkout_url",
-    "expires_at",
-    "created_at",
-    "updated_at",
-    "paid_at",
-    "lines",
-)
 
-
-def payment_out(p: Payment | Mapping[str, Any]) -> PaymentOut:
-    if isinstance(p, Mapping):  # a row of the direct path (gateway/payments/rows.py)
-        return PaymentOut.model_validate({name: p[name] for name in PAYMENT_OUT_COLUMNS})
+def payment_out(p: Payment) -> PaymentOut:
     return PaymentOut.model_validate(
         {
             "id": p.id,
@@ -41,6 +18,8 @@ def payment_out(p: Payment | Mapping[str, Any]) -> PaymentOut:
             "agency_code": p.agency_code,
             "procedure_code": p.procedure_code,
             "checkout_url": p.checkout_url,
+            "qr_code": p.qr_code,
+            "deeplink": p.deeplink,
             "expires_at": p.expires_at,
             "created_at": p.created_at,
             "updated_at": p.updated_at,

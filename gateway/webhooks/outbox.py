@@ -5,30 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.webhooks import EventType, WebhookEventStatus
-from gateway.db.appends import Writes
 from gateway.db.models import WebhookEvent
 from gateway.ids import new_id
 
 
-def enqueue(writes: Writes, client_id: str, event_type: EventType, data: str, now: datetime) -> None:
+def enqueue(session: AsyncSession, client_id: str, event_type: EventType, data: str, now: datetime) -> None:
     """Queue the event; `data` is its JSON (from the API's own model, so the portal reads the same fields)."""
-    msg_id = new_id("msg")
-    # The data goes in as the JSON it already is: decoding it to embed it costs more than the rest.
     payload = msgspec.json.encode(
         {"type": event_type.value, "timestamp": now.isoformat(), "data": msgspec.Raw(data)}
     ).decode()
-    writes.append(
-        WebhookEvent,
-        {
-            "id": msg_id,
-            "client_id": client_id,
-            "type": event_type.value,
-            "payload": payload,
-            "status": WebhookEventStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
+    session.add(
+        WebhookEvent(
+            id=new_id("msg"),
+            client_id=client_id,
+            type=event_type.value,
+            payload=payload,
+            status=WebhookEventStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
     )

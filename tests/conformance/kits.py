@@ -7,6 +7,7 @@ Adding a provider is adding a kit here and naming it in KITS.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -171,7 +172,7 @@ class VNPayKit:
         return variants
 
     def checkout_as_notification(self, provider: PaymentProvider) -> list[Variant]:
-        url = provider.checkout_url(ORDER)
+        url = asyncio.run(provider.create_checkout(ORDER)).url
         query = urlsplit(url).query
         return [Variant("the checkout URL's query", _get(query))]
 

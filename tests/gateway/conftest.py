@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from adapters.vnpay.settings import VNPaySettings
 from gateway.app import create_app
 from gateway.clock import Clock
-from gateway.settings import Settings, VNPaySettings
+from gateway.settings import Settings
 from simulators.vnpay import Merchant, SimulatorConfig
 from simulators.vnpay import create_app as create_simulator
 from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, Flaky, LateASGI, Portal, World
@@ -19,15 +20,16 @@ def settings(clean_database: str) -> Settings:
         database_url=clean_database,
         public_base_url=GATEWAY,
         workers_enabled=False,
-        database_direct_pool_size=2,
         log_json=True,
         webhook_retry_schedule_seconds=[5, 60, 300],
-        vnpay=VNPaySettings(
-            tmn_code=TMN_CODE,
-            hash_secret=HASH_SECRET,  # type: ignore[arg-type]
-            payment_url=f"{SIMULATOR}/paymentv2/vpcpay.html",
-            api_url=f"{SIMULATOR}/merchant_webapi/api/transaction",
-        ),
+        providers={
+            "vnpay": VNPaySettings(
+                tmn_code=TMN_CODE,
+                hash_secret=HASH_SECRET,  # type: ignore[arg-type]
+                payment_url=f"{SIMULATOR}/paymentv2/vpcpay.html",
+                api_url=f"{SIMULATOR}/merchant_webapi/api/transaction",
+            )
+        },
     )
 
 

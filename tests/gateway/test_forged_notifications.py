@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from gateway.callbacks.rejections import SAMPLES_PER_HOUR
 from gateway.db.models import NotificationRejection, ProviderNotification, WebhookEvent
+from gateway.notifications.rejections import SAMPLES_PER_HOUR
 from tests.harness import World, reference_of, signed_ipn
 
 pytestmark = pytest.mark.anyio

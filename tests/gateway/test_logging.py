@@ -127,7 +127,7 @@ def _pg(fields: dict[str, str]) -> Exception:
 def test_postgresql_errors_are_logged_by_kind_and_objects_without_the_values_they_quote(
     fields: dict[str, str], kept: str
 ) -> None:
-    from gateway.db.direct import DuplicateRow
+    from sqlalchemy.exc import IntegrityError
 
     error = _pg(fields)
 
@@ -137,11 +137,11 @@ def test_postgresql_errors_are_logged_by_kind_and_objects_without_the_values_the
         except Exception as exc:
             raise RuntimeError(f"{type(exc)}: {exc}") from exc
 
-    def duplicate() -> None:  # as gateway/db/direct.py wraps a unique violation
+    def duplicate() -> None:  # as SQLAlchemy wraps a unique violation, its text repeated in its own
         try:
             raise error
         except Exception as exc:
-            raise DuplicateRow(str(exc)) from exc
+            raise IntegrityError("INSERT INTO payments ...", None, exc) from exc
 
     def raise_it() -> None:
         raise error
@@ -185,25 +185,25 @@ async def test_database_errors_are_logged_without_the_values_they_quote(
     import structlog
     from sqlalchemy import text
 
-    from gateway.db.direct import Sql
-
-    db = world.app.state.db
-    insert = Sql(
+    engine = world.app.state.engine
+    insert = text(
         "INSERT INTO clients (id, name, api_key_hash, api_key_prefix, webhook_secret, active, created_at) "
-        "VALUES ($1, $2, $3, 'p', 's', $4, $5)"
+        "VALUES (:id, :name, :hash, 'p', 's', :active, :at)"
     )
     now = world.clock.now()
-    await db.fetchrow(insert, "cli_log_a", "a", NAME, True, now)
+    async with engine.begin() as conn:
+        await conn.execute(insert, {"id": "cli_log_a", "name": "a", "hash": NAME, "active": True, "at": now})
     attempts = [
-        (insert, ("cli_log_b", NAME, "h", True, None)),  # NOT NULL: PostgreSQL quotes the whole row
-        (insert, ("cli_log_c", "c", NAME, True, now)),  # unique api_key_hash: PostgreSQL quotes the key
-        (insert, ("cli_log_d", "d", "h2", NAME, now)),  # a text for a boolean: asyncpg quotes the argument
+        {"id": "cli_log_b", "name": NAME, "hash": "h", "active": True, "at": None},  # NOT NULL: the whole row
+        {"id": "cli_log_c", "name": "c", "hash": NAME, "active": True, "at": now},  # unique: the key quoted
+        {"id": "cli_log_d", "name": "d", "hash": "h2", "active": NAME, "at": now},  # asyncpg quotes the argument
     ]
     capsys.readouterr()
     failed = 0
-    for sql, args in attempts:
+    for args in attempts:
         try:
-            await db.fetchrow(sql, *args)
+            async with engine.begin() as conn:
+                await conn.execute(insert, args)
         except Exception:
             structlog.get_logger().exception("database_error")
             failed += 1
@@ -453,11 +453,11 @@ async def test_an_unexpected_error_in_debug_mode_is_logged_once_and_masked(
     from gateway.payments.service import PaymentService
     from tests.harness import GATEWAY, signed_ipn
 
-    async def failing(*_: object) -> None:
+    def failing(*_: object) -> None:
         raise _pg(NOT_NULL)
 
     signed_return = signed_ipn((await world.create_payment()).json())
-    monkeypatch.setattr(PaymentService, "find_by_reference", failing)
+    monkeypatch.setattr(PaymentService, "citizen_returned", failing)
     app = create_app(world.app.state.settings.model_copy(update={"debug": True}), clock=world.clock)
     capsys.readouterr()
     async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY) as http:
@@ -528,9 +528,10 @@ async def test_an_ipn_is_one_access_line_with_its_outcome(world: World, capsys: 
         "pending",
         "succeeded",
     )
-    assert (access[0]["vnp_txn_ref"], access[0]["rsp_code"], access[0]["vnp_response_code"]) == (
+    assert (access[0]["provider"], access[0]["reference"], access[0]["verdict"], access[0]["ack"]) == (
+        "vnpay",
         params["vnp_TxnRef"],
-        "00",
+        "recorded",
         "00",
     )
     # The next request's line does not carry them.

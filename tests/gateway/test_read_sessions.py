@@ -36,6 +36,8 @@ async def _in_transaction(session: AsyncSession) -> bool:
 
 
 async def test_a_read_sends_only_its_statement_outside_a_transaction(clean_database: str) -> None:
+    """On PostgreSQL a read session runs in autocommit; on SQLite it begins a deferred transaction, which
+    takes no lock (a writing one begins IMMEDIATE: gateway/db/engine.py)."""
     engine = create_engine(clean_database)
     postgres = engine.dialect.name == "postgresql"
     statements: list[str] = []
@@ -48,42 +50,40 @@ async def test_a_read_sends_only_its_statement_outside_a_transaction(clean_datab
         async with create_read_sessionmaker(engine)() as session:
             statements.clear()
             assert await session.scalar(select(Client.name)) == "Cổng DVC"
-            assert statements == [str(select(Client.name).compile(engine))]
-            assert not await _in_transaction(session)
-        # The same pooled connection serves an ordinary session next: on PostgreSQL in a transaction again.
+            read = str(select(Client.name).compile(engine))
+            assert statements == ([read] if postgres else ["BEGIN", read])
+            assert await _in_transaction(session) is not postgres
+        # The same pooled connection serves an ordinary session next, in a transaction again.
         async with create_sessionmaker(engine)() as session:
+            statements.clear()
             assert await session.scalar(select(Client.name)) == "Cổng DVC"
-            assert await _in_transaction(session) is postgres
+            assert await _in_transaction(session)
+            assert statements[0] == ("BEGIN IMMEDIATE" if not postgres else read)
     finally:
         await engine.dispose()
 
 
-async def test_reading_a_payment_takes_no_session_and_gives_its_connection_back(world: World) -> None:
-    """Authentication (cache cold or warm) and the read run on the direct path (gateway/db/direct.py): no
-    connection of SQLAlchemy's pool, and each statement gives its own connection back at once, so a burst
-    of first requests cannot exhaust a pool by holding one connection while waiting for another."""
+async def test_a_read_holds_one_connection_at_a_time_and_gives_it_back(world: World) -> None:
+    """Authentication (cache cold) and the read each take a connection and give it back before the next,
+    so a burst of first requests cannot exhaust the pool by holding one while waiting for another."""
     payment = (await world.create_payment()).json()
     pool = world.app.state.engine.sync_engine.pool
-    db = world.app.state.db
-    checkouts: list[object] = []
-    held: list[int] = []
-    fetchrow = db.fetchrow
+    held = [0]
+    most = [0]
 
-    async def watched(*args: object) -> object:
-        held.append(db.in_use())
-        return await fetchrow(*args)
+    def out(*_: object) -> None:
+        held[0] += 1
+        most[0] = max(most[0], held[0])
 
-    event.listen(pool, "checkout", lambda *a: checkouts.append(a))
-    db.fetchrow = watched
-    try:
-        world.app.state.callers._entries.clear()  # cold: the key is looked up in the database
-        for _ in range(2):
-            r = await world.http.get(f"/v1/payments/{payment['id']}", headers=world.auth())
-            assert r.status_code == 200 and r.json()["id"] == payment["id"]
-        missing = await world.http.get("/v1/payments/pay_nothing", headers=world.auth())
-        assert missing.status_code == 404
-    finally:
-        del db.fetchrow
-    assert checkouts == []
-    assert held == [0, 0, 0, 0]  # key lookup, then one per read; nothing held while taking the next
-    assert db.in_use() == 0
+    def back(*_: object) -> None:
+        held[0] -= 1
+
+    event.listen(pool, "checkout", out)
+    event.listen(pool, "checkin", back)
+    world.app.state.callers._entries.clear()  # cold: the key is looked up in the database
+    for _ in range(2):
+        r = await world.http.get(f"/v1/payments/{payment['id']}", headers=world.auth())
+        assert r.status_code == 200 and r.json()["id"] == payment["id"]
+    missing = await world.http.get("/v1/payments/pay_nothing", headers=world.auth())
+    assert missing.status_code == 404
+    assert most[0] == 1 and held[0] == 0

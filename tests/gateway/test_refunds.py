@@ -111,7 +111,7 @@ async def test_retry_after_a_crash_mid_refund_does_not_refund_twice(world: World
         await session.commit()
         from gateway.idempotency import Idempotency
 
-        idem = Idempotency(lambda: session, state.db, world.clock, 60, 24)
+        idem = Idempotency(state.sessionmaker, world.clock, 60, 24)
         body = b'{"reason": "x", "amount": 5000}'
         assert await idem.begin(client.id, "crash-1", f"POST /v1/payments/{payment['id']}/refunds", body) is None
     world.clock.advance(timedelta(seconds=61))  # the dead request's lock runs out

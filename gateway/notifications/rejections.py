@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gateway.db.direct import Sql, Transaction
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from gateway.db.models import NotificationRejection, ProviderNotification
 from gateway.request_text import storable
 
@@ -16,12 +18,6 @@ SAMPLES_PER_HOUR = 10
 _MAX_FIELDS = 40
 _MAX_NAME = 64
 _MAX_VALUE = 256
-
-_COUNT = Sql(
-    "INSERT INTO notification_rejections (provider, hour, count) VALUES ($1, $2, 1) "
-    "ON CONFLICT (provider, hour) DO UPDATE SET count = notification_rejections.count + 1 RETURNING count",
-    NotificationRejection.__table__,  # type: ignore[arg-type]
-)
 
 
 def sample_of(fields: dict[str, str]) -> dict[str, str]:
@@ -36,19 +32,25 @@ def sample_of(fields: dict[str, str]) -> dict[str, str]:
 
 
 async def record_rejection(
-    tx: Transaction, provider: str, fields: dict[str, str], ack_code: str, reference: str | None, now: datetime
+    session: AsyncSession, provider: str, fields: dict[str, str], ack_code: str, now: datetime
 ) -> None:
+    """Count one more rejected notification and keep it as a sample if the hour has room; the caller commits."""
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    row = await tx.fetchrow(_COUNT, provider, hour)
-    if row is not None and row["count"] <= SAMPLES_PER_HOUR:
-        tx.append(
-            ProviderNotification,
-            {
-                "provider": provider,
-                "reference": reference.replace("\x00", "\ufffd")[:64] if reference else None,
-                "payload": sample_of(fields),
-                "signature_valid": False,
-                "ack_code": ack_code,
-                "received_at": now,
-            },
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    count = (
+        dialect.insert(NotificationRejection)
+        .values(provider=provider, hour=hour, count=1)
+        .on_conflict_do_update(index_elements=["provider", "hour"], set_={"count": NotificationRejection.count + 1})
+        .returning(NotificationRejection.count)
+    )
+    if await session.scalar(count) <= SAMPLES_PER_HOUR:
+        session.add(
+            ProviderNotification(
+                provider=provider,
+                reference=None,
+                payload=sample_of(fields),
+                signature_valid=False,
+                ack_code=ack_code,
+                received_at=now,
+            )
         )

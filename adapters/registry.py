@@ -1,0 +1,43 @@
+"""Every payment provider the gateway can speak, by name: the one place that names them.
+
+Adding a provider is its package under adapters/, its simulator, and one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from adapters.vnpay.provider import VNPayProvider
+from adapters.vnpay.settings import VNPaySettings
+from contracts.providers import PaymentProvider
+
+
+class ProviderSettings(Protocol):
+    enabled: bool
+    timeout_seconds: float
+
+    def uses_simulator_secret(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Entry:
+    settings: type[Any]  # a pydantic-settings class reading the provider's own DVCGW_<NAME>_ variables
+    build: Callable[[Any, Callable[[], datetime], httpx.AsyncBaseTransport | None], PaymentProvider]
+
+
+def _vnpay(settings: VNPaySettings, now: Callable[[], datetime], transport: httpx.AsyncBaseTransport | None) -> Any:
+    return VNPayProvider(settings.config(), transport=transport, now=now)
+
+
+REGISTRY: dict[str, Entry] = {
+    "vnpay": Entry(VNPaySettings, _vnpay),
+}
+
+
+def settings_from_environment() -> dict[str, Any]:
+    return {name: entry.settings() for name, entry in REGISTRY.items()}
