@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 
 from contracts.payments import FeeLineIn, Payer, PaymentCreate, RefundCreate
 from contracts.webhooks import WebhookEndpointIn
+from gateway.content_type import takes_json
 from gateway.db.models import Base, Client, Payment, ProviderNotification, Refund
 from tests.harness import World, payment_body, reference_of
 
@@ -341,3 +344,59 @@ async def test_an_idempotency_key_longer_than_its_column_is_refused(world: World
     assert (await world.create_payment(idem="k" * 256)).status_code == 422
     assert await _everything(world) == before
     assert (await world.create_payment(idem="k" * 255)).status_code == 201
+
+
+# --- Content-Type: a JSON body must be declared as JSON ---------------------------------------------------
+
+BODIES: dict[type[BaseModel], dict[str, Any]] = {
+    PaymentCreate: payment_body(),
+    RefundCreate: {"reason": "Hồ sơ bị từ chối"},
+    WebhookEndpointIn: {"url": "https://portal.example.vn/hooks"},
+}
+
+
+def _json_routes(app: Litestar) -> list[tuple[str, str, type[BaseModel]]]:
+    return [
+        (method, route.path, handler.parsed_fn_signature.parameters["data"].annotation)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if takes_json(handler)
+        for method in handler.http_methods
+    ]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded", "application/xml"])
+async def test_a_json_body_not_declared_as_json_is_a_415_problem_and_changes_nothing(
+    world: World, content_type: str | None
+) -> None:
+    payment = (await world.create_payment()).json()
+    routes = _json_routes(world.app)
+    assert {model for _, _, model in routes} == set(BODIES)
+    before = await _everything(world)
+    for method, path, model in routes:
+        headers = {**world.auth(), "Idempotency-Key": str(uuid.uuid4())}
+        if content_type:
+            headers["Content-Type"] = content_type
+        url = re.sub(r"\{\w+:\w+\}", payment["id"], path)
+        r = await world.http.request(method, url, content=json.dumps(BODIES[model]), headers=headers)
+        assert r.status_code == 415, (method, path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json") and r.json()["status"] == 415
+    assert await _everything(world) == before
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/vnd.x+json"],
+)
+async def test_json_with_parameters_or_a_json_suffix_is_taken(world: World, content_type: str) -> None:
+    headers = {**world.auth(), "Idempotency-Key": str(uuid.uuid4()), "Content-Type": content_type}
+    r = await world.http.post("/v1/payments", content=json.dumps(payment_body()), headers=headers)
+    assert r.status_code == 201, r.text
+
+
+async def test_requests_without_a_json_body_need_no_content_type(world: World) -> None:
+    payment = (await world.create_payment()).json()
+    r = await world.http.post(
+        f"/v1/payments/{payment['id']}/cancel", headers={**world.auth(), "Content-Type": "text/plain"}
+    )
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
