@@ -16,7 +16,7 @@ from pydantic import AfterValidator, AnyHttpUrl, IPvAnyAddress, UrlConstraints
 from pydantic_core import PydanticCustomError
 
 URL_MAX_LENGTH = 2000
-IP_MAX_LENGTH = 45  # the longest IPv6 text form, "ffff:...:255.255.255.255"
+IP_MAX_LENGTH = 45  # payments.client_ip: room for the longest IPv6 text, one with an IPv4 tail
 
 
 def stored_at_most(limit: int) -> AfterValidator:
