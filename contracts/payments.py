@@ -8,17 +8,16 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
-    IPvAnyAddress,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
 from contracts.email_address import EmailAddress
+from contracts.limits import HttpUrl, IPAddress
 from contracts.money import MAX_VND, VND
 
 
@@ -83,9 +82,9 @@ class PaymentCreate(_In):
     provider: str = Field(
         min_length=1, max_length=20, pattern=r"^[a-z0-9_]+$", description="An enabled provider, e.g. vnpay"
     )
-    return_url: AnyHttpUrl = Field(description="Where the citizen's browser goes back to after paying")
+    return_url: HttpUrl = Field(description="Where the citizen's browser goes back to after paying")
     expires_in_seconds: int | None = Field(default=None, ge=60)
-    citizen_ip: IPvAnyAddress | None = Field(
+    citizen_ip: IPAddress | None = Field(
         default=None,
         description="The citizen's IP address as the portal saw it (VNPay's vnp_IpAddr); defaults to the caller's",
     )
@@ -98,7 +97,7 @@ class PaymentCreate(_In):
 
     @field_validator("return_url")
     @classmethod
-    def _http_only(cls, value: AnyHttpUrl) -> AnyHttpUrl:
+    def _http_only(cls, value: HttpUrl) -> HttpUrl:
         if value.scheme not in {"http", "https"}:
             raise ValueError("return_url must be http or https")
         return value

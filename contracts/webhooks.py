@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
+
+from contracts.limits import HttpUrl
 
 
 class EventType(StrEnum):
@@ -37,7 +39,7 @@ class WebhookEventOut(BaseModel):
 
 class WebhookEndpointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: AnyHttpUrl
+    url: HttpUrl
 
 
 class WebhookEndpointOut(BaseModel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 import httpx
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -20,6 +21,7 @@ from gateway import problems
 from gateway.auth import CallerCache
 from gateway.clock import Clock
 from gateway.clock import clock as system_clock
+from gateway.content_type import require_json
 from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from gateway.db.request_session import DbSessionMiddleware, request_session
 from gateway.demo.controller import DemoController
@@ -42,6 +44,11 @@ from gateway.workers import Workers
 
 def _stale_to_conflict(exc: StaleDataError) -> problems.ProblemDetailsException:
     return problems.from_domain(Conflict("The resource changed while this request ran; send it again."))
+
+
+async def _before_request(request: Request[Any, Any, Any]) -> None:
+    await refuse_nul(request)
+    await require_json(request)
 
 
 def create_app(
@@ -101,7 +108,7 @@ def create_app(
             Exception: problems.internal_error,
         },
         middleware=[RequestContextMiddleware(), DbSessionMiddleware()],
-        before_request=refuse_nul,
+        before_request=_before_request,
         openapi_config=OpenAPIConfig(
             title="dvc-gateway",
             version="0.1.0",

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.db.models import Client
 
 
 @click.group()
@@ -50,15 +57,106 @@ async def create_client(settings: Settings, name: str, webhook_url: str | None) 
         await engine.dispose()
 
 
+def _webhook_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The URL as the API would take and store it (PUT /v1/webhook-endpoint)."""
+    from pydantic import ValidationError
+
+    from contracts.webhooks import WebhookEndpointIn
+
+    if value is None:
+        return None
+    try:
+        return str(WebhookEndpointIn(url=value).url)
+    except ValidationError as exc:
+        raise click.BadParameter("; ".join(e["msg"] for e in exc.errors())) from exc
+
+
 @clients.command("create")
 @click.argument("name")
-@click.option("--webhook-url", default=None, help="Where the portal receives signed events.")
+@click.option("--webhook-url", default=None, callback=_webhook_url, help="Where the portal receives signed events.")
 def clients_create(name: str, webhook_url: str | None) -> None:
     """Create a portal client; its API key is shown once and only its hash is stored."""
     client_id, api_key, secret = asyncio.run(create_client(Settings(), name, webhook_url))
     click.echo(f"client id:      {client_id}")
     click.echo(f"API key:        {api_key}")
     click.echo(f"webhook secret: {secret}")
+
+
+async def rotate_client_key(settings: Settings, client_id: str, overlap: timedelta) -> tuple[str, datetime | None]:
+    """The client's new API key, and until when its previous one is still taken (None: not at all)."""
+    from gateway.auth import rotate_key
+    from gateway.clock import clock
+
+    async with _client_row(settings, client_id) as client:
+        api_key = rotate_key(client, clock.now(), overlap)
+        return api_key, client.previous_key_expires_at
+
+
+async def revoke_client(settings: Settings, client_id: str) -> bool:
+    """Revokes the client; False if it already was."""
+    from gateway.auth import revoke
+
+    async with _client_row(settings, client_id) as client:
+        was_active = client.active
+        revoke(client)
+        return was_active
+
+
+@asynccontextmanager
+async def _client_row(settings: Settings, client_id: str) -> AsyncIterator[Client]:
+    """The client's row, locked, committed when the block ends; a ClickException if there is none."""
+    from gateway.db.engine import create_engine, create_sessionmaker
+    from gateway.db.models import Client
+    from gateway.errors import DomainError
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            client = await session.get(Client, client_id, with_for_update=True)
+            if client is None:
+                raise click.ClickException(f"No client {client_id!r}.")
+            try:
+                yield client
+            except DomainError as exc:
+                raise click.ClickException(exc.detail) from exc
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def _cache_note(settings: Settings) -> str:
+    return f"every running gateway process refuses it within auth_cache_seconds ({settings.auth_cache_seconds:g} s)"
+
+
+@clients.command("rotate-key")
+@click.argument("client_id")
+@click.option(
+    "--overlap-seconds",
+    type=click.IntRange(min=0),
+    default=24 * 3600,
+    show_default=True,
+    help="How long the current key stays valid beside the new one (0: refused at once).",
+)
+def clients_rotate_key(client_id: str, overlap_seconds: int) -> None:
+    """Give a portal client a new API key, shown once; the current key keeps working for the overlap."""
+    settings = Settings()
+    api_key, old_until = asyncio.run(rotate_client_key(settings, client_id, timedelta(seconds=overlap_seconds)))
+    click.echo(f"new API key:    {api_key}")
+    if old_until is None:
+        click.echo(f"previous key:   refused now; {_cache_note(settings)}")
+    else:
+        click.echo(f"previous key:   valid until {old_until.isoformat(timespec='seconds')}, then refused")
+
+
+@clients.command("revoke")
+@click.argument("client_id")
+def clients_revoke(client_id: str) -> None:
+    """Revoke a portal client: every one of its keys is refused from then on."""
+    settings = Settings()
+    if asyncio.run(revoke_client(settings, client_id)):
+        click.echo(f"client {client_id} revoked: {_cache_note(settings)}")
+    else:
+        click.echo(f"client {client_id} was already revoked")
 
 
 @main.command()

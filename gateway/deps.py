@@ -24,7 +24,7 @@ def payment_service(state: State, session: AsyncSession) -> PaymentService:
 
 
 async def provide_client(request: Request[Any, Any, Any], state: State) -> Caller:
-    return await authenticate(state.read_sessionmaker, presented_key(request), state.callers)
+    return await authenticate(state.read_sessionmaker, presented_key(request), state.callers, state.clock)
 
 
 class PortalContext:

@@ -28,6 +28,12 @@ class Unauthorized(DomainError):
     title = "Missing or invalid API key"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    type_slug = "unsupported-media-type"
+    title = "The body is not in a media type this endpoint takes"
+
+
 class Conflict(DomainError):
     status = 409
     type_slug = "conflict"

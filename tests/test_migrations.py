@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from gateway.db.engine import create_engine
@@ -92,3 +93,21 @@ def test_the_due_query_index_holds_only_payments_still_to_be_queried(tmp_path: P
         command.downgrade(alembic_config(url), "0003")
         [[text]] = run(url, (definition, {}))
         assert "WHERE" not in str(text)
+
+
+def test_a_client_s_previous_key_columns_come_and_go(tmp_path: Path) -> None:
+    from alembic import command
+
+    with temporary_database(tmp_path) as url:
+        upgrade(url, "0008")
+        now = datetime(2026, 12, 5, tzinfo=UTC)
+        insert = (
+            "INSERT INTO clients (id, name, api_key_hash, api_key_prefix, webhook_secret, active, created_at,"
+            " previous_api_key_hash, previous_key_expires_at) VALUES (:id, 'c', :h, 'p', 's', true, :now, :old, :now)"
+        )
+        run(url, (insert, {"id": "cli_1", "h": "h1", "old": "o1", "now": now}))
+        with pytest.raises(sa.exc.IntegrityError):  # the previous hash is unique, as the current one is
+            run(url, (insert, {"id": "cli_2", "h": "h2", "old": "o1", "now": now}))
+        command.downgrade(alembic_config(url), "0008-1")
+        assert run(url, ("SELECT id, api_key_hash FROM clients", {})) == [("cli_1", "h1")]
+        upgrade(url, "0008")

@@ -45,6 +45,9 @@ class Client(Base):
     name: Mapped[str] = mapped_column(String(200))
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     api_key_prefix: Mapped[str] = mapped_column(String(16))
+    # The key a rotation replaced, still taken until previous_key_expires_at (gateway/auth.py).
+    previous_api_key_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    previous_key_expires_at: Mapped[datetime | None]
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, get_args
+
+import httpx
 import pytest
+from litestar import Litestar
+from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from gateway.db.models import Payment, ProviderNotification
-from tests.harness import World, payment_body
+from contracts.payments import FeeLineIn, Payer, PaymentCreate, RefundCreate
+from contracts.webhooks import WebhookEndpointIn
+from gateway.content_type import takes_json
+from gateway.db.models import Base, Client, Payment, ProviderNotification, Refund
+from tests.harness import World, payment_body, reference_of
 
 pytestmark = pytest.mark.anyio
 
@@ -147,3 +160,244 @@ async def test_every_answer_carries_a_request_id(world: World) -> None:
         answer = await world.http.get("/v1/payments", headers=headers)  # 401 as well: every answer has one
         made = answer.headers.get_list("x-request-id")
         assert len(made) == 1 and len(made[0]) == 32 and int(made[0], 16) >= 0
+
+
+# --- Lengths: every string an input model takes fits the column it is stored in ---------------------------
+
+
+def _code(n: int) -> str:
+    return "A" * n
+
+
+def _text(n: int) -> str:
+    return "ệ" * n  # PostgreSQL's varchar counts characters, not bytes
+
+
+def _url(n: int) -> str:
+    prefix = "https://portal.example.vn/"
+    return prefix + "a" * (n - len(prefix))
+
+
+def _email(n: int) -> str:
+    local, domain = "a" * 64, "vn"
+    while len(domain) < n - 65:  # labels of at most 63 characters, each with its dot
+        domain = "b" * min(63, n - 65 - len(domain) - 1) + "." + domain
+    return f"{local}@{domain}"
+
+
+def _ip(n: int) -> str:
+    return "fe80::1%" + "z" * (n - 8)  # an IPv6 zone has no bound of its own
+
+
+def _digits(n: int) -> str:
+    return "0" * n
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Where a field is stored, and `make(n)`: a valid value whose stored form is n characters long."""
+
+    column: Any  # the model's column
+    make: Callable[[int], str]
+    key: str | None = None  # the key inside a JSON column: no bound there but the model's own
+    at_limit: bool = True  # False where a pattern bounds the field well below its column
+
+
+STORED: dict[tuple[type[BaseModel], str], Stored] = {
+    (PaymentCreate, "dossier_code"): Stored(Payment.dossier_code, _code),
+    (PaymentCreate, "agency_code"): Stored(Payment.agency_code, _code),
+    (PaymentCreate, "procedure_code"): Stored(Payment.procedure_code, _code),
+    (PaymentCreate, "provider"): Stored(Payment.provider, lambda n: "a" * n, at_limit=False),  # an enabled one
+    (PaymentCreate, "return_url"): Stored(Payment.return_url, _url),
+    (PaymentCreate, "citizen_ip"): Stored(Payment.client_ip, _ip),
+    (Payer, "name"): Stored(Payment.payer_name, _text),
+    (Payer, "phone"): Stored(Payment.payer_phone, _digits, at_limit=False),
+    (Payer, "email"): Stored(Payment.payer_email, _email),
+    (FeeLineIn, "code"): Stored(Payment.lines, _code, key="code"),
+    (FeeLineIn, "description"): Stored(Payment.lines, _text, key="description"),
+    (RefundCreate, "reason"): Stored(Refund.reason, _text),
+    (WebhookEndpointIn, "url"): Stored(Client.webhook_url, _url),
+}
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
+
+
+def _input_models(app: Litestar) -> set[type[BaseModel]]:
+    """The body models of every route, and the models they hold."""
+    todo = [
+        data.annotation
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if (data := handler.parsed_fn_signature.parameters.get("data")) is not None
+    ]
+    found: set[type[BaseModel]] = set()
+    while todo:
+        model = todo.pop()
+        if model not in found:
+            found.add(model)
+            todo.extend(m for f in model.model_fields.values() for m in _models_in(f.annotation))
+    return found
+
+
+def _is_string(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "string" or any(_is_string(s) for s in schema.get("anyOf", []))
+
+
+def _bound(model: type[BaseModel], field: str, stored: Stored) -> int:
+    if stored.key is None:
+        length: int = stored.column.type.length
+        return length
+    bound: int = model.model_json_schema()["properties"][field]["maxLength"]
+    return bound
+
+
+async def _send(world: World, model: type[BaseModel], field: str, value: str, payment_id: str) -> httpx.Response:
+    if model is WebhookEndpointIn:
+        return await world.http.put("/v1/webhook-endpoint", json={field: value}, headers=world.auth())
+    if model is RefundCreate:
+        return await world.http.post(
+            f"/v1/payments/{payment_id}/refunds",
+            json={"reason": "Hồ sơ bị từ chối", field: value},
+            headers={**world.auth(), "Idempotency-Key": str(uuid.uuid4())},
+        )
+    body = payment_body()
+    {PaymentCreate: body, Payer: body["payer"], FeeLineIn: body["fee_lines"][0]}[model][field] = value
+    return await world.create_payment(body)
+
+
+async def _everything(world: World) -> dict[str, Any]:
+    async with world.app.state.sessionmaker() as session:
+        counts = {
+            t.name: await session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables
+        }
+        return {**counts, "webhook_urls": sorted(map(str, await session.scalars(select(Client.webhook_url))))}
+
+
+def _refused_as_bad_input(r: httpx.Response) -> None:
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/validation") and r.json()["errors"]
+
+
+async def test_every_string_an_input_model_takes_has_its_column(world: World) -> None:
+    walked = {
+        (model, name)
+        for model in _input_models(world.app)
+        for name, schema in model.model_json_schema()["properties"].items()
+        if _is_string(schema)
+    }
+    assert walked == set(STORED)  # a new string field needs its entry, and so a test of its bound
+
+
+@pytest.mark.parametrize(("model", "field"), list(STORED), ids=[f"{m.__name__}.{f}" for m, f in STORED])
+async def test_a_string_longer_than_its_column_is_refused_and_changes_nothing(
+    world: World, model: type[BaseModel], field: str
+) -> None:
+    # PostgreSQL refused such a value with SQLSTATE 22001 (a 500); SQLite stored it.
+    payment = (await world.create_payment()).json()
+    before = await _everything(world)
+    stored = STORED[model, field]
+    too_long = stored.make(_bound(model, field, stored) + 1)
+    _refused_as_bad_input(await _send(world, model, field, too_long, payment["id"]))
+    assert await _everything(world) == before
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [k for k, v in STORED.items() if v.at_limit],
+    ids=[f"{m.__name__}.{f}" for (m, f), v in STORED.items() if v.at_limit],
+)
+async def test_a_string_as_long_as_its_column_is_stored_whole(world: World, model: type[BaseModel], field: str) -> None:
+    await world.faults(refund_pending=False)
+    payment = (await world.create_payment()).json()
+    await world.open_checkout(payment["checkout_url"])
+    await world.settle(reference_of(payment), "00")
+    stored = STORED[model, field]
+    value = stored.make(_bound(model, field, stored))
+    r = await _send(world, model, field, value, payment["id"])
+    assert r.status_code in (200, 201), r.text
+    async with world.app.state.sessionmaker() as session:
+        values = list(await session.scalars(select(stored.column)))
+    if stored.key is not None:
+        values = [line[stored.key] for lines in values for line in lines]
+    assert value in values
+
+
+@pytest.mark.parametrize("model", [PaymentCreate, WebhookEndpointIn])
+async def test_a_url_is_measured_as_stored(world: World, model: type[BaseModel]) -> None:
+    # 246 characters as sent; percent-encoded ("ế" is "%E1%BA%BF"), 2,006 as stored.
+    url = "https://portal.example.vn/" + "ế" * 220
+    field = "return_url" if model is PaymentCreate else "url"
+    before = await _everything(world)
+    _refused_as_bad_input(await _send(world, model, field, url, ""))
+    assert await _everything(world) == before
+    fits = "https://portal.example.vn/" + "ế" * 219  # 1,997 as stored
+    assert (await _send(world, model, field, fits, "")).status_code in (200, 201)
+
+
+async def test_an_idempotency_key_longer_than_its_column_is_refused(world: World) -> None:
+    before = await _everything(world)
+    assert (await world.create_payment(idem="k" * 256)).status_code == 422
+    assert await _everything(world) == before
+    assert (await world.create_payment(idem="k" * 255)).status_code == 201
+
+
+# --- Content-Type: a JSON body must be declared as JSON ---------------------------------------------------
+
+BODIES: dict[type[BaseModel], dict[str, Any]] = {
+    PaymentCreate: payment_body(),
+    RefundCreate: {"reason": "Hồ sơ bị từ chối"},
+    WebhookEndpointIn: {"url": "https://portal.example.vn/hooks"},
+}
+
+
+def _json_routes(app: Litestar) -> list[tuple[str, str, type[BaseModel]]]:
+    return [
+        (method, route.path, handler.parsed_fn_signature.parameters["data"].annotation)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if takes_json(handler)
+        for method in handler.http_methods
+    ]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded", "application/xml"])
+async def test_a_json_body_not_declared_as_json_is_a_415_problem_and_changes_nothing(
+    world: World, content_type: str | None
+) -> None:
+    payment = (await world.create_payment()).json()
+    routes = _json_routes(world.app)
+    assert {model for _, _, model in routes} == set(BODIES)
+    before = await _everything(world)
+    for method, path, model in routes:
+        headers = {**world.auth(), "Idempotency-Key": str(uuid.uuid4())}
+        if content_type:
+            headers["Content-Type"] = content_type
+        url = re.sub(r"\{\w+:\w+\}", payment["id"], path)
+        r = await world.http.request(method, url, content=json.dumps(BODIES[model]), headers=headers)
+        assert r.status_code == 415, (method, path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json") and r.json()["status"] == 415
+    assert await _everything(world) == before
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/vnd.x+json"],
+)
+async def test_json_with_parameters_or_a_json_suffix_is_taken(world: World, content_type: str) -> None:
+    headers = {**world.auth(), "Idempotency-Key": str(uuid.uuid4()), "Content-Type": content_type}
+    r = await world.http.post("/v1/payments", content=json.dumps(payment_body()), headers=headers)
+    assert r.status_code == 201, r.text
+
+
+async def test_requests_without_a_json_body_need_no_content_type(world: World) -> None:
+    payment = (await world.create_payment()).json()
+    r = await world.http.post(
+        f"/v1/payments/{payment['id']}/cancel", headers={**world.auth(), "Content-Type": "text/plain"}
+    )
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
