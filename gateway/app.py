@@ -38,6 +38,7 @@ from gateway.request_text import refuse_nul
 from gateway.settings import Settings
 from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
+from gateway.webhooks.targets import NameResolver
 from gateway.workers import Workers
 
 
@@ -51,6 +52,7 @@ def create_app(
     clock: Clock | None = None,
     provider_transport: httpx.AsyncBaseTransport | None = None,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    webhook_resolver: NameResolver | None = None,
 ) -> Litestar:
     settings = settings or Settings()
     clock = clock or system_clock
@@ -59,7 +61,7 @@ def create_app(
     db = open_database(settings.database_url, settings.database_direct_pool_size)
     sessionmaker = create_sessionmaker(engine)
     providers = build_providers(settings, clock, provider_transport)
-    dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport)
+    dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport, webhook_resolver)
     resolver = Resolver(sessionmaker, providers, settings, clock)
     checkpointer = wal_checkpointer(settings.database_url)
     # Database upkeep runs whether or not this process runs the background jobs.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,21 @@ class Portal:
         return [json.loads(r.content) for r in self.received]
 
 
+@dataclass
+class FakeDNS:
+    """The webhook dispatcher's name resolution in tests: names answer what `records` says, others do not
+    resolve, and no query leaves the machine."""
+
+    records: dict[str, list[str]] = field(default_factory=dict)
+    lookups: list[str] = field(default_factory=list)
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        self.lookups.append(host)
+        if host not in self.records:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return list(self.records[host])
+
+
 class LateASGI:
     """An ASGI app that forwards to one set later: the gateway and the simulator point at each other."""
 
@@ -82,6 +98,7 @@ class World:
     vnpay: Flaky
     client: Client | None = None
     api_key: str = ""
+    dns: FakeDNS = field(default_factory=FakeDNS)
 
     async def add_client(
         self, name: str = "Cổng DVC tỉnh", webhook_url: str | None = PORTAL_HOOK

@@ -10,7 +10,7 @@ from gateway.clock import Clock
 from gateway.settings import Settings, VNPaySettings
 from simulators.vnpay import Merchant, SimulatorConfig
 from simulators.vnpay import create_app as create_simulator
-from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, Flaky, LateASGI, Portal, World
+from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, FakeDNS, Flaky, LateASGI, Portal, World
 
 
 @pytest.fixture
@@ -22,6 +22,9 @@ def settings(clean_database: str) -> Settings:
         database_direct_pool_size=2,
         log_json=True,
         webhook_retry_schedule_seconds=[5, 60, 300],
+        # The recording portal (tests/harness.py) is http and has no public address.
+        webhook_allow_http=True,
+        webhook_allowed_hosts=["portal.test"],
         vnpay=VNPaySettings(
             tmn_code=TMN_CODE,
             hash_secret=HASH_SECRET,  # type: ignore[arg-type]
@@ -35,6 +38,7 @@ def settings(clean_database: str) -> Settings:
 async def world(settings: Settings) -> AsyncIterator[World]:
     clock = Clock()
     portal = Portal()
+    dns = FakeDNS()
     gateway_proxy = LateASGI()
     sim_app = create_simulator(
         SimulatorConfig(
@@ -50,6 +54,7 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         clock=clock,
         provider_transport=vnpay,
         webhook_transport=httpx.MockTransport(portal.handler),
+        webhook_resolver=dns.resolve,
     )
     gateway_proxy.target = app
     # Everything runs on the test's own event loop: asyncpg connections belong to the loop that made them.
@@ -59,6 +64,6 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY, follow_redirects=True) as http,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=sim_app), base_url=SIMULATOR, follow_redirects=True) as sim,
     ):
-        world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock, vnpay=vnpay)
+        world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock, vnpay=vnpay, dns=dns)
         world.client, world.api_key = await world.add_client()
         yield world
