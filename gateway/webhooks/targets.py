@@ -102,10 +102,11 @@ class Targets:
             literal: IPAddress | None = ip_address(host)
         except ValueError:
             literal = None
-        addresses = [literal] if literal else await self._resolve(host, parsed.port or _PORTS[parsed.scheme])
+        port = parsed.port or _PORTS[parsed.scheme]
+        addresses = [literal] if literal is not None else await self._resolve(host, port)
         if not all(self._allowed(address) for address in addresses):
             raise TargetRefused("address")
-        if literal:
+        if literal is not None:
             return Target(parsed)
         return Target(
             parsed.copy_with(host=str(addresses[0])),
