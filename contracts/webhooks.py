@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.limits import HttpUrl
 
@@ -32,14 +32,20 @@ class WebhookEventOut(BaseModel):
     attempts: int
     next_attempt_at: datetime | None
     last_status_code: int | None
-    last_error: str | None
+    last_error: str | None = Field(
+        description=(
+            "Why the last attempt failed, as a category: 'HTTP <status>', 'timed out', 'connection failed',"
+            " 'request failed', 'target not allowed' (the URL is not https or its host is not a public"
+            " address) or 'no endpoint registered'."
+        )
+    )
     created_at: datetime
     delivered_at: datetime | None
 
 
 class WebhookEndpointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: HttpUrl
+    url: HttpUrl = Field(description="An https URL whose host resolves to public internet addresses only.")
 
 
 class WebhookEndpointOut(BaseModel):

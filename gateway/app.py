@@ -39,6 +39,7 @@ from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
 from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
+from gateway.webhooks.targets import NameResolver
 from gateway.workers import Workers
 
 
@@ -57,6 +58,7 @@ def create_app(
     clock: Clock | None = None,
     provider_transport: httpx.AsyncBaseTransport | None = None,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    webhook_resolver: NameResolver | None = None,
 ) -> Litestar:
     settings = settings or Settings()
     check_production_safety(settings)
@@ -65,7 +67,7 @@ def create_app(
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     providers = build_providers(settings, clock, provider_transport)
-    dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport)
+    dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport, webhook_resolver)
     resolver = Resolver(sessionmaker, providers, settings, clock)
     notifications = NotificationService(sessionmaker, providers, settings, clock)
     workers = Workers(

@@ -42,10 +42,14 @@ def clients() -> None:
 
 
 async def create_client(settings: Settings, name: str, webhook_url: str | None) -> tuple[str, str, str]:
+    """Raises TargetRefused for a webhook URL the API would refuse."""
     from gateway.auth import new_client
     from gateway.clock import clock
     from gateway.db.engine import create_engine, create_sessionmaker
+    from gateway.webhooks.targets import Targets
 
+    if webhook_url is not None:
+        await Targets(settings).check(webhook_url)
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
@@ -76,7 +80,12 @@ def _webhook_url(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--webhook-url", default=None, callback=_webhook_url, help="Where the portal receives signed events.")
 def clients_create(name: str, webhook_url: str | None) -> None:
     """Create a portal client; its API key is shown once and only its hash is stored."""
-    client_id, api_key, secret = asyncio.run(create_client(Settings(), name, webhook_url))
+    from gateway.webhooks.targets import TargetRefused
+
+    try:
+        client_id, api_key, secret = asyncio.run(create_client(Settings(), name, webhook_url))
+    except TargetRefused as refused:
+        raise click.BadParameter(refused.detail, param_hint="'--webhook-url'") from None
     click.echo(f"client id:      {client_id}")
     click.echo(f"API key:        {api_key}")
     click.echo(f"webhook secret: {secret}")

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
 
     webhook_retry_schedule_seconds: list[int] = [5, 300, 1800, 7200, 18000, 36000, 36000]
     webhook_timeout_seconds: float = 10.0
+    # Webhooks go over https to public addresses only (gateway/webhooks/targets.py); in development also to
+    # public_base_url itself, where the demo portal receives them.
+    webhook_allow_http: bool = False
+    # Host names, addresses or CIDR networks webhooks may reach though not public, e.g. a portal on a private
+    # government network (JSON in the environment: '["10.20.0.0/16"]').
+    webhook_allowed_hosts: list[str] = []
+    # A claimed webhook is held this long and renewed while its delivery runs: a dead process's claims
+    # are taken over this soon after it stopped renewing them.
+    webhook_lease_seconds: int = Field(default=30, ge=3)
     worker_lease_seconds: int = 60
 
     workers_enabled: bool = True

@@ -13,10 +13,9 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
-
-log = structlog.get_logger()
 
 Job = Callable[[], Awaitable[int]]
 
@@ -28,6 +27,12 @@ class _Streak:
     failures: int = 0
     started: float = 0.0
     reported: float = 0.0
+
+
+def _log() -> Any:
+    # Looked up when used (only on failures): a logger cached at import would keep the configuration of
+    # the moment it was first used.
+    return structlog.get_logger()
 
 
 class Workers:
@@ -70,7 +75,7 @@ class Workers:
                 continue
             if streak.failures:
                 seconds = round(self._monotonic() - streak.started)
-                log.info("worker_recovered", worker=name, failures=streak.failures, seconds=seconds)
+                _log().info("worker_recovered", worker=name, failures=streak.failures, seconds=seconds)
                 streak = _Streak()
             if not done:  # a full batch means more may be waiting: go again at once
                 await self._sleep(self.poll_seconds)
@@ -81,10 +86,10 @@ class Workers:
         streak.failures += 1
         if streak.failures == 1:
             streak.started = streak.reported = now
-            log.error("worker_failing", worker=name, error=type(exc).__name__, exc_info=exc)
+            _log().error("worker_failing", worker=name, error=type(exc).__name__, exc_info=exc)
         elif now - streak.reported >= self.report_every_seconds:
             streak.reported = now
-            log.warning(
+            _log().warning(
                 "worker_still_failing",
                 worker=name,
                 error=type(exc).__name__,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,7 @@ class LoopTicks:
 SIMULATOR = "http://vnpay.test"
 PORTAL_HOOK = "http://portal.test/hooks"
 TMN_CODE = "DVCGW001"
-HASH_SECRET = "DVCGWSANDBOXSECRETVNPAY000000001"
+HASH_SECRET = "DVCGWTESTSECRETVNPAY0000000000001"  # not the simulator's default: production settings take it
 
 
 @dataclass
@@ -60,6 +61,21 @@ class Portal:
 
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(r.content) for r in self.received]
+
+
+@dataclass
+class FakeDNS:
+    """The webhook dispatcher's name resolution in tests: names answer what `records` says, others do not
+    resolve, and no query leaves the machine."""
+
+    records: dict[str, list[str]] = field(default_factory=dict)
+    lookups: list[str] = field(default_factory=list)
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        self.lookups.append(host)
+        if host not in self.records:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return list(self.records[host])
 
 
 class LateASGI:
@@ -82,6 +98,7 @@ class World:
     vnpay: Flaky
     client: Client | None = None
     api_key: str = ""
+    dns: FakeDNS = field(default_factory=FakeDNS)
 
     async def add_client(
         self, name: str = "Cổng DVC tỉnh", webhook_url: str | None = PORTAL_HOOK

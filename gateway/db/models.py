@@ -197,6 +197,7 @@ class WebhookEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(40))  # the dispatcher whose lease locked_until is
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

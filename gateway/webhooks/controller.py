@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post, put
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from gateway.db.models import Client, WebhookEvent
 from gateway.db.request_session import READ_ONLY
 from gateway.deps import provide_client
 from gateway.errors import NotFound
+from gateway.webhooks.dispatcher import Dispatcher
 
 
 def _out(e: WebhookEvent) -> WebhookEventOut:
@@ -38,10 +40,15 @@ class WebhookController(Controller):
         self,
         client: NamedDependency[Caller],
         db_session: NamedDependency[AsyncSession],
+        state: State,
         data: JSONBody[WebhookEndpointIn],
     ) -> WebhookEndpointOut:
+        """Refused (422) unless the URL is https to a host whose every address is public."""
+        url = str(data.url)
+        dispatcher: Dispatcher = state.dispatcher
+        await dispatcher.targets.check(url)
         row = await _client_row(db_session, client)
-        row.webhook_url = str(data.url)
+        row.webhook_url = url
         await db_session.commit()
         return WebhookEndpointOut(url=row.webhook_url, secret=row.webhook_secret)
 

@@ -11,7 +11,7 @@ from gateway.clock import Clock
 from gateway.settings import Settings
 from simulators.vnpay import Merchant, SimulatorConfig
 from simulators.vnpay import create_app as create_simulator
-from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, Flaky, LateASGI, Portal, World
+from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, FakeDNS, Flaky, LateASGI, Portal, World
 
 
 @pytest.fixture
@@ -22,6 +22,9 @@ def settings(clean_database: str) -> Settings:
         workers_enabled=False,
         log_json=True,
         webhook_retry_schedule_seconds=[5, 60, 300],
+        # The recording portal (tests/harness.py) is http and has no public address.
+        webhook_allow_http=True,
+        webhook_allowed_hosts=["portal.test"],
         providers={
             "vnpay": VNPaySettings(
                 tmn_code=TMN_CODE,
@@ -37,6 +40,7 @@ def settings(clean_database: str) -> Settings:
 async def world(settings: Settings) -> AsyncIterator[World]:
     clock = Clock()
     portal = Portal()
+    dns = FakeDNS()
     gateway_proxy = LateASGI()
     sim_app = create_simulator(
         SimulatorConfig(
@@ -52,6 +56,7 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         clock=clock,
         provider_transport=vnpay,
         webhook_transport=httpx.MockTransport(portal.handler),
+        webhook_resolver=dns.resolve,
     )
     gateway_proxy.target = app
     # Everything runs on the test's own event loop: asyncpg connections belong to the loop that made them.
@@ -61,6 +66,6 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY, follow_redirects=True) as http,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=sim_app), base_url=SIMULATOR, follow_redirects=True) as sim,
     ):
-        world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock, vnpay=vnpay)
+        world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock, vnpay=vnpay, dns=dns)
         world.client, world.api_key = await world.add_client()
         yield world

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import httpx
 import pytest
+from sqlalchemy import update
 from standardwebhooks.webhooks import Webhook
 
+from gateway.db.models import Client
 from gateway.webhooks.dispatcher import Dispatcher
 from tests.harness import World, signed_ipn
 
@@ -42,7 +45,7 @@ async def test_endpoint_down_retries_then_dead_then_resend(world: World) -> None
         world.clock.advance(timedelta(seconds=delay))
         assert await world.run_dispatcher() == 1
     [event] = (await world.http.get("/v1/webhook-events", params={"status": "dead"}, headers=world.auth())).json()
-    assert event["attempts"] == 4 and event["last_status_code"] == 503
+    assert event["attempts"] == 4 and event["last_status_code"] == 503 and event["last_error"] == "HTTP 503"
     world.clock.advance(timedelta(days=1))
     assert await world.run_dispatcher() == 0  # dead stays dead
 
@@ -66,6 +69,7 @@ async def test_another_clients_events_are_invisible(world: World) -> None:
 
 
 async def test_endpoint_can_be_registered_through_the_api(world: World) -> None:
+    world.dns.records["portal.example.vn"] = ["14.160.0.10"]
     r = await world.http.put(
         "/v1/webhook-endpoint", json={"url": "https://portal.example.vn/hooks"}, headers=world.auth()
     )
@@ -81,8 +85,6 @@ async def test_two_dispatchers_deliver_each_event_once(world: World) -> None:
         await succeeded_payment(world)
     state = world.app.state
     transport = world.portal.handler
-    import httpx
-
     a = Dispatcher(state.sessionmaker, state.settings, world.clock, httpx.MockTransport(transport))
     b = Dispatcher(state.sessionmaker, state.settings, world.clock, httpx.MockTransport(transport))
     try:
@@ -96,8 +98,6 @@ async def test_two_dispatchers_deliver_each_event_once(world: World) -> None:
 
 
 async def test_workers_started_with_the_app_deliver_on_their_own(world: World) -> None:
-    import httpx
-
     from gateway.app import create_app
 
     settings = world.app.state.settings.model_copy(update={"workers_enabled": True, "worker_poll_seconds": 0.02})
@@ -131,3 +131,40 @@ async def test_a_failing_job_does_not_stop_the_loop() -> None:
         await asyncio.sleep(0.01)
     await workers.stop()
     assert runs >= 3
+
+
+@pytest.mark.parametrize(
+    ("failure", "shown"),
+    [
+        (httpx.ConnectError("[Errno 111] Connect call failed ('10.0.0.5', 5432)"), "connection failed"),
+        (httpx.ConnectTimeout("timed out connecting to 10.0.0.5:22"), "timed out"),
+        (httpx.ReadTimeout("timed out"), "timed out"),
+        (httpx.RemoteProtocolError("illegal status line: b'SSH-2.0-OpenSSH_9.6'"), "request failed"),
+    ],
+)
+async def test_a_portal_sees_a_category_not_the_network_error(world: World, failure: Exception, shown: str) -> None:
+    """What answered at a target (an SSH banner, a refused port) stays in the gateway's log."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    await succeeded_payment(world)
+    state = world.app.state
+    dispatcher = Dispatcher(state.sessionmaker, state.settings, world.clock, httpx.MockTransport(handler))
+    try:
+        assert await dispatcher.run_once() == 1
+    finally:
+        await dispatcher.aclose()
+    [event] = (await world.http.get("/v1/webhook-events", headers=world.auth())).json()
+    assert event["last_error"] == shown and event["last_status_code"] is None
+    assert event["status"] == "pending" and event["attempts"] == 1  # retried on the schedule
+
+
+async def test_a_client_without_an_endpoint_is_told_so(world: World) -> None:
+    async with world.app.state.sessionmaker() as session:
+        await session.execute(update(Client).values(webhook_url=None))
+        await session.commit()
+    await succeeded_payment(world)
+    assert await world.run_dispatcher() == 1
+    [event] = (await world.http.get("/v1/webhook-events", headers=world.auth())).json()
+    assert event["last_error"] == "no endpoint registered" and world.portal.received == []
