@@ -127,6 +127,7 @@ class RefundService:
             # that one's outcome wakes it (_wake_next).
             await self.session.commit()
             return refund
+        provider = self.payments.providers.get(payment.provider)
         if requested_by is None:
             requested_by = (await self.session.get_one(Client, payment.client_id)).name
         now = self.clock.now()
@@ -146,7 +147,6 @@ class RefundService:
         refund.updated_at = now
         refund.next_query_at = now + send_lease(self.settings)
         await self.session.commit()
-        provider = self.payments.providers.get(payment.provider)
         try:
             result = await provider.refund(order)
         except ProviderRejected as exc:

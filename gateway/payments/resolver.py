@@ -94,7 +94,7 @@ class Resolver:
             where=[Refund.status.in_(refunds.OPEN_VALUES), Refund.next_query_at <= now],
             order_by=Refund.next_query_at,
             limit=self.settings.worker_batch_size,
-            values={"next_query_at": now + refunds.send_lease(self.settings)},
+            values={"next_query_at": now + self.lease},
         )
 
     async def resolve_refund(self, refund_id: str) -> None:

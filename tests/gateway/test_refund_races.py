@@ -205,3 +205,28 @@ async def test_a_failed_query_backs_off(world: World) -> None:
     world.clock.advance(timedelta(seconds=61))  # the second step of payment_query_schedule_seconds
     await world.run_resolver()
     assert (await refund(world, payment["id"], "lost", amount=5_000)).json()["status"] == "failed"
+
+
+async def test_a_refund_reserved_by_a_request_that_died_is_sent_by_the_resolver(world: World) -> None:
+    from sqlalchemy import select
+
+    from contracts.payments import RefundCreate
+    from gateway.auth import Caller
+    from gateway.db.models import Client
+    from gateway.payments.refunds import RefundService
+    from gateway.payments.service import PaymentService
+
+    payment = await paid(world, 35_000)
+    state = world.app.state
+    async with state.sessionmaker() as session:
+        client = await session.scalar(select(Client).where(Client.id == world.client.id))  # type: ignore[union-attr]
+        assert client is not None
+        service = RefundService(PaymentService(session, state.providers, state.settings, world.clock))
+        await service.reserve(Caller.of(client), payment["id"], RefundCreate(amount=5000, reason="x"), "portal")
+        await session.commit()
+    assert await world.run_resolver() == 0  # the request may still be sending it
+    world.clock.advance(send_lease(state.settings))
+    assert await world.run_resolver() == 1
+    assert [r["status"] for r in await listed(world, payment["id"])] == ["succeeded"]
+    vnpay = await at_vnpay(world, payment)
+    assert [(r["amount"], r["create_by"]) for r in vnpay["refunds"]] == [(5000, "Cong DVC tinh")]
