@@ -120,14 +120,13 @@ class Resolver:
                 log.exception("refund_query_error", refund_id=refund_id)
                 await service.note_unknown(refund_id, f"query answer unreadable: {type(exc).__name__}")
                 return
-            others = await session.scalars(
-                select(Refund).where(Refund.payment_id == payment.id, Refund.id != refund_id)
+            # Nothing else of the payment is sent while this refund is processing: these stay as read.
+            others = list(
+                await session.scalars(select(Refund).where(Refund.payment_id == payment.id, Refund.id != refund_id))
             )
             known = {r.provider_transaction_id for r in others if r.provider_transaction_id}
-            made = await session.scalar(
-                select(Refund.id).where(Refund.payment_id == payment.id, Refund.status == RefundStatus.SUCCEEDED.value)
-            )
-            result = _this_refund(refund, latest, known, made is not None)
+            made = any(r.status == RefundStatus.SUCCEEDED.value for r in others)
+            result = _this_refund(refund, latest, known, made)
             if result is None:
                 await service.note_unknown(refund_id, "the provider's latest refund cannot be told apart from this one")
                 log.error("refund_unattributable", refund_id=refund_id)
