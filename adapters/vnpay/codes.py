@@ -73,6 +73,7 @@ IPN_ACK_CODES: dict[Verdict, str] = {
 TRANSACTION_TYPE_PAYMENT = "01"
 TRANSACTION_TYPE_FULL_REFUND = "02"
 TRANSACTION_TYPE_PARTIAL_REFUND = "03"
+REFUND_TRANSACTION_TYPES = frozenset({TRANSACTION_TYPE_FULL_REFUND, TRANSACTION_TYPE_PARTIAL_REFUND})
 
 
 def payment_outcome(response_code: str, transaction_status: str) -> ProviderOutcome:
@@ -100,6 +101,16 @@ def refund_outcome(response_code: str, transaction_status: str) -> ProviderOutco
     if transaction_status == "09":
         return ProviderOutcome.FAILED
     return ProviderOutcome.SUCCEEDED
+
+
+def refund_query_outcome(transaction_status: str) -> ProviderOutcome | None:
+    """Outcome of a refund as querydr reports it; None for a status that says nothing of a refund."""
+    return {
+        "00": ProviderOutcome.SUCCEEDED,
+        "05": ProviderOutcome.PENDING,
+        "06": ProviderOutcome.PENDING,
+        "09": ProviderOutcome.FAILED,
+    }.get(transaction_status)
 
 
 def describe_payment(response_code: str) -> str:

@@ -74,3 +74,8 @@ class VNPayProvider:
         body = requests.refund_body(self.config, order)
         answer = await self._client.call(body, idempotent=False)
         return responses.parse_refund_response(self.config, answer, order.request_id)
+
+    async def query_refund(self, ref: TransactionRef) -> RefundResult | None:
+        body = requests.querydr_body(self.config, ref, new_request_id(), self._now())
+        answer = await self._client.call(body, idempotent=True)
+        return responses.parse_refund_query(self.config, answer, ref.reference)

@@ -8,11 +8,14 @@ from typing import Any
 from adapters.vnpay import signing
 from adapters.vnpay.codes import (
     API_RESPONSE_CODES,
+    REFUND_TRANSACTION_TYPES,
     RETRYABLE_API_CODES,
+    TRANSACTION_TYPE_PAYMENT,
     describe_payment,
     payment_outcome,
     query_outcome,
     refund_outcome,
+    refund_query_outcome,
 )
 from adapters.vnpay.config import VNPayConfig
 from adapters.vnpay.wire import from_wire_amount, parse_time
@@ -90,14 +93,16 @@ def _api_error(code: str, body: Mapping[str, Any]) -> Exception:
 def parse_querydr_response(config: VNPayConfig, body: Mapping[str, Any], reference: str) -> ProviderResult:
     code = _check_api_answer(config, body, signing.QUERYDR_RESPONSE_FIELDS)
     status = str(body.get("vnp_TransactionStatus", ""))
-    outcome = query_outcome(code, status)
+    refunded = str(body.get("vnp_TransactionType", "")) in REFUND_TRANSACTION_TYPES
+    # A refunded transaction reports its latest refund (parse_refund_query): the payment itself succeeded.
+    outcome = query_outcome(code, "00" if refunded and code == "00" else status)
     if outcome is None:
         raise _api_error(code, body)
     if outcome is not ProviderOutcome.NOT_FOUND and body.get("vnp_TxnRef") != reference:
         raise ProviderRejected(PROVIDER, f"querydr answered for {body.get('vnp_TxnRef')!r}, not {reference!r}")
     amount = body.get("vnp_Amount")
     pay_date = body.get("vnp_PayDate")
-    transaction_no = body.get("vnp_TransactionNo")
+    transaction_no = None if refunded else body.get("vnp_TransactionNo")
     return ProviderResult(
         reference=reference,
         outcome=outcome,
@@ -122,4 +127,34 @@ def parse_refund_response(config: VNPayConfig, body: Mapping[str, Any], request_
         transaction_id=str(transaction_no) if transaction_no not in (None, "", "0") else None,
         message=str(body.get("vnp_Message") or API_RESPONSE_CODES.get(code, "")),
         codes=codes,
+    )
+
+
+def parse_refund_query(config: VNPayConfig, body: Mapping[str, Any], reference: str) -> RefundResult | None:
+    """What a querydr answer says of the transaction's latest refund; None when it reports the payment
+    itself (vnp_TransactionType 01: VNPay has made no refund of it).
+
+    VNPay has no query of one refund: querydr reports the transaction as it last changed, a refund
+    with its type (02 whole, 03 part), its own vnp_TransactionNo and vnp_TransactionStatus (05, 06 in
+    flight; 09 refused). An answer this parser cannot place raises, so the caller asks again later.
+    """
+    code = _check_api_answer(config, body, signing.QUERYDR_RESPONSE_FIELDS)
+    if code != "00":
+        raise _api_error(code, body)
+    if body.get("vnp_TxnRef") != reference:
+        raise ProviderRejected(PROVIDER, f"querydr answered for {body.get('vnp_TxnRef')!r}, not {reference!r}")
+    kind = str(body.get("vnp_TransactionType", ""))
+    if kind == TRANSACTION_TYPE_PAYMENT:
+        return None
+    status = str(body.get("vnp_TransactionStatus", ""))
+    outcome = refund_query_outcome(status) if kind in REFUND_TRANSACTION_TYPES else None
+    if outcome is None:
+        raise ProviderUnavailable(PROVIDER, f"querydr reports transaction type {kind!r} with status {status!r}")
+    transaction_no = body.get("vnp_TransactionNo")
+    return RefundResult(
+        request_id="",
+        outcome=outcome,
+        transaction_id=str(transaction_no) if transaction_no not in (None, "", "0") else None,
+        message=str(body.get("vnp_Message", "")),
+        codes=_codes(body, ("vnp_ResponseCode", "vnp_TransactionStatus", "vnp_TransactionType")),
     )

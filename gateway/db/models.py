@@ -128,7 +128,17 @@ class PaymentEvent(Base):
 
 class Refund(Base):
     __tablename__ = "refunds"
-    __table_args__ = (UniqueConstraint("payment_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("payment_id", "idempotency_key"),
+        # The refunds still to be sent or asked about (gateway/payments/resolver.py), as for payments.
+        Index(
+            "ix_refunds_due_query",
+            "status",
+            "next_query_at",
+            sqlite_where=text("next_query_at IS NOT NULL"),
+            postgresql_where=text("next_query_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
@@ -142,6 +152,9 @@ class Refund(Base):
     provider_codes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # While pending or processing: when the resolver next sends it or asks the provider about it.
+    next_query_at: Mapped[datetime | None]
+    query_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class ProviderNotification(Base):

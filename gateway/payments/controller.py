@@ -49,13 +49,18 @@ async def idempotent(
     portal: PortalContext,
     key: str | None,
     work: Callable[[], Awaitable[tuple[int, Any]]],
+    current: Callable[[], Awaitable[tuple[int, Any] | None]] | None = None,
 ) -> Response[Any]:
     """`work` under the Idempotency-Key (gateway/idempotency.py): the key is claimed first, and the
-    response is stored and committed with the work's last writes on the request's session."""
+    response is stored and committed with the work's last writes on the request's session.
+
+    A replay answers what `current` says now, if given and it says something, instead of the stored
+    response: for what the provider settles later (a refund), the state it has reached."""
     idem = portal.idempotency
     replay = await idem.begin(portal.caller.id, key, _operation(request), await request.body())
     if replay is not None:
-        return Response(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
+        status_code, body = (await current() if current else None) or (replay.status_code, replay.body)
+        return Response(body, status_code=status_code, headers={"Idempotent-Replayed": "true"})
     try:
         status_code, body = await work()
         await idem.complete(portal.session, status_code, body)
@@ -148,10 +153,14 @@ class PaymentController(Controller):
                 )
                 await portal.session.commit()
             if refund.status == RefundStatus.PENDING.value:
-                await portal.refunds.execute(refund, requested_by=portal.caller.name)
+                refund = await portal.refunds.send(refund.id, requested_by=portal.caller.name)
             return 201, refund_out(refund).model_dump(mode="json")
 
-        return await idempotent(request, portal, idempotency_key, work)
+        async def current() -> tuple[int, Any] | None:
+            refund = await portal.refunds.requested_with(portal.caller, payment_id, idempotency_key)
+            return (201, refund_out(refund).model_dump(mode="json")) if refund else None
+
+        return await idempotent(request, portal, idempotency_key, work, current)
 
     @get("/{payment_id:str}/refunds", operation_id="listRefunds", opt=READ_ONLY)
     async def list_refunds(

@@ -1,7 +1,9 @@
-"""Background resolution: asks the provider about every open payment whose next query is due.
+"""Background resolution: asks the provider about every open payment and refund whose next query is due.
 
 This is what makes a missing IPN, a browser that never came back or a provider timeout end in a
-known state instead of a payment left pending for ever.
+known state instead of a payment left pending for ever; and a refund whose answer was lost, or that
+VNPay is still processing, end succeeded or failed. It also sends the refunds that waited for an
+earlier refund of their payment (gateway/payments/refunds.py).
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import ProviderError
-from contracts.providers import ProviderOutcome
+from contracts.payments import RefundStatus
+from contracts.providers import ProviderOutcome, RefundResult
 from gateway.clock import Clock
 from gateway.db.claims import claim
-from gateway.db.models import Payment
+from gateway.db.models import Payment, Refund
+from gateway.payments import refunds
 from gateway.payments.providers import Providers
+from gateway.payments.refunds import RefundService
 from gateway.payments.service import PaymentService, transaction_ref
 from gateway.payments.transitions import OPEN
 from gateway.settings import Settings
@@ -43,6 +49,7 @@ class Resolver:
 
     async def run_once(self) -> int:
         ids = await self._claim()
+        refund_ids = await self._claim_refunds()
         # A few at a time: each holds a database connection while it waits for the provider.
         limit = asyncio.Semaphore(QUERY_CONCURRENCY)
 
@@ -50,8 +57,16 @@ class Resolver:
             async with limit:
                 await self.resolve(payment_id)
 
-        await asyncio.gather(*(one(payment_id) for payment_id in ids))
-        return len(ids)
+        async def one_refund(refund_id: str) -> None:
+            async with limit:
+                try:
+                    await self.resolve_refund(refund_id)
+                except Exception:
+                    # Its next_query_at was pushed by the claim: it is tried again then.
+                    log.exception("refund_resolution_error", refund_id=refund_id)
+
+        await asyncio.gather(*(one(payment_id) for payment_id in ids), *(one_refund(r) for r in refund_ids))
+        return len(ids) + len(refund_ids)
 
     async def _claim(self) -> list[str]:
         now = self.clock.now()
@@ -68,6 +83,53 @@ class Resolver:
                 "version": Payment.version + 1,
             },
         )
+
+    async def _claim_refunds(self) -> list[str]:
+        now = self.clock.now()
+        return await claim(
+            self.sessionmaker,
+            Refund,
+            where=[Refund.status.in_(refunds.OPEN_VALUES), Refund.next_query_at <= now],
+            order_by=Refund.next_query_at,
+            limit=self.settings.worker_batch_size,
+            values={"next_query_at": now + self.lease},
+        )
+
+    async def resolve_refund(self, refund_id: str) -> None:
+        """Send a refund that waited, or ask the provider what became of one at it."""
+        async with self.sessionmaker() as session:
+            service = RefundService(PaymentService(session, self.providers, self.settings, self.clock))
+            refund = await session.get(Refund, refund_id)
+            if refund is None:
+                return
+            if refund.status == RefundStatus.PENDING.value:
+                await service.send(refund_id)
+                return
+            if refund.status != RefundStatus.PROCESSING.value:
+                return
+            payment = await session.get_one(Payment, refund.payment_id)
+            try:
+                latest = await self.providers.get(payment.provider).query_refund(transaction_ref(payment))
+            except ProviderError as exc:
+                log.warning("refund_query_failed", refund_id=refund_id, error=str(exc))
+                await service.note_unknown(refund_id, f"query failed: {exc.message}")
+                return
+            except Exception as exc:
+                log.exception("refund_query_error", refund_id=refund_id)
+                await service.note_unknown(refund_id, f"query answer unreadable: {type(exc).__name__}")
+                return
+            # Nothing else of the payment is sent while this refund is processing: these stay as read.
+            others = list(
+                await session.scalars(select(Refund).where(Refund.payment_id == payment.id, Refund.id != refund_id))
+            )
+            known = {r.provider_transaction_id for r in others if r.provider_transaction_id}
+            made = any(r.status == RefundStatus.SUCCEEDED.value for r in others)
+            result = _this_refund(refund, latest, known, made)
+            if result is None:
+                await service.note_unknown(refund_id, "the provider's latest refund cannot be told apart from this one")
+                log.error("refund_unattributable", refund_id=refund_id)
+            else:
+                await service.record(refund_id, result, "query")
 
     async def resolve(self, payment_id: str) -> None:
         async with self.sessionmaker() as session:
@@ -97,3 +159,28 @@ class Resolver:
             except StaleDataError:
                 # An IPN changed the payment meanwhile; it is the fresher truth.
                 await session.rollback()
+
+
+def _this_refund(
+    refund: Refund, latest: RefundResult | None, others: set[str], any_succeeded: bool
+) -> RefundResult | None:
+    """What the provider's latest refund of the transaction says of `refund`, the only one of the payment
+    at the provider (gateway/payments/refunds.py); None when that cannot be told.
+
+    VNPay's querydr reports one refund per transaction, the latest. If that is none at all while no refund
+    of ours succeeded, or one of our other refunds, this one never reached VNPay: it was not made. The
+    first query comes a lease after the send (refunds.send_lease), time enough for VNPay to have it on
+    record if it got it.
+    """
+    mine = refund.provider_transaction_id
+    if latest is None:
+        if any_succeeded or mine:
+            return None
+        return RefundResult("", ProviderOutcome.FAILED, message="the provider has no record of this refund")
+    if latest.transaction_id is None:
+        return None
+    if mine:
+        return latest if latest.transaction_id == mine else None
+    if latest.transaction_id in others:
+        return RefundResult("", ProviderOutcome.FAILED, message="the provider has no record of this refund")
+    return latest

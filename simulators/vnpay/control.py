@@ -19,7 +19,7 @@ from adapters.vnpay.codes import PAYMENT_RESPONSE_CODES
 from .faults import Faults
 from .settlement import AlreadyFinishedError, finish_and_notify, return_url
 from .simulator_state import SimulatorState, simulator_of
-from .store import IpnAttempt, Refund, Transaction
+from .store import REFUND_STATUSES, IpnAttempt, Refund, Transaction
 from .wire import format_vnp_date
 
 CONTROL_PREFIX = "/_sim/vnpay"
@@ -156,6 +156,30 @@ async def resend_ipn(request: Request, txn_ref: FromPath[str]) -> dict[str, Any]
     return _attempt_json(await sim.ipn.resend(txn))
 
 
+class RefundStatusRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    transaction_status: str = Field(pattern=r"^\d{2}$")
+    tmn_code: str | None = None
+
+
+@post(f"{CONTROL_PREFIX}/transactions/{{txn_ref:str}}/refunds/{{request_id:str}}", status_code=200)
+async def change_refund(request: Request, txn_ref: FromPath[str], request_id: FromPath[str]) -> Response[Any]:
+    """Move a refund on, as the bank and VNPay's staff would: 06, 00 (done) or 09 (refused)."""
+    sim = simulator_of(request.app.state)
+    try:
+        change = RefundStatusRequest.model_validate(await _json_object(request))
+    except ValidationError as exc:
+        return _invalid(exc)
+    if change.transaction_status not in REFUND_STATUSES:
+        return Response(content={"detail": "not a refund status", "known": sorted(REFUND_STATUSES)}, status_code=422)
+    refund = _transaction(sim, txn_ref, change.tmn_code).refund(request_id)
+    if refund is None:
+        raise NotFoundException(detail=f"no refund {request_id!r} of {txn_ref!r}")
+    refund.transaction_status = change.transaction_status
+    return Response(content=_refund_json(refund), status_code=200)
+
+
 @get(f"{CONTROL_PREFIX}/faults", sync_to_thread=False)
 def show_faults(request: Request) -> dict[str, Any]:
     return simulator_of(request.app.state).faults.model_dump()
@@ -190,6 +214,7 @@ CONTROL_HANDLERS = [
     settle_transaction,
     show_transaction,
     resend_ipn,
+    change_refund,
     show_faults,
     change_faults,
     reset_faults,

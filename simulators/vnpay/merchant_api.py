@@ -11,6 +11,14 @@ Order of checks: body is a JSON object (03) -> TmnCode known (02) -> command (03
 fields (03) -> vnp_RequestId not seen in the window (94) -> transaction found and vnp_TransactionDate
 equal to its vnp_CreateDate (91) -> refund rules. An unexpected failure is answered 99, still signed.
 
+querydr of a refunded transaction reports its latest refund: vnp_TransactionType 02/03, vnp_TransactionNo
+and vnp_TransactionStatus (05 processing, 06 sent to the bank, 00 done, 09 refused) of that refund, as
+VNPay's querydr documentation lists those types and refund statuses for querydr. UNVERIFIED against a
+real answer: that it is the latest refund that is reported when there are several, that the refund's
+own vnp_TransactionNo is reported rather than the payment's, that vnp_Amount stays the payment's (kept
+so here) and that a refund VNPay completed reads 00. A refund's status is changed with the control API
+(`POST /_sim/vnpay/transactions/{TxnRef}/refunds/{RequestId}`).
+
 Refund rejections beyond the documented codes (choice of this simulator, VNPay's exact code UNVERIFIED):
 * nothing left to refund because earlier refunds took it all -> 94, whose documented refund meaning is
   "Giao dịch đã được gửi yêu cầu hoàn tiền trước đó";
@@ -188,7 +196,6 @@ def _querydr(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any]) -
         **_head(COMMAND_QUERYDR, OK),
         "vnp_TmnCode": merchant.tmn_code,
         "vnp_TxnRef": txn.txn_ref,
-        # A refund does not change what querydr of the payment reports: the payment itself.
         "vnp_Amount": wire_amount(txn.amount),
         "vnp_OrderInfo": txn.order_info,
         "vnp_BankCode": txn.bank_code or txn.requested_bank_code or "",
@@ -197,6 +204,12 @@ def _querydr(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any]) -
         "vnp_TransactionType": TRANSACTION_TYPE_PAYMENT,
         "vnp_TransactionStatus": txn.transaction_status,
     }
+    if txn.refunds:
+        # A refunded transaction is reported as its latest refund: its type, number and status.
+        latest = txn.refunds[-1]
+        answer["vnp_TransactionNo"] = latest.transaction_no
+        answer["vnp_TransactionType"] = latest.transaction_type
+        answer["vnp_TransactionStatus"] = latest.transaction_status
     answer = {k: v for k, v in answer.items() if v != ""}
     signed = _signed(answer, QUERYDR_RESPONSE_FIELDS, merchant.hash_secret)
     unsigned: dict[str, str] = {"vnp_FeeAmount": "0", "vnp_Trace": txn.trace or "0"}

@@ -21,6 +21,9 @@ TEST_CARD_BANK = "NCB"
 CARD_TYPE_ATM = "ATM"
 # VNPay reports a failed or cancelled payment with vnp_TransactionNo=0 (seen on real return URLs).
 NO_TRANSACTION_NO = "0"
+# vnp_TransactionStatus of a refund: 05 VNPay processing, 06 sent to the bank, 00 done, 09 refused.
+REFUND_STATUSES = frozenset({"00", "05", "06", "09"})
+REFUND_REFUSED = "09"
 
 
 class Outcome(StrEnum):
@@ -119,7 +122,10 @@ class Transaction:
 
     @property
     def refunded_amount(self) -> int:
-        return sum(r.amount for r in self.refunds)
+        return sum(r.amount for r in self.refunds if r.transaction_status != REFUND_REFUSED)
+
+    def refund(self, request_id: str) -> Refund | None:
+        return next((r for r in self.refunds if r.request_id == request_id), None)
 
     @property
     def refundable_amount(self) -> int:

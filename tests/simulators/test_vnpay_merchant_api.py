@@ -167,14 +167,48 @@ async def test_full_refund(sandbox: Sandbox) -> None:
     original = (await sandbox.transaction())["vnp_TransactionNo"]
     assert result["vnp_TransactionNo"] != original
 
-    # querydr of the payment still reports the payment.
+    # querydr of a refunded transaction reports its latest refund: type, number and status.
     query = await answer(sandbox, sandbox.querydr_body(transaction_date=created))
+    assert_signed(query, QUERYDR_RESPONSE_FIELDS)
     assert (query["vnp_TransactionType"], query["vnp_TransactionStatus"], query["vnp_Amount"]) == (
-        "01",
-        "00",
+        "02",
+        "05",
         "3500000",
     )
+    assert query["vnp_TransactionNo"] == result["vnp_TransactionNo"]
     assert (await sandbox.transaction())["refunded_amount"] == 35_000
+
+
+async def test_querydr_follows_the_latest_refund_as_it_completes_or_is_refused(sandbox: Sandbox) -> None:
+    created = await paid(sandbox)
+    first = sandbox.refund_body(10_000, "03", transaction_date=created)
+    first_answer = await answer(sandbox, first)
+    second = sandbox.refund_body(5_000, "03", transaction_date=created)
+    second_answer = await answer(sandbox, second)
+    query = await answer(sandbox, sandbox.querydr_body(transaction_date=created))
+    assert (query["vnp_TransactionNo"], query["vnp_TransactionStatus"]) == (second_answer["vnp_TransactionNo"], "05")
+
+    done = await sandbox.client.post(
+        f"/_sim/vnpay/transactions/HS0001/refunds/{second['vnp_RequestId']}", json={"transaction_status": "00"}
+    )
+    assert done.status_code == 200, done.text
+    query = await answer(sandbox, sandbox.querydr_body(transaction_date=created))
+    assert (query["vnp_TransactionType"], query["vnp_TransactionStatus"]) == ("03", "00")
+
+    refused = await sandbox.client.post(
+        f"/_sim/vnpay/transactions/HS0001/refunds/{second['vnp_RequestId']}", json={"transaction_status": "09"}
+    )
+    assert refused.status_code == 200
+    assert (await sandbox.transaction())["refunded_amount"] == 10_000  # a refused refund gives nothing back
+    assert first_answer["vnp_TransactionNo"] != second_answer["vnp_TransactionNo"]
+    unknown = await sandbox.client.post(
+        "/_sim/vnpay/transactions/HS0001/refunds/nope", json={"transaction_status": "00"}
+    )
+    assert unknown.status_code == 404
+    not_a_refund_status = await sandbox.client.post(
+        f"/_sim/vnpay/transactions/HS0001/refunds/{second['vnp_RequestId']}", json={"transaction_status": "01"}
+    )
+    assert not_a_refund_status.status_code == 422
 
 
 async def test_partial_refunds_then_the_rest(sandbox: Sandbox) -> None:

@@ -154,3 +154,35 @@ def test_vnpay_times_are_read_in_gmt7_and_checked() -> None:
     for bad in ("20261323000000", "2026112300000", "2026112300000x", "２０２61123000000", ""):
         with pytest.raises(ValueError):
             parse_time(bad)
+
+
+def test_querydr_of_a_refunded_transaction(config: VNPayConfig) -> None:
+    fields = signing.QUERYDR_RESPONSE_FIELDS
+    ref = "K3M5Q7ZX2B4D6F8H1J3L5N7P"
+
+    def answer(**changes: str) -> dict[str, str]:
+        return signed_api_fixture("querydr_success.json", fields, **changes)
+
+    assert responses.parse_refund_query(config, answer(), ref) is None  # type 01: the payment, no refund
+    pending = responses.parse_refund_query(
+        config, answer(vnp_TransactionType="03", vnp_TransactionStatus="05", vnp_TransactionNo="14227001"), ref
+    )
+    assert pending is not None
+    assert (pending.outcome, pending.transaction_id) == (ProviderOutcome.PENDING, "14227001")
+    for status, outcome in [("06", ProviderOutcome.PENDING), ("00", ProviderOutcome.SUCCEEDED)]:
+        done = responses.parse_refund_query(config, answer(vnp_TransactionType="02", vnp_TransactionStatus=status), ref)
+        assert done is not None and done.outcome is outcome
+    refused = responses.parse_refund_query(config, answer(vnp_TransactionType="03", vnp_TransactionStatus="09"), ref)
+    assert refused is not None and refused.outcome is ProviderOutcome.FAILED
+    with pytest.raises(ProviderUnavailable):  # not a refund status: asked again later, never guessed
+        responses.parse_refund_query(config, answer(vnp_TransactionType="03", vnp_TransactionStatus="02"), ref)
+    with pytest.raises(ProviderRejected):
+        responses.parse_refund_query(config, answer(vnp_ResponseCode="91", vnp_TransactionStatus=""), ref)
+    with pytest.raises(ProviderRejected):
+        responses.parse_refund_query(config, answer(), "SOMETHINGELSE")
+
+    # Asked about the payment, the same answer says it succeeded, whatever became of the refund.
+    payment = responses.parse_querydr_response(
+        config, answer(vnp_TransactionType="03", vnp_TransactionStatus="09", vnp_TransactionNo="14227001"), ref
+    )
+    assert (payment.outcome, payment.transaction_id) == (ProviderOutcome.SUCCEEDED, None)
