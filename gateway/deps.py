@@ -16,11 +16,12 @@ from litestar.di import NamedDependency
 from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth import Caller, authenticate, presented_key
+from gateway.auth import Caller
 from gateway.db.appends import Writes
 from gateway.db.direct import Database
 from gateway.db.request_session import request_session
 from gateway.idempotency import Idempotency
+from gateway.limits import authenticated
 from gateway.payments.refunds import RefundService
 from gateway.payments.service import PaymentRules, PaymentService
 
@@ -30,7 +31,7 @@ def payment_service(state: State, session: AsyncSession) -> PaymentService:
 
 
 async def provide_client(request: Request[Any, Any, Any], state: State) -> Caller:
-    return await authenticate(state.db, presented_key(request), state.callers)
+    return await authenticated(request, state)
 
 
 class Portal:
