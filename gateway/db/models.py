@@ -200,7 +200,7 @@ class WebhookAttempt(Base):
 
 class RateLimitCounter(Base):
     """Requests counted against one limit in one fixed window (gateway/limits.py). Rows of windows past
-    are purged hourly."""
+    are purged hourly. UNLOGGED on PostgreSQL (migration 0007): counts need not outlive a crash."""
 
     __tablename__ = "rate_limit_counters"
 

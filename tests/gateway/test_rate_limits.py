@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from gateway.app import create_app
 from gateway.clock import Clock
@@ -224,6 +224,16 @@ async def test_windows_past_are_purged(world: World, held: HeldClock) -> None:
     async with world.app.state.sessionmaker() as session:
         rows = (await session.execute(select(RateLimitCounter.key, RateLimitCounter.hits))).all()
     assert sorted(rows) == [("test:a", 1), ("test:b", 1), ("test:b", 1)]
+
+
+async def test_on_postgresql_the_counts_are_not_written_to_the_wal(world: World) -> None:
+    if not world.app.state.settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    async with world.app.state.sessionmaker() as session:
+        persistence = await session.scalar(
+            text("SELECT relpersistence::text FROM pg_class WHERE relname = 'rate_limit_counters'")
+        )
+    assert persistence == "u"  # UNLOGGED
 
 
 def scope(peer: str, forwarded: str | None = None) -> dict[str, Any]:
