@@ -148,7 +148,7 @@ class Limiter:
     def _now(self) -> tuple[datetime, int]:
         """The current window's start, and the whole seconds left in it (at least 1)."""
         now = self._clock.now().timestamp()
-        start = now - now % self._window
+        start = int(now // self._window) * self._window
         return datetime.fromtimestamp(start, UTC), max(1, math.ceil(start + self._window - now))
 
     def refuse_if_over(self, key: str, detail: str) -> None:
@@ -160,9 +160,8 @@ class Limiter:
     async def hit(self, key: str, limit: int, detail: str) -> None:
         """Count a request for `key` (at most 100 characters); 429 if that makes more than `limit` in the
         window."""
+        self.refuse_if_over(key, detail)
         window, left = self._now()
-        if self._refused.get(key) == window:
-            raise too_many(detail, left)
         if await self.counters.add(key, window) > limit:
             if len(self._refused) >= self.MAX_REFUSED:
                 self._refused.clear()
@@ -170,7 +169,8 @@ class Limiter:
             raise too_many(detail, left)
 
     async def purge(self) -> int:
-        """Forget the windows before the current one (an hourly job)."""
+        """Forget the windows before the last one (an hourly job). The last one is kept: a process whose
+        clock runs a little behind may still be counting in it."""
         window, _ = self._now()
         return await self.counters.purge(window - timedelta(seconds=self._window))
 
