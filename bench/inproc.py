@@ -33,6 +33,7 @@ from typing import Any
 from bench import dataprep, machine
 from bench.baseline_app import BODY as BASELINE_BODY
 from bench.databases import create_database, pg_available
+from bench.server import UNLIMITED
 from gateway.serving import settle_collector
 
 Request = tuple[str, str, dict[str, str], bytes]
@@ -138,7 +139,7 @@ async def _measure(
 
 
 def _gateway(url: str) -> Any:
-    os.environ.update(DVCGW_DATABASE_URL=url, DVCGW_WORKERS_ENABLED="false", DVCGW_LOG_JSON="true")
+    os.environ.update(DVCGW_DATABASE_URL=url, DVCGW_WORKERS_ENABLED="false", DVCGW_LOG_JSON="true", **UNLIMITED)
     from gateway.asgi import create
 
     return create()

@@ -28,6 +28,7 @@ from gateway.demo.controller import DemoController
 from gateway.errors import Conflict
 from gateway.health import health, ready
 from gateway.idempotency import purge_expired
+from gateway.limits import LimitsMiddleware, build_limiter
 from gateway.logging import configure_logging
 from gateway.middleware import RequestContextMiddleware
 from gateway.notifications.controller import NotificationController
@@ -70,10 +71,14 @@ def create_app(
     dispatcher = Dispatcher(sessionmaker, settings, clock, webhook_transport, webhook_resolver)
     resolver = Resolver(sessionmaker, providers, settings, clock)
     notifications = NotificationService(sessionmaker, providers, settings, clock)
+    limiter = build_limiter(settings, sessionmaker, clock)
     workers = Workers(
         {"webhooks": dispatcher.run_once, "resolver": resolver.run_once},
         settings.worker_poll_seconds,
-        hourly={"idempotency-purge": partial(purge_expired, sessionmaker, clock, settings.idempotency_retention_hours)},
+        hourly={
+            "idempotency-purge": partial(purge_expired, sessionmaker, clock, settings.idempotency_retention_hours),
+            "rate-limit-purge": limiter.purge,
+        },
     )
 
     @asynccontextmanager
@@ -109,7 +114,7 @@ def create_app(
             HTTP_500_INTERNAL_SERVER_ERROR: problems.internal_error,
             Exception: problems.internal_error,
         },
-        middleware=[RequestContextMiddleware(), DbSessionMiddleware()],
+        middleware=[RequestContextMiddleware(), LimitsMiddleware(settings, limiter), DbSessionMiddleware()],
         before_request=_before_request,
         openapi_config=OpenAPIConfig(
             title="dvc-gateway",
@@ -132,6 +137,7 @@ def create_app(
                 "read_sessionmaker": create_read_sessionmaker(engine),
                 "notifications": notifications,
                 "callers": CallerCache(settings.auth_cache_seconds),
+                "limiter": limiter,
                 "providers": providers,
                 "dispatcher": dispatcher,
                 "resolver": resolver,

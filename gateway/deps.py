@@ -12,9 +12,10 @@ from litestar.di import NamedDependency
 from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.auth import Caller, authenticate, presented_key
+from gateway.auth import Caller
 from gateway.db.request_session import request_session
 from gateway.idempotency import Idempotency
+from gateway.limits import authenticated
 from gateway.payments.refunds import RefundService
 from gateway.payments.service import PaymentService
 
@@ -24,7 +25,7 @@ def payment_service(state: State, session: AsyncSession) -> PaymentService:
 
 
 async def provide_client(request: Request[Any, Any, Any], state: State) -> Caller:
-    return await authenticate(state.read_sessionmaker, presented_key(request), state.callers, state.clock)
+    return await authenticated(request, state)
 
 
 class PortalContext:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.registry import settings_from_environment
@@ -60,6 +60,26 @@ class Settings(BaseSettings):
     # A process remembers a valid API key this long, saving a query per request; a deactivated
     # client is therefore refused within this many seconds on every process. 0 turns it off.
     auth_cache_seconds: float = Field(default=30.0, ge=0)
+
+    # Rate limits (gateway/limits.py): requests per fixed window of `rate_limit_window_seconds`, answered 429
+    # past the limit. "database": counters in a table every process on the database shares; "memory": in
+    # this process only (one process on its own).
+    rate_limit_store: Literal["database", "memory"] = "database"
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
+    # Per API key: 500/s, above a portal's national peak of a few hundred payments/s and their reads.
+    rate_limit_per_key: int = Field(default=30_000, ge=1)
+    # Wrong or missing API keys per source address; past it the address is refused on /v1 for the window.
+    rate_limit_auth_failures_per_address: int = Field(default=20, ge=1)
+    # Provider callbacks (/callbacks/...) per source address: VNPay sends every IPN from a few addresses.
+    rate_limit_callbacks_per_address: int = Field(default=20_000, ge=1)
+    rate_limit_demo_per_address: int = Field(default=120, ge=1)
+    # Proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For names the source address;
+    # with none, the source is the connection's peer and X-Forwarded-For is ignored.
+    trusted_proxies: list[IPvAnyNetwork] = []
+    # Provider callbacks bigger than this are refused (414, 413) before anything reads them: VNPay's IPN
+    # query is under 1 KB and it sends no body.
+    callback_max_query_bytes: int = Field(default=4096, ge=1)
+    callback_max_body_bytes: int = Field(default=4096, ge=0)
 
     # Each provider's own settings (adapters/registry.py), read from its DVCGW_<NAME>_ variables.
     providers: dict[str, Any] = Field(default_factory=settings_from_environment)

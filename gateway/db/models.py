@@ -229,6 +229,17 @@ class WebhookAttempt(Base):
     attempted_at: Mapped[datetime]
 
 
+class RateLimitCounter(Base):
+    """Requests counted against one limit in one fixed window (gateway/limits.py). Rows of windows past
+    are purged hourly. UNLOGGED on PostgreSQL (migration 0007): counts need not outlive a crash."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
 # Every mapper set up now, not by whichever ORM call comes first: gateway/payments/rows.py builds
 # Payment objects the way the ORM's loader does, which does not configure mappers on its own.
 configure_mappers()
