@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     AnyHttpUrl,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     IPvAnyAddress,
@@ -29,9 +30,22 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _text_only(value: Any) -> Any:
+    # pydantic takes a number (or false) as an IP address: 0 would be "0.0.0.0".
+    if not isinstance(value, str):
+        raise ValueError("must be an IP address written as a string")
+    return value
+
+
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)]
+# What _no_nul refuses, as the OpenAPI document states it.
+_NO_NUL = Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul), _NO_NUL
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul), _NO_NUL
+]
 VNPhone = Annotated[str, StringConstraints(pattern=r"^(\+84|0)\d{9}$")]
 
 
@@ -83,11 +97,13 @@ class PaymentCreate(_In):
     agency_code: Code
     procedure_code: Code = Field(description="Mã thủ tục hành chính")
     payer: Payer
-    fee_lines: list[FeeLineIn] = Field(min_length=1, max_length=50)
+    fee_lines: list[FeeLineIn] = Field(
+        min_length=1, max_length=50, description=f"Their amounts add up to at most {MAX_VND} VND"
+    )
     provider: Provider
     return_url: AnyHttpUrl = Field(description="Where the citizen's browser goes back to after paying")
     expires_in_seconds: int | None = Field(default=None, ge=60)
-    citizen_ip: IPvAnyAddress | None = Field(
+    citizen_ip: Annotated[IPvAnyAddress, BeforeValidator(_text_only)] | None = Field(
         default=None,
         description="The citizen's IP address as the portal saw it (VNPay's vnp_IpAddr); defaults to the caller's",
     )
