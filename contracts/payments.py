@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     IPvAnyAddress,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -37,14 +38,38 @@ def _text_only(value: Any) -> Any:
     return value
 
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]
-# What _no_nul refuses, as the OpenAPI document states it.
-_NO_NUL = Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+# What pydantic strips (Unicode's White_Space), as the body of a regular expression's class. Codes, texts and
+# names are stripped before their limits apply: their OpenAPI schemas say so by a pattern, with any space
+# around what counts.
+_SPACE = r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _stripped(inner: str, max_length: int) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": rf"^[{_SPACE}]*{inner}[{_SPACE}]*$",
+            "description": f"1 to {max_length} characters once the space around them is removed",
+        }
+    )
+
+
+def _text(max_length: int) -> WithJsonSchema:
+    # Neither end a space; nothing a NUL (what _no_nul refuses).
+    end = rf"[^{_SPACE}\u0000]"
+    return _stripped(rf"{end}(?:[^\u0000]{{0,{max_length - 2}}}{end})?", max_length)
+
+
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$"),
+    _stripped(r"[\w.\-/]{1,64}", 64),
+]
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul), _NO_NUL
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul), _text(500)
 ]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul), _NO_NUL
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul), _text(200)
 ]
 VNPhone = Annotated[str, StringConstraints(pattern=r"^(\+84|0)\d{9}$")]
 

@@ -30,8 +30,8 @@ from gateway.errors import Conflict
 from gateway.health import health, ready
 from gateway.idempotency import purge_expired
 from gateway.logging import configure_logging
-from gateway.openapi import SECURITY_SCHEMES, RequestModelSchemas, allow_every_method
 from gateway.middleware import RequestContextMiddleware
+from gateway.openapi import SECURITY_SCHEMES, RequestModelSchemas, allow_every_method
 from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
 from gateway.payments.resolver import Resolver

@@ -14,7 +14,7 @@ from typing import Any
 
 from litestar.enums import MediaType
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Schema, SecurityRequirement, SecurityScheme
+from litestar.openapi.spec import Operation, Parameter, Reference, Schema, SecurityRequirement, SecurityScheme
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.types import Message, Scope
@@ -27,7 +27,7 @@ from gateway.idempotency import MAX_KEY_LENGTH
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-SECURITY_SCHEMES = {
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "portalBearer": SecurityScheme(
         type="http", scheme="bearer", description="The portal's API key as 'Authorization: Bearer <key>'"
     ),
@@ -40,7 +40,20 @@ PORTAL_KEY: list[SecurityRequirement] = [{"portalBearer": []}, {"portalApiKey": 
 
 # Ids, codes and filters never hold a NUL (gateway/request_text.py refuses one in a path or a query).
 NO_NUL = r"^[^\u0000]*$"
-IDEMPOTENCY_KEY_LENGTH = {"min_length": 1, "max_length": MAX_KEY_LENGTH}
+IDEMPOTENCY_KEY = "Idempotency-Key"
+# gateway/idempotency.py refuses a missing or empty key (400) and a longer one (422) with its own problems, so
+# the handlers take the header as optional and these state what that code enforces.
+IDEMPOTENCY_KEY_SCHEMA = {"oneOf": None, "type": OpenAPIType.STRING, "minLength": 1, "maxLength": MAX_KEY_LENGTH}
+
+
+@dataclasses.dataclass
+class IdempotentOperation(Operation):
+    """An operation that requires the Idempotency-Key header (see IDEMPOTENCY_KEY_SCHEMA)."""
+
+    def __post_init__(self) -> None:
+        for parameter in self.parameters or ():
+            if isinstance(parameter, Parameter) and parameter.name == IDEMPOTENCY_KEY:
+                parameter.required = True
 
 
 class FieldError(BaseModel):

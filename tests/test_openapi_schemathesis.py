@@ -31,8 +31,8 @@ from gateway.settings import Settings
 from tests.conftest import empty_tables
 from tests.harness import GATEWAY, LateASGI
 
-EXAMPLES_PER_OPERATION = 40
-STATEFUL_SCENARIOS = 15
+EXAMPLES_PER_OPERATION = 200
+STATEFUL_SCENARIOS = 60
 SEED = 20261130
 API_KEY = "dvcgw_schemathesis-portal"
 
@@ -47,7 +47,9 @@ CONFIG = SchemathesisConfig.from_dict(
         "checks": {
             # 400 says a request does not match the document; 422 that a well-formed one is refused for what
             # it asks (a cursor this API did not give out, an Idempotency-Key used for another body).
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]},
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+            },
         },
     }
 )

@@ -23,16 +23,25 @@ from gateway.db.request_session import READ_ONLY
 from gateway.deps import Portal, provide_portal
 from gateway.idempotency import usable_key
 from gateway.logging import notes_undone_on_error
-from gateway.openapi import BODY, IDEMPOTENCY_KEY_LENGTH, NO_NUL, PORTAL_KEY, problems
+from gateway.openapi import (
+    BODY,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_KEY_SCHEMA,
+    NO_NUL,
+    PORTAL_KEY,
+    IdempotentOperation,
+    problems,
+)
 from gateway.payments.service import read_payment
 from gateway.payments.views import event_out, payment_out, refund_out
 
 IdempotencyKeyHeader = Annotated[
-    str,
+    str | None,
     HeaderParameter(
-        name="Idempotency-Key",
+        name=IDEMPOTENCY_KEY,
+        required=False,
         description="One key per new request; a retry with the same key and body replays it.",
-        **IDEMPOTENCY_KEY_LENGTH,
+        schema_extra=IDEMPOTENCY_KEY_SCHEMA,
     ),
 ]
 PaymentId = Annotated[str, PathParameter(pattern=NO_NUL)]
@@ -115,13 +124,19 @@ class PaymentController(Controller):
     dependencies = {"portal": Provide(provide_portal)}
     security = PORTAL_KEY
 
-    @post("/", operation_id="createPayment", status_code=201, responses=problems(*BODY, 409, 422))
+    @post(
+        "/",
+        operation_id="createPayment",
+        status_code=201,
+        responses=problems(*BODY, 409, 422),
+        operation_class=IdempotentOperation,
+    )
     async def create(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[PaymentCreate],
         portal: NamedDependency[Portal],
-        idempotency_key: IdempotencyKeyHeader,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[PaymentOut]:
         """Create a fee payment for a dossier; answers the provider's checkout URL for the citizen."""
 
@@ -176,6 +191,7 @@ class PaymentController(Controller):
         operation_id="createRefund",
         status_code=201,
         responses=problems(*BODY, 404, 409, 422, 502, 504),
+        operation_class=IdempotentOperation,
     )
     async def create_refund(
         self,
@@ -183,7 +199,7 @@ class PaymentController(Controller):
         data: JSONBody[RefundCreate],
         portal: NamedDependency[Portal],
         payment_id: PaymentId,
-        idempotency_key: IdempotencyKeyHeader,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[RefundOut]:
         """Refund all or part of a succeeded payment; the total refunded never exceeds what was paid."""
 
