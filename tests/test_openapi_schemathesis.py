@@ -5,7 +5,7 @@ boundary values, then random ones), and the stateful test chains them through th
 infers (a created payment's id into the operations that take one). Any finding fails the test: a 5xx, a
 status, header or content type the document does not declare, a body that is not its schema, valid input
 refused, invalid input accepted, a key that is not needed. Bounded by the number of examples, with a
-fixed seed, so a run is repeatable and takes about a minute on either database.
+fixed seed, so a run is repeatable and takes under a minute on either database.
 """
 
 from __future__ import annotations
