@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import email_validator
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
-from pydantic import EmailStr, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import EmailStr, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator
 
 # RFC 5322 dot-atom local part; lower-case LDH labels, the last one ASCII letters only (an IDN top-level
 # domain is Punycode, "xn--...", and goes to email-validator).
@@ -50,4 +50,15 @@ def _plain_first(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     return handler(value)
 
 
-EmailAddress = Annotated[EmailStr, WrapValidator(_plain_first)]
+def _any_case(name: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name)
+
+
+# As the OpenAPI document states it: an address, not on a special-use domain (JSON Schema's format "email"
+# alone would allow "an@example.test").
+_SCHEMA = {
+    "type": "string",
+    "format": "email",
+    "pattern": rf"^(?!.*[@.](?:{'|'.join(_any_case(name) for name in _SPECIAL_USE)})\.?$)",
+}
+EmailAddress = Annotated[EmailStr, WrapValidator(_plain_first), WithJsonSchema(_SCHEMA)]

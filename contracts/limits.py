@@ -35,5 +35,8 @@ def stored_at_most(limit: int) -> AfterValidator:
 
 
 # UrlConstraints puts the bound in the OpenAPI schema and refuses an over-long input before it is parsed.
-HttpUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=URL_MAX_LENGTH), stored_at_most(URL_MAX_LENGTH)]
+# It is one less than the column: an ASCII URL (what the schema's "uri" format allows) grows by at most
+# the "/" of an empty path when normalised, so every URL the schema allows is stored whole.
+URL_MAX_SENT = URL_MAX_LENGTH - 1
+HttpUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=URL_MAX_SENT), stored_at_most(URL_MAX_LENGTH)]
 IPAddress = Annotated[IPvAnyAddress, stored_at_most(IP_MAX_LENGTH)]

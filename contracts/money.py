@@ -21,5 +21,5 @@ def _whole_number_only(value: Any) -> Any:
 VND = Annotated[
     int,
     BeforeValidator(_whole_number_only),
-    Field(ge=1, le=MAX_VND, description="Amount in VND, a whole number of đồng"),
+    Field(ge=1, le=MAX_VND, description="Amount in VND: a whole number of đồng, as a JSON integer (1000, not 1000.0)"),
 ]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -28,9 +30,46 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)]
+def _text_only(value: Any) -> Any:
+    # pydantic takes a number (or false) as an IP address: 0 would be "0.0.0.0".
+    if not isinstance(value, str):
+        raise ValueError("must be an IP address written as a string")
+    return value
+
+
+# What pydantic strips (Unicode's White_Space), as the body of a regular expression's class. Codes, texts and
+# names are stripped before their limits apply: their OpenAPI schemas say so by a pattern, with any space
+# around what counts.
+_SPACE = r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _stripped(inner: str, max_length: int) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": rf"^[{_SPACE}]*{inner}[{_SPACE}]*$",
+            "description": f"1 to {max_length} characters once the space around them is removed",
+        }
+    )
+
+
+def _text(max_length: int) -> WithJsonSchema:
+    # Neither end a space; nothing a NUL (what _no_nul refuses).
+    end = rf"[^{_SPACE}\u0000]"
+    return _stripped(rf"{end}(?:[^\u0000]{{0,{max_length - 2}}}{end})?", max_length)
+
+
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$"),
+    _stripped(r"[\w.\-/]{1,64}", 64),
+]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul), _text(500)
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul), _text(200)
+]
 VNPhone = Annotated[str, StringConstraints(pattern=r"^(\+84|0)\d{9}$")]
 
 
@@ -78,13 +117,15 @@ class PaymentCreate(_In):
     agency_code: Code
     procedure_code: Code = Field(description="Mã thủ tục hành chính")
     payer: Payer
-    fee_lines: list[FeeLineIn] = Field(min_length=1, max_length=50)
+    fee_lines: list[FeeLineIn] = Field(
+        min_length=1, max_length=50, description=f"Their amounts add up to at most {MAX_VND} VND"
+    )
     provider: str = Field(
         min_length=1, max_length=20, pattern=r"^[a-z0-9_]+$", description="An enabled provider, e.g. vnpay"
     )
     return_url: HttpUrl = Field(description="Where the citizen's browser goes back to after paying")
     expires_in_seconds: int | None = Field(default=None, ge=60)
-    citizen_ip: IPAddress | None = Field(
+    citizen_ip: Annotated[IPAddress, BeforeValidator(_text_only)] | None = Field(
         default=None,
         description="The citizen's IP address as the portal saw it (VNPay's vnp_IpAddr); defaults to the caller's",
     )

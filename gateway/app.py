@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,6 +33,7 @@ from gateway.logging import configure_logging
 from gateway.middleware import RequestContextMiddleware
 from gateway.notifications.controller import NotificationController
 from gateway.notifications.service import NotificationService
+from gateway.openapi import SECURITY_SCHEMES, RequestModelSchemas, allow_every_method
 from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
 from gateway.payments.resolver import Resolver
@@ -109,23 +110,22 @@ def create_app(
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
         },
         lifespan=[lifespan],
-        plugins=[plugin],
+        plugins=[plugin, RequestModelSchemas()],
         exception_handlers={
             HTTP_500_INTERNAL_SERVER_ERROR: problems.internal_error,
             Exception: problems.internal_error,
         },
         middleware=[RequestContextMiddleware(), LimitsMiddleware(settings, limiter), DbSessionMiddleware()],
         before_request=_before_request,
+        before_send=[allow_every_method],
         openapi_config=OpenAPIConfig(
             title="dvc-gateway",
             version="0.1.0",
             description="Fee payments and postal delivery for level-4 online public services.",
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-            components=Components(
-                security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="Portal API key")}
-            ),
-            security=[{"apiKey": []}],
+            # Security is declared where a key is needed: the portal's controllers, not /health or /ready.
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         request_max_body_size=settings.request_max_body_bytes,
         state=State(

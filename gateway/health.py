@@ -5,14 +5,21 @@ from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.openapi import ok, problems
 
-@get("/health", tags=["health"], operation_id="health")
+
+@get("/health", tags=["health"], operation_id="health", responses=problems(portal=False))
 async def health() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@get("/ready", tags=["health"], operation_id="ready")
+@get(
+    "/ready",
+    tags=["health"],
+    operation_id="ready",
+    responses={**problems(portal=False), **ok(dict[str, str], "The database does not answer", 503)},
+)
 async def ready(db_session: NamedDependency[AsyncSession]) -> Response[dict[str, str]]:
     """The process can serve: its database answers."""
     try:

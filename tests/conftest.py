@@ -63,8 +63,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-async def clean_database(database_url: str) -> str:
+async def empty_tables(database_url: str) -> None:
     engine = create_engine(database_url)
     async with engine.begin() as conn:
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
@@ -74,4 +73,9 @@ async def clean_database(database_url: str) -> str:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
     await engine.dispose()
+
+
+@pytest.fixture
+async def clean_database(database_url: str) -> str:
+    await empty_tables(database_url)
     return database_url

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from contracts.payments import (
     PaymentCreate,
@@ -20,16 +20,28 @@ from contracts.payments import (
 )
 from gateway.db.request_session import READ_ONLY
 from gateway.deps import PortalContext, provide_portal
+from gateway.openapi import (
+    BODY,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_KEY_SCHEMA,
+    NO_NUL,
+    PORTAL_KEY,
+    IdempotentOperation,
+    problems,
+)
 from gateway.payments.views import event_out, payment_out, refund_out
 
 IdempotencyKeyHeader = Annotated[
     str | None,
     HeaderParameter(
-        name="Idempotency-Key",
+        name=IDEMPOTENCY_KEY,
         required=False,
-        description="Required. One key per new request; a retry with the same key and body replays it.",
+        description="One key per new request; a retry with the same key and body replays it.",
+        schema_extra=IDEMPOTENCY_KEY_SCHEMA,
     ),
 ]
+PaymentId = Annotated[str, PathParameter(pattern=NO_NUL)]
+Filter = Annotated[str | None, QueryParameter(pattern=NO_NUL)]
 
 
 def caller_ip(request: Request[Any, Any, Any]) -> str:
@@ -76,8 +88,15 @@ class PaymentController(Controller):
     path = "/v1/payments"
     tags = ["payments"]
     dependencies = {"portal": Provide(provide_portal)}
+    security = PORTAL_KEY
 
-    @post("/", operation_id="createPayment", status_code=201, responses=None)
+    @post(
+        "/",
+        operation_id="createPayment",
+        status_code=201,
+        responses=problems(*BODY, 409, 422),
+        operation_class=IdempotentOperation,
+    )
     async def create(
         self,
         request: Request[Any, Any, Any],
@@ -94,52 +113,58 @@ class PaymentController(Controller):
 
         return await idempotent(request, portal, idempotency_key, work)
 
-    @get("/", operation_id="listPayments", opt=READ_ONLY)
+    @get("/", operation_id="listPayments", opt=READ_ONLY, responses=problems(422))
     async def list_payments(
         self,
         portal: NamedDependency[PortalContext],
-        dossier_code: FromQuery[str | None] = None,
+        dossier_code: Filter = None,
         status: FromQuery[PaymentStatus | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: Filter = None,
     ) -> PaymentPage:
         rows, next_cursor = await portal.payments.search(portal.caller, dossier_code, status, limit, cursor)
         return PaymentPage(items=[payment_out(p) for p in rows], next_cursor=next_cursor)
 
-    @get("/{payment_id:str}", operation_id="getPayment", opt=READ_ONLY)
+    @get("/{payment_id:str}", operation_id="getPayment", opt=READ_ONLY, responses=problems(404))
     async def get_payment(
         self,
         portal: NamedDependency[PortalContext],
-        payment_id: FromPath[str],
+        payment_id: PaymentId,
     ) -> PaymentOut:
         return payment_out(await portal.payments.get(portal.caller, payment_id))
 
-    @get("/{payment_id:str}/events", operation_id="listPaymentEvents", opt=READ_ONLY)
+    @get("/{payment_id:str}/events", operation_id="listPaymentEvents", opt=READ_ONLY, responses=problems(404))
     async def list_events(
         self,
         portal: NamedDependency[PortalContext],
-        payment_id: FromPath[str],
+        payment_id: PaymentId,
     ) -> list[PaymentEventOut]:
         """The audit trail: every status change with its time, cause and the provider's raw codes."""
         return [event_out(e) for e in await portal.payments.events(portal.caller, payment_id)]
 
-    @post("/{payment_id:str}/cancel", operation_id="cancelPayment", status_code=200)
+    @post("/{payment_id:str}/cancel", operation_id="cancelPayment", status_code=200, responses=problems(404, 409))
     async def cancel(
         self,
         portal: NamedDependency[PortalContext],
-        payment_id: FromPath[str],
+        payment_id: PaymentId,
     ) -> PaymentOut:
         payment = await portal.payments.cancel(portal.caller, payment_id)
         await portal.session.commit()
         return payment_out(payment)
 
-    @post("/{payment_id:str}/refunds", operation_id="createRefund", status_code=201)
+    @post(
+        "/{payment_id:str}/refunds",
+        operation_id="createRefund",
+        status_code=201,
+        responses=problems(*BODY, 404, 409, 422, 502, 504),
+        operation_class=IdempotentOperation,
+    )
     async def create_refund(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[RefundCreate],
         portal: NamedDependency[PortalContext],
-        payment_id: FromPath[str],
+        payment_id: PaymentId,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[RefundOut]:
         """Refund all or part of a succeeded payment; the total refunded never exceeds what was paid."""
@@ -162,10 +187,10 @@ class PaymentController(Controller):
 
         return await idempotent(request, portal, idempotency_key, work, current)
 
-    @get("/{payment_id:str}/refunds", operation_id="listRefunds", opt=READ_ONLY)
+    @get("/{payment_id:str}/refunds", operation_id="listRefunds", opt=READ_ONLY, responses=problems(404))
     async def list_refunds(
         self,
         portal: NamedDependency[PortalContext],
-        payment_id: FromPath[str],
+        payment_id: PaymentId,
     ) -> list[RefundOut]:
         return [refund_out(r) for r in await portal.refunds.for_payment(portal.caller, payment_id)]

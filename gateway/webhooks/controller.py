@@ -5,7 +5,7 @@ from typing import Annotated
 from litestar import Controller, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,10 @@ from gateway.db.models import Client, WebhookEvent
 from gateway.db.request_session import READ_ONLY
 from gateway.deps import provide_client
 from gateway.errors import NotFound
+from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, problems
 from gateway.webhooks.dispatcher import Dispatcher
+
+EventId = Annotated[str, PathParameter(pattern=NO_NUL)]
 
 
 def _out(e: WebhookEvent) -> WebhookEventOut:
@@ -27,15 +30,17 @@ class WebhookController(Controller):
     path = "/v1"
     tags = ["webhooks"]
     dependencies = {"client": Provide(provide_client)}
+    security = PORTAL_KEY
 
-    @get("/webhook-endpoint", operation_id="getWebhookEndpoint", opt=READ_ONLY)
+    # 404: the client was removed while its key was still cached (gateway/auth.py).
+    @get("/webhook-endpoint", operation_id="getWebhookEndpoint", opt=READ_ONLY, responses=problems(404))
     async def get_endpoint(
         self, client: NamedDependency[Caller], db_session: NamedDependency[AsyncSession]
     ) -> WebhookEndpointOut:
         row = await _client_row(db_session, client)
         return WebhookEndpointOut(url=row.webhook_url, secret=row.webhook_secret)
 
-    @put("/webhook-endpoint", operation_id="setWebhookEndpoint")
+    @put("/webhook-endpoint", operation_id="setWebhookEndpoint", responses=problems(*BODY, 404, 422))
     async def set_endpoint(
         self,
         client: NamedDependency[Caller],
@@ -52,7 +57,7 @@ class WebhookController(Controller):
         await db_session.commit()
         return WebhookEndpointOut(url=row.webhook_url, secret=row.webhook_secret)
 
-    @get("/webhook-events", operation_id="listWebhookEvents", opt=READ_ONLY)
+    @get("/webhook-events", operation_id="listWebhookEvents", opt=READ_ONLY, responses=problems())
     async def list_events(
         self,
         client: NamedDependency[Caller],
@@ -66,22 +71,27 @@ class WebhookController(Controller):
         rows = await db_session.scalars(query.order_by(WebhookEvent.created_at.desc()).limit(limit))
         return [_out(e) for e in rows]
 
-    @get("/webhook-events/{event_id:str}", operation_id="getWebhookEvent", opt=READ_ONLY)
+    @get("/webhook-events/{event_id:str}", operation_id="getWebhookEvent", opt=READ_ONLY, responses=problems(404))
     async def get_event(
         self,
         client: NamedDependency[Caller],
         db_session: NamedDependency[AsyncSession],
-        event_id: FromPath[str],
+        event_id: EventId,
     ) -> WebhookEventOut:
         return _out(await _own_event(db_session, client, event_id))
 
-    @post("/webhook-events/{event_id:str}/resend", operation_id="resendWebhookEvent", status_code=202)
+    @post(
+        "/webhook-events/{event_id:str}/resend",
+        operation_id="resendWebhookEvent",
+        status_code=202,
+        responses=problems(404),
+    )
     async def resend(
         self,
         client: NamedDependency[Caller],
         db_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
-        event_id: FromPath[str],
+        event_id: EventId,
     ) -> WebhookEventOut:
         """Queue the event again with a fresh retry schedule: for a dead event once the endpoint is fixed."""
         event = await _own_event(db_session, client, event_id)

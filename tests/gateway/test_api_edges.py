@@ -15,6 +15,7 @@ from litestar import Litestar
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from contracts.limits import URL_MAX_SENT
 from contracts.payments import FeeLineIn, Payer, PaymentCreate, RefundCreate
 from contracts.webhooks import WebhookEndpointIn
 from gateway.content_type import takes_json
@@ -201,6 +202,7 @@ class Stored:
     make: Callable[[int], str]
     key: str | None = None  # the key inside a JSON column: no bound there but the model's own
     at_limit: bool = True  # False where a pattern bounds the field well below its column
+    longest: int | None = None  # the longest accepted, where it is not the column's length
 
 
 STORED: dict[tuple[type[BaseModel], str], Stored] = {
@@ -208,7 +210,7 @@ STORED: dict[tuple[type[BaseModel], str], Stored] = {
     (PaymentCreate, "agency_code"): Stored(Payment.agency_code, _code),
     (PaymentCreate, "procedure_code"): Stored(Payment.procedure_code, _code),
     (PaymentCreate, "provider"): Stored(Payment.provider, lambda n: "a" * n, at_limit=False),  # an enabled one
-    (PaymentCreate, "return_url"): Stored(Payment.return_url, _url),
+    (PaymentCreate, "return_url"): Stored(Payment.return_url, _url, longest=URL_MAX_SENT),
     (PaymentCreate, "citizen_ip"): Stored(Payment.client_ip, _ip),
     (Payer, "name"): Stored(Payment.payer_name, _text),
     (Payer, "phone"): Stored(Payment.payer_phone, _digits, at_limit=False),
@@ -216,7 +218,7 @@ STORED: dict[tuple[type[BaseModel], str], Stored] = {
     (FeeLineIn, "code"): Stored(Payment.lines, _code, key="code"),
     (FeeLineIn, "description"): Stored(Payment.lines, _text, key="description"),
     (RefundCreate, "reason"): Stored(Refund.reason, _text),
-    (WebhookEndpointIn, "url"): Stored(Client.webhook_url, _url),
+    (WebhookEndpointIn, "url"): Stored(Client.webhook_url, _url, longest=URL_MAX_SENT),
 }
 
 
@@ -249,11 +251,14 @@ def _is_string(schema: dict[str, Any]) -> bool:
 
 
 def _bound(model: type[BaseModel], field: str, stored: Stored) -> int:
+    if stored.longest is not None:
+        return stored.longest
     if stored.key is None:
         length: int = stored.column.type.length
         return length
-    bound: int = model.model_json_schema()["properties"][field]["maxLength"]
-    return bound
+    # The model's own bound (its StringConstraints), as the JSON column has none.
+    [bound] = [m.max_length for m in model.model_fields[field].metadata if getattr(m, "max_length", None)]
+    return int(bound)
 
 
 async def _send(world: World, model: type[BaseModel], field: str, value: str, payment_id: str) -> httpx.Response:
