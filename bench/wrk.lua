@@ -1,14 +1,14 @@
 -- The bench's requests for wrk (bench/run.py writes the files and reads the last line).
 -- wrk -t1 -c32 -d10s -s bench/wrk.lua URL -- PATHS KEY BODY PREFIX CAPTURE
---   PATHS    file of paths, one a line: GET each in turn, starting again at the end (counted as wrapped)
+--   PATHS    file of paths, one a line: GET each in turn, starting again at the end
 --   KEY      API key sent as "Authorization: Bearer KEY", or -
 --   BODY     file holding a JSON body to POST to the first path, with Idempotency-Key PREFIX-n, or -
 --   CAPTURE  file to append "id vnp_TxnRef vnp_Amount" of each payment created (201) to, or -
--- Its last line: BENCH {"requests":..,"sent":..,"us":..,"socket_errors":..,"statuses":{..},"rspcodes":{..},"wrapped":..}
+-- Its last line: BENCH {"requests":..,"sent":..,"us":..,"socket_errors":..,"statuses":{..},"rspcodes":{..}}
 
 local threads = {}
 local requests_, headers, body, prefix, capture = {}, {}, nil, nil, nil
-statuses, rspcodes, wrapped, sent = {}, {}, 0, 0
+statuses, rspcodes, sent = {}, {}, 0
 
 function setup(thread)
   table.insert(threads, thread)
@@ -42,9 +42,6 @@ function request()
   if body then
     headers["Idempotency-Key"] = prefix .. sent
     return wrk.format("POST", requests_[1], headers, body)
-  end
-  if sent > #requests_ then
-    wrapped = wrapped + 1
   end
   return requests_[(sent - 1) % #requests_ + 1]
 end
@@ -84,14 +81,13 @@ local function merged(name)
 end
 
 function done(summary)
-  local wraps, sends = 0, 0
+  local sends = 0
   for _, t in ipairs(threads) do
-    wraps = wraps + (t:get("wrapped") or 0)
     sends = sends + (t:get("sent") or 0)
   end
   local e = summary.errors
   io.write(string.format(
-    'BENCH {"requests":%d,"sent":%d,"us":%d,"socket_errors":%d,"statuses":%s,"rspcodes":%s,"wrapped":%d}\n',
+    'BENCH {"requests":%d,"sent":%d,"us":%d,"socket_errors":%d,"statuses":%s,"rspcodes":%s}\n',
     summary.requests, sends, summary.duration, e.connect + e.read + e.write + e.timeout,
-    merged("statuses"), merged("rspcodes"), wraps))
+    merged("statuses"), merged("rspcodes")))
 end
