@@ -30,10 +30,9 @@ pytest: install
 # Set DVCGW_TEST_DATABASE_URL=postgresql+asyncpg://... to run the suite on PostgreSQL.
 test: lint typecheck pytest
 
-# wrk (Debian's package) drives saturation; py-spy is only for `python -m bench.profile`.
+# wrk (Debian's package) drives saturation; bench/README.md says how to read the table.
 bench: install
 	command -v wrk >/dev/null || apt-get install -y wrk || { echo "install wrk: apt-get install -y wrk"; exit 1; }
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.run
 
 clean:
