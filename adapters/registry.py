@@ -25,9 +25,19 @@ class ProviderSettings(Protocol):
 
 
 @dataclass(frozen=True)
+class Simulator:
+    """The provider's simulator as `make run` starts it: `python -m MODULE --port PORT`."""
+
+    title: str
+    module: str
+    port: int
+
+
+@dataclass(frozen=True)
 class Entry:
     settings: type[Any]  # a pydantic-settings class reading the provider's own DVCGW_<NAME>_ variables
     build: Callable[[Any, Callable[[], datetime], httpx.AsyncBaseTransport | None], PaymentProvider]
+    simulator: Simulator
 
 
 def _vnpay(settings: VNPaySettings, now: Callable[[], datetime], transport: httpx.AsyncBaseTransport | None) -> Any:
@@ -35,7 +45,7 @@ def _vnpay(settings: VNPaySettings, now: Callable[[], datetime], transport: http
 
 
 REGISTRY: dict[str, Entry] = {
-    "vnpay": Entry(VNPaySettings, _vnpay),
+    "vnpay": Entry(VNPaySettings, _vnpay, Simulator("VNPay", "simulators.vnpay", 8101)),
 }
 
 

@@ -171,10 +171,15 @@ def clients_revoke(client_id: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-@click.option("--workers", default=1, show_default=True)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the gateway with uvicorn, one process per worker (gateway/serving.py)."""
     from gateway.serving import serve as run_server
+
+    if workers > 1 and Settings().is_sqlite:
+        # SQLite has one writer for the whole file: processes would only queue on its lock, and the
+        # per-process parts (rate-limit refusals, the key cache) assume one process there.
+        raise click.UsageError("SQLite serves one process; use PostgreSQL (DVCGW_DATABASE_URL) for --workers > 1.")
 
     sys.exit(run_server("gateway.asgi:create", host, port, workers))
 

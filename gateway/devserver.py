@@ -11,13 +11,14 @@ import time
 import httpx
 import uvicorn
 
+from adapters.registry import REGISTRY
 from gateway.cli import create_client
 from gateway.db.migrate import upgrade
 from gateway.demo.controller import DEMO_CLIENT_NAME
 from gateway.settings import ROOT, Settings
 
 DEV_CLIENT_FILE = ROOT / "var" / "dev-portal.json"
-SIMULATORS = [("VNPay", "simulators.vnpay", 8101)]
+SIMULATORS = [(e.simulator.title, e.simulator.module, e.simulator.port) for e in REGISTRY.values()]
 
 
 def _dev_client(settings: Settings) -> dict[str, str]:

@@ -21,11 +21,11 @@ from sqlalchemy import select
 
 from contracts.errors import ProviderError, ProviderRejected
 from contracts.payments import PaymentStatus, RefundCreate, RefundStatus
-from contracts.providers import ProviderOutcome, RefundOrder, RefundResult
+from contracts.providers import Capability, ProviderOutcome, RefundOrder, RefundResult
 from contracts.webhooks import EventType
 from gateway.auth import Caller
 from gateway.db.models import Client, Payment, Refund
-from gateway.errors import InvalidTransition, RefundExceedsPaid
+from gateway.errors import InvalidTransition, RefundExceedsPaid, Unprocessable
 from gateway.ids import new_id
 from gateway.payments.providers import Providers
 from gateway.payments.service import PaymentService, transaction_ref
@@ -85,6 +85,11 @@ class RefundService:
             raise RefundExceedsPaid(
                 f"Refundable amount is {refundable} VND; {amount} VND was asked.", refundable=refundable
             )
+        can = self.payments.providers.get(payment.provider).capabilities
+        if Capability.REFUND not in can:
+            raise Unprocessable(f"{payment.provider} cannot refund a payment through its API.")
+        if amount < payment.amount and Capability.PARTIAL_REFUND not in can:
+            raise Unprocessable(f"{payment.provider} refunds only the whole payment ({payment.amount} VND).")
         now = self.clock.now()
         refund = Refund(
             id=new_id("rfd"),
