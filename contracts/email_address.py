@@ -1,8 +1,8 @@
 """E-mail addresses as pydantic's EmailStr validates them, with the common case decided by one pattern.
 
-EmailStr runs the email-validator package: Unicode normalisation, IDNA, the special-use names. That
-was about 6% of a payment creation's CPU (bench/README.md), for addresses that are nearly always plain
-ASCII like "an.nguyen@example.vn". An address made only of what the pattern below allows, on a domain
+EmailStr runs the email-validator package: Unicode normalisation, IDNA, the special-use names. That is
+a noticeable share of a payment creation's CPU, for addresses that are nearly always plain ASCII like
+"an.nguyen@example.vn". An address made only of what the pattern below allows, on a domain
 that is not special-use and with a local part that is not one of RFC 2142's mailbox names (which
 email-validator lower-cases), is one email-validator accepts as it is: its normalised form is the
 address itself. Anything else (upper case after the "@", Unicode, quoted or commented parts, "Name

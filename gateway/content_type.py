@@ -1,8 +1,8 @@
 """A JSON body must say it is JSON: anything else is a 415 problem before the body is read.
 
 Litestar parses a handler's `data` as JSON whatever the request's Content-Type says, so a body sent as
-text/plain, as a form or with no type at all was accepted: what the client declared and what the gateway
-read could differ (and a proxy or firewall inspecting bodies by their type would see something else).
+text/plain, as a form or with no type at all would be accepted: what the client declared and what the
+gateway read could differ (and a proxy or firewall inspecting bodies by their type would see something else).
 `application/json` is taken with any parameters (a charset among them), and so is any
 `application/*+json` type (RFC 6839). Handlers without a JSON body (forms, the providers' callbacks,
 POSTs with no body) are left alone.

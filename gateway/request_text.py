@@ -1,7 +1,7 @@
 """Paths and query strings with a NUL character (%00) are refused before any handler runs.
 
-PostgreSQL's text cannot hold U+0000 and SQLite's can, so an id or a filter holding one was a 500 on
-PostgreSQL (the database refused the statement) and a plain miss on SQLite. No id, code or filter of the
+PostgreSQL's text cannot hold U+0000 and SQLite's can, so an id or a filter holding one would be a 500
+on PostgreSQL (the database refuses the statement) and a plain miss on SQLite. No id, code or filter of the
 gateway holds one, so it is bad input, answered alike on both as a 400 problem. Bodies are checked by
 their models (contracts/payments.py). Handlers that answer in a provider's protocol (opt
 PROVIDER_PROTOCOL) are left to answer in it, and record what they were sent through `storable`.

@@ -5,19 +5,18 @@ binds the shared socket with proto 0, accepted sockets inherit that and asyncio 
 algorithm on, so every keep-alive request after the first can wait ~40 ms for the client's delayed ACK
 (uvicorn issue #3149); and all workers poll one socket, so a burst of new connections (a portal's pool)
 lands on whichever worker wakes first. With a socket per worker the kernel spreads connections and
-TCP_NODELAY holds. bench/README.md has the numbers of both ways.
+TCP_NODELAY holds.
 
 A worker that dies is started again (unless it keeps dying at start-up); SIGTERM or SIGINT stops them all
 gracefully.
 
 Once the app has started, everything it built (mappers, routes, schemas, pools) is moved out of the
-garbage collector's sight with gc.freeze(): a full collection over them paused a worker for 71 ms under
-load in a measured run, the tail of its p99 (bench/README.md, gc-trace variants). DVCGW_SERVER_GC=default
-keeps Python's behaviour.
+garbage collector's sight with gc.freeze(): a full collection over them pauses a worker for tens of
+milliseconds under load, which is where a p99 goes. DVCGW_SERVER_GC=default keeps Python's behaviour.
 
 The event loop and HTTP parser are asyncio and h11 unless DVCGW_SERVER_LOOP / DVCGW_SERVER_HTTP say
-otherwise (uvloop, httptools, if installed): measured side by side, uvloop nearly doubled a bare Litestar
-app but did not reliably speed up the gateway, whose time is in its database work (bench/README.md).
+otherwise (uvloop, httptools, if installed): uvloop speeds up a bare Litestar app far more than the
+gateway, whose time is in its database work.
 """
 
 from __future__ import annotations

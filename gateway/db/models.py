@@ -240,6 +240,6 @@ class RateLimitCounter(Base):
     hits: Mapped[int] = mapped_column(Integer)
 
 
-# Every mapper set up now, not by whichever ORM call comes first: gateway/payments/rows.py builds
-# Payment objects the way the ORM's loader does, which does not configure mappers on its own.
+# Every mapper set up at import, not by whichever ORM call comes first: a mapping mistake fails when the
+# gateway starts, not in the first request that happens to touch it.
 configure_mappers()
