@@ -30,10 +30,18 @@ def to_wire_amount(vnd: int) -> str:
     return str(vnd * 100)
 
 
-def from_wire_amount(text: str | int) -> int:
-    # int() alone would also read " 1", "+1", "1_0" and other scripts' digits.
-    if isinstance(text, str) and not (text.isascii() and text.isdigit()):
-        raise ValueError(f"VNPay amount {text!r} is not a number")
+# vnp_Amount is Numeric[1,12]: longer is not VNPay's, and past 19 digits not even a 64-bit integer.
+WIRE_AMOUNT_DIGITS = 12
+
+
+def from_wire_amount(wire: str | int) -> int:
+    """Đồng from VNPay's vnp_Amount (×100): the text of a query string, or a JSON number in an API answer,
+    read by the same rule. int() alone would also read " 1", "+1", "1_0", other scripts' digits, True."""
+    if isinstance(wire, bool) or not isinstance(wire, str | int):
+        raise ValueError(f"VNPay amount {wire!r} is not a number")
+    text = str(wire)
+    if not (text.isascii() and text.isdigit()) or len(text) > WIRE_AMOUNT_DIGITS:
+        raise ValueError(f"VNPay amount {text!r} is not a number of at most {WIRE_AMOUNT_DIGITS} digits")
     value = int(text)
     if value % 100:
         raise ValueError(f"VNPay amount {value} is not a whole number of đồng")

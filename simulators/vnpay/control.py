@@ -14,8 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adapters.vnpay.codes import PAYMENT_RESPONSE_CODES
-
+from .codes import PAYMENT_RESULTS
 from .faults import Faults
 from .settlement import AlreadyFinishedError, finish_and_notify, return_url
 from .simulator_state import SimulatorState, simulator_of
@@ -125,11 +124,11 @@ async def settle_transaction(request: Request, txn_ref: FromPath[str]) -> Respon
         settle = SettleRequest.model_validate(await _json_object(request))
     except ValidationError as exc:
         return _invalid(exc)
-    if settle.response_code not in PAYMENT_RESPONSE_CODES:
+    if settle.response_code not in PAYMENT_RESULTS:
         return Response(
             content={
                 "detail": f"unknown vnp_ResponseCode {settle.response_code}",
-                "known": sorted(PAYMENT_RESPONSE_CODES),
+                "known": sorted(PAYMENT_RESULTS),
             },
             status_code=422,
         )

@@ -33,30 +33,37 @@ import asyncio
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 from litestar import Request, post
 from litestar.response import Response
 
-from adapters.vnpay.codes import (
-    API_RESPONSE_CODES,
-    TRANSACTION_TYPE_FULL_REFUND,
-    TRANSACTION_TYPE_PARTIAL_REFUND,
-    TRANSACTION_TYPE_PAYMENT,
-    VERSION,
+from .codes import (
+    API_BAD_FORMAT,
+    API_DUPLICATE_REQUEST,
+    API_INVALID_CHECKSUM,
+    API_INVALID_TMN_CODE,
+    API_NOT_FOUND,
+    API_NOT_SUCCESSFUL,
+    API_OK,
+    API_OTHER_ERROR,
+    API_RESULTS,
+    API_VERSION,
+    KIND_FULL_REFUND,
+    KIND_PARTIAL_REFUND,
+    KIND_PAYMENT,
 )
-from adapters.vnpay.signing import (
-    QUERYDR_REQUEST_FIELDS,
-    QUERYDR_RESPONSE_FIELDS,
-    REFUND_REQUEST_FIELDS,
-    REFUND_RESPONSE_FIELDS,
-    constant_time_equal,
-    pipe_checksum,
-)
-
 from .config import Merchant
+from .signing import (
+    QUERYDR_ANSWER_ORDER,
+    QUERYDR_REQUEST_ORDER,
+    REFUND_ANSWER_ORDER,
+    REFUND_REQUEST_ORDER,
+    hash_matches,
+    pipe_hash,
+)
 from .simulator_state import SimulatorState, simulator_of
 from .store import NO_TRANSACTION_NO, Outcome, Refund, Transaction
 from .wire import format_vnp_date, parse_vnp_date, wire_amount
@@ -67,20 +74,11 @@ API_PATH = "/merchant_webapi/api/transaction"
 COMMAND_QUERYDR = "querydr"
 COMMAND_REFUND = "refund"
 
-OK = "00"
-INVALID_TMN_CODE = "02"
-BAD_FORMAT = "03"
-NOT_FOUND = "91"
-DUPLICATE_REQUEST = "94"
-NOT_SUCCESSFUL = "95"
-INVALID_CHECKSUM = "97"
-OTHER_ERROR = "99"
-
 # Texts of real answers where one has been seen; VNPay's documented description otherwise.
 _MESSAGES = {
-    (COMMAND_QUERYDR, OK): "QueryDR Success",
-    (COMMAND_REFUND, OK): "Refund success",
-    (COMMAND_QUERYDR, NOT_FOUND): "Transaction_not_found",
+    (COMMAND_QUERYDR, API_OK): "QueryDR Success",
+    (COMMAND_REFUND, API_OK): "Refund success",
+    (COMMAND_QUERYDR, API_NOT_FOUND): "Transaction_not_found",
 }
 _REFUND_DUPLICATE_MESSAGE = "Giao dịch đã được gửi yêu cầu hoàn tiền trước đó. Yêu cầu này VNPAY đang xử lý"
 
@@ -97,7 +95,7 @@ class ApiError(Exception):
 
 
 def _message(command: str, code: str) -> str:
-    return _MESSAGES.get((command, code), API_RESPONSE_CODES.get(code, API_RESPONSE_CODES["99"]))
+    return _MESSAGES.get((command, code), API_RESULTS.get(code, API_RESULTS[API_OTHER_ERROR]))
 
 
 def _text(body: Mapping[str, Any], name: str) -> str:
@@ -107,41 +105,41 @@ def _text(body: Mapping[str, Any], name: str) -> str:
         return ""
     if isinstance(value, str | int):
         return str(value)
-    raise ApiError(BAD_FORMAT, f"{name} must be a string or an integer")
+    raise ApiError(API_BAD_FORMAT, f"{name} must be a string or an integer")
 
 
 def _require(body: Mapping[str, Any], name: str, pattern: re.Pattern[str] | None = None, max_len: int = 255) -> str:
     value = _text(body, name)
     if not value:
-        raise ApiError(BAD_FORMAT, f"missing {name}")
+        raise ApiError(API_BAD_FORMAT, f"missing {name}")
     if len(value) > max_len or (pattern is not None and not pattern.match(value)):
-        raise ApiError(BAD_FORMAT, f"malformed {name}")
+        raise ApiError(API_BAD_FORMAT, f"malformed {name}")
     return value
 
 
 def _require_date(body: Mapping[str, Any], name: str) -> str:
     value = _require(body, name)
     if parse_vnp_date(value) is None:
-        raise ApiError(BAD_FORMAT, f"{name} must be yyyyMMddHHmmss")
+        raise ApiError(API_BAD_FORMAT, f"{name} must be yyyyMMddHHmmss")
     return value
 
 
-def _checksum_ok(body: Mapping[str, Any], fields: Sequence[str], secret: str) -> bool:
+def _checksum_ok(body: Mapping[str, Any], order: str, secret: str) -> bool:
     given = body.get("vnp_SecureHash")
     if not isinstance(given, str) or not given:
         return False
-    if constant_time_equal(given, pipe_checksum(body, fields, secret)):
+    if hash_matches(given, pipe_hash(body, order, secret)):
         return True
     # lehuygiang28/vnpay hashes a missing vnp_TransactionNo of a refund as "0" but leaves it out of the
     # body; accept that reading too so the SDK works unchanged (what VNPay does here is UNVERIFIED).
-    if "vnp_TransactionNo" in fields and body.get("vnp_TransactionNo") in (None, ""):
+    if order == REFUND_REQUEST_ORDER and body.get("vnp_TransactionNo") in (None, ""):
         patched = {**body, "vnp_TransactionNo": NO_TRANSACTION_NO}
-        return constant_time_equal(given, pipe_checksum(patched, fields, secret))
+        return hash_matches(given, pipe_hash(patched, order, secret))
     return False
 
 
-def _signed(answer: dict[str, str], fields: Sequence[str], secret: str) -> dict[str, str]:
-    return {**answer, "vnp_SecureHash": pipe_checksum(answer, fields, secret)}
+def _signed(answer: dict[str, str], order: str, secret: str) -> dict[str, str]:
+    return {**answer, "vnp_SecureHash": pipe_hash(answer, order, secret)}
 
 
 def _head(command: str, code: str, message: str | None = None) -> dict[str, str]:
@@ -163,8 +161,8 @@ def _error_answer(command: str, merchant: Merchant | None, body: Mapping[str, An
     txn_ref = body.get("vnp_TxnRef")
     if isinstance(txn_ref, str | int) and not isinstance(txn_ref, bool) and str(txn_ref):
         answer["vnp_TxnRef"] = str(txn_ref)
-    fields = REFUND_RESPONSE_FIELDS if command == COMMAND_REFUND else QUERYDR_RESPONSE_FIELDS
-    return _signed(answer, fields, merchant.hash_secret)
+    order = REFUND_ANSWER_ORDER if command == COMMAND_REFUND else QUERYDR_ANSWER_ORDER
+    return _signed(answer, order, merchant.hash_secret)
 
 
 def _find_transaction(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any]) -> Transaction:
@@ -172,14 +170,14 @@ def _find_transaction(sim: SimulatorState, merchant: Merchant, body: Mapping[str
     # VNPay looks a payment up by TxnRef and its creation time: vnp_TransactionDate must quote the
     # vnp_CreateDate of the payment URL.
     if txn is None or txn.create_date != _text(body, "vnp_TransactionDate"):
-        raise ApiError(NOT_FOUND, "no transaction with this TxnRef and TransactionDate")
+        raise ApiError(API_NOT_FOUND, "no transaction with this TxnRef and TransactionDate")
     return txn
 
 
 def _check_common(body: Mapping[str, Any]) -> None:
     _require(body, "vnp_RequestId", _REQUEST_ID, 32)
-    if _require(body, "vnp_Version") != VERSION:
-        raise ApiError(BAD_FORMAT, "vnp_Version must be 2.1.0")
+    if _require(body, "vnp_Version") != API_VERSION:
+        raise ApiError(API_BAD_FORMAT, "vnp_Version must be 2.1.0")
     _require(body, "vnp_TxnRef", max_len=100)
     _require(body, "vnp_OrderInfo")
     _require_date(body, "vnp_TransactionDate")
@@ -187,13 +185,13 @@ def _check_common(body: Mapping[str, Any]) -> None:
     _require(body, "vnp_IpAddr", max_len=45)
     transaction_no = _text(body, "vnp_TransactionNo")
     if transaction_no and not _DIGITS.match(transaction_no):
-        raise ApiError(BAD_FORMAT, "vnp_TransactionNo must be numeric")
+        raise ApiError(API_BAD_FORMAT, "vnp_TransactionNo must be numeric")
 
 
 def _querydr(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any]) -> dict[str, str]:
     txn = _find_transaction(sim, merchant, body)
     answer = {
-        **_head(COMMAND_QUERYDR, OK),
+        **_head(COMMAND_QUERYDR, API_OK),
         "vnp_TmnCode": merchant.tmn_code,
         "vnp_TxnRef": txn.txn_ref,
         "vnp_Amount": wire_amount(txn.amount),
@@ -201,7 +199,7 @@ def _querydr(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any]) -
         "vnp_BankCode": txn.bank_code or txn.requested_bank_code or "",
         "vnp_PayDate": format_vnp_date(txn.paid_at) if txn.paid_at else "",
         "vnp_TransactionNo": txn.transaction_no or (NO_TRANSACTION_NO if txn.finished else ""),
-        "vnp_TransactionType": TRANSACTION_TYPE_PAYMENT,
+        "vnp_TransactionType": KIND_PAYMENT,
         "vnp_TransactionStatus": txn.transaction_status,
     }
     if txn.refunds:
@@ -211,7 +209,7 @@ def _querydr(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any]) -
         answer["vnp_TransactionType"] = latest.transaction_type
         answer["vnp_TransactionStatus"] = latest.transaction_status
     answer = {k: v for k, v in answer.items() if v != ""}
-    signed = _signed(answer, QUERYDR_RESPONSE_FIELDS, merchant.hash_secret)
+    signed = _signed(answer, QUERYDR_ANSWER_ORDER, merchant.hash_secret)
     unsigned: dict[str, str] = {"vnp_FeeAmount": "0", "vnp_Trace": txn.trace or "0"}
     if txn.card_number_masked:
         unsigned["vnp_CardNumber"] = txn.card_number_masked
@@ -226,12 +224,12 @@ def _querydr(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any]) -
 
 def _check_refund_fields(body: Mapping[str, Any]) -> tuple[str, int]:
     transaction_type = _require(body, "vnp_TransactionType")
-    if transaction_type not in {TRANSACTION_TYPE_FULL_REFUND, TRANSACTION_TYPE_PARTIAL_REFUND}:
-        raise ApiError(BAD_FORMAT, "vnp_TransactionType must be 02 or 03")
+    if transaction_type not in {KIND_FULL_REFUND, KIND_PARTIAL_REFUND}:
+        raise ApiError(API_BAD_FORMAT, "vnp_TransactionType must be 02 or 03")
     raw_amount = _require(body, "vnp_Amount", _DIGITS, 12)
     wire = int(raw_amount)
     if wire <= 0 or wire % 100:
-        raise ApiError(BAD_FORMAT, "vnp_Amount must be a positive multiple of 100")
+        raise ApiError(API_BAD_FORMAT, "vnp_Amount must be a positive multiple of 100")
     _require(body, "vnp_CreateBy", max_len=250)
     return transaction_type, wire // 100
 
@@ -241,18 +239,18 @@ def _refund(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any], re
     txn = _find_transaction(sim, merchant, body)
     transaction_no = _text(body, "vnp_TransactionNo")
     if transaction_no not in ("", NO_TRANSACTION_NO) and transaction_no != txn.transaction_no:
-        raise ApiError(NOT_FOUND, "vnp_TransactionNo does not belong to this TxnRef")
+        raise ApiError(API_NOT_FOUND, "vnp_TransactionNo does not belong to this TxnRef")
     if txn.outcome is not Outcome.SUCCEEDED:
-        raise ApiError(NOT_SUCCESSFUL, "only a successful payment can be refunded")
+        raise ApiError(API_NOT_SUCCESSFUL, "only a successful payment can be refunded")
     left = txn.refundable_amount
     if left == 0:
-        raise ApiError(DUPLICATE_REQUEST, "already refunded in full", _REFUND_DUPLICATE_MESSAGE)
+        raise ApiError(API_DUPLICATE_REQUEST, "already refunded in full", _REFUND_DUPLICATE_MESSAGE)
     if amount > left:
-        raise ApiError(BAD_FORMAT, "refund amount exceeds what is left to refund")
-    if transaction_type == TRANSACTION_TYPE_FULL_REFUND and amount != left:
-        raise ApiError(BAD_FORMAT, "a full refund must be for exactly what is left")
-    if transaction_type == TRANSACTION_TYPE_PARTIAL_REFUND and amount == left:
-        raise ApiError(BAD_FORMAT, "a partial refund must be for less than what is left")
+        raise ApiError(API_BAD_FORMAT, "refund amount exceeds what is left to refund")
+    if transaction_type == KIND_FULL_REFUND and amount != left:
+        raise ApiError(API_BAD_FORMAT, "a full refund must be for exactly what is left")
+    if transaction_type == KIND_PARTIAL_REFUND and amount == left:
+        raise ApiError(API_BAD_FORMAT, "a partial refund must be for less than what is left")
 
     refund = Refund(
         request_id=request_id,
@@ -266,7 +264,7 @@ def _refund(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any], re
     )
     txn.refunds.append(refund)
     answer = {
-        **_head(COMMAND_REFUND, OK),
+        **_head(COMMAND_REFUND, API_OK),
         "vnp_TmnCode": merchant.tmn_code,
         "vnp_TxnRef": txn.txn_ref,
         "vnp_Amount": wire_amount(amount),
@@ -277,7 +275,7 @@ def _refund(sim: SimulatorState, merchant: Merchant, body: Mapping[str, Any], re
         "vnp_TransactionType": transaction_type,
         "vnp_TransactionStatus": refund.transaction_status,
     }
-    return _signed({k: v for k, v in answer.items() if v != ""}, REFUND_RESPONSE_FIELDS, merchant.hash_secret)
+    return _signed({k: v for k, v in answer.items() if v != ""}, REFUND_ANSWER_ORDER, merchant.hash_secret)
 
 
 def _plain_string(value: object) -> str:
@@ -290,27 +288,26 @@ def answer_request(sim: SimulatorState, raw_body: bytes) -> dict[str, str]:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return _error_answer("", None, {}, ApiError(BAD_FORMAT, "body is not a JSON object"))
+        return _error_answer("", None, {}, ApiError(API_BAD_FORMAT, "body is not a JSON object"))
     command = _plain_string(body.get("vnp_Command"))
     merchant = sim.config.merchant(_plain_string(body.get("vnp_TmnCode")))
     if merchant is None:
-        return _error_answer(command, None, body, ApiError(INVALID_TMN_CODE, "unknown vnp_TmnCode"))
+        return _error_answer(command, None, body, ApiError(API_INVALID_TMN_CODE, "unknown vnp_TmnCode"))
     try:
-        fields: Sequence[str]
         if command == COMMAND_QUERYDR:
-            fields = QUERYDR_REQUEST_FIELDS
+            order = QUERYDR_REQUEST_ORDER
         elif command == COMMAND_REFUND:
-            fields = REFUND_REQUEST_FIELDS
+            order = REFUND_REQUEST_ORDER
         else:
-            raise ApiError(BAD_FORMAT, "vnp_Command must be querydr or refund")
-        if not _checksum_ok(body, fields, merchant.hash_secret):
-            raise ApiError(INVALID_CHECKSUM, "vnp_SecureHash does not match")
+            raise ApiError(API_BAD_FORMAT, "vnp_Command must be querydr or refund")
+        if not _checksum_ok(body, order, merchant.hash_secret):
+            raise ApiError(API_INVALID_CHECKSUM, "vnp_SecureHash does not match")
         _check_common(body)
         if command == COMMAND_REFUND:
             _check_refund_fields(body)
         request_id = _text(body, "vnp_RequestId")
         if not sim.store.claim_request_id(merchant.tmn_code, request_id):
-            raise ApiError(DUPLICATE_REQUEST, "vnp_RequestId seen within the dedupe window")
+            raise ApiError(API_DUPLICATE_REQUEST, "vnp_RequestId seen within the dedupe window")
         if command == COMMAND_QUERYDR:
             answer = _querydr(sim, merchant, body)
         else:
@@ -321,7 +318,7 @@ def answer_request(sim: SimulatorState, raw_body: bytes) -> dict[str, str]:
     except Exception:
         # VNPay's catch-all; the traceback stays in the simulator's log for whoever broke it.
         log.exception("api.failed", command=command, tmn_code=merchant.tmn_code)
-        return _error_answer(command, merchant, body, ApiError(OTHER_ERROR, "unexpected error"))
+        return _error_answer(command, merchant, body, ApiError(API_OTHER_ERROR, "unexpected error"))
     log.info(
         "api.answered",
         command=command,

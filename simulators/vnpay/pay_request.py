@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from adapters.vnpay.codes import VERSION
-
+from .codes import API_VERSION
 from .config import Merchant, SimulatorConfig
 from .error_pages import (
     ERROR_BAD_FORMAT,
@@ -87,7 +86,7 @@ def check_pay_request(
         return Rejected(ERROR_BAD_FORMAT, f"missing {', '.join(missing)}")
     version = params["vnp_Version"]
     # 2.0.x terminals still exist; with an HMAC-SHA512 hash that verified they are served like 2.1.0.
-    if version != VERSION and not version.startswith("2.0."):
+    if version != API_VERSION and not version.startswith("2.0."):
         return Rejected(ERROR_BAD_FORMAT, "unsupported vnp_Version")
     if params["vnp_Command"] != "pay":
         return Rejected(ERROR_BAD_FORMAT, "vnp_Command must be pay")

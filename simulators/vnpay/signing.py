@@ -1,8 +1,10 @@
-"""The simulator's own VNPay redirect-flow signing, written apart from adapters/vnpay so that a signing
-bug on one side fails a test instead of being mirrored on the other.
+"""The simulator's own VNPay signing, written apart from adapters/vnpay so that a signing bug on one side
+fails a test instead of being mirrored on the other.
 
-VNPay 2.1.0 signs the vnp_* fields but vnp_SecureHash and vnp_SecureHashType, empty values dropped,
-sorted by name, joined as urllib.parse.urlencode writes them, with HMAC-SHA512 in hex.
+The redirect flow (payment URL, return URL, IPN) of VNPay 2.1.0 signs the vnp_* fields but vnp_SecureHash
+and vnp_SecureHashType, empty values dropped, sorted by name, joined as urllib.parse.urlencode writes
+them. The merchant web API (querydr, refund) signs the values of a fixed list of fields joined by "|".
+Both are HMAC-SHA512 in hex.
 """
 
 from __future__ import annotations
@@ -51,3 +53,40 @@ def checked_fields(raw_query: str, secret: str) -> dict[str, str] | None:
     if given and any(hmac.compare_digest(given, _hmac(secret, data)) for data in candidates):
         return fields
     return None
+
+
+# The merchant web API's checksum orders, written as VNPay's documentation writes them (payments.md §2.1).
+QUERYDR_REQUEST_ORDER = (
+    "vnp_RequestId|vnp_Version|vnp_Command|vnp_TmnCode|vnp_TxnRef|vnp_TransactionDate|vnp_CreateDate|vnp_IpAddr"
+    "|vnp_OrderInfo"
+)
+REFUND_REQUEST_ORDER = (
+    "vnp_RequestId|vnp_Version|vnp_Command|vnp_TmnCode|vnp_TransactionType|vnp_TxnRef|vnp_Amount|vnp_TransactionNo"
+    "|vnp_TransactionDate|vnp_CreateBy|vnp_CreateDate|vnp_IpAddr|vnp_OrderInfo"
+)
+QUERYDR_ANSWER_ORDER = (
+    "vnp_ResponseId|vnp_Command|vnp_ResponseCode|vnp_Message|vnp_TmnCode|vnp_TxnRef|vnp_Amount|vnp_BankCode"
+    "|vnp_PayDate|vnp_TransactionNo|vnp_TransactionType|vnp_TransactionStatus|vnp_OrderInfo|vnp_PromotionCode"
+    "|vnp_PromotionAmount"
+)
+# A refund's answer is signed as a querydr answer without the two promotion fields.
+REFUND_ANSWER_ORDER = QUERYDR_ANSWER_ORDER.removesuffix("|vnp_PromotionCode|vnp_PromotionAmount")
+
+
+def pipe_string(body: Mapping[str, object], order: str) -> str:
+    """The values of `order`'s fields joined by "|": an absent (or JSON null) field as nothing, a JSON
+    number by its decimal text."""
+    values = []
+    for name in order.split("|"):
+        value = body.get(name)
+        values.append("" if value is None else str(value))
+    return "|".join(values)
+
+
+def pipe_hash(body: Mapping[str, object], order: str, secret: str) -> str:
+    return _hmac(secret, pipe_string(body, order))
+
+
+def hash_matches(given: str, expected: str) -> bool:
+    # Client libraries send the hex digest in either case.
+    return hmac.compare_digest(given.lower().encode("ascii", "replace"), expected.lower().encode("ascii"))

@@ -9,7 +9,8 @@ import pytest
 
 from contracts.errors import InvalidSignature
 from contracts.providers import ProviderOutcome, ProviderResult
-from tests.conformance.kits import AMOUNT, KITS, REFERENCE, Kit
+from tests.conformance.kit import AMOUNT, REFERENCE, Kit
+from tests.conformance.kits import KITS
 
 pytestmark = pytest.mark.parametrize("kit", KITS, ids=lambda kit: kit.name)
 

@@ -186,3 +186,22 @@ def test_querydr_of_a_refunded_transaction(config: VNPayConfig) -> None:
         config, answer(vnp_TransactionType="03", vnp_TransactionStatus="09", vnp_TransactionNo="14227001"), ref
     )
     assert (payment.outcome, payment.transaction_id) == (ProviderOutcome.SUCCEEDED, None)
+
+
+@pytest.mark.parametrize("amount", [3500000.0, True, ["3500000"], {"v": 3500000}, -3500000, 10**12 * 100])
+def test_a_querydr_amount_that_is_not_a_json_integer_or_string_of_digits_is_refused(
+    config: VNPayConfig, amount: object
+) -> None:
+    """JSON has numbers VNPay never writes: each is refused, none read as some other number of đồng."""
+    body = signed_api_fixture("querydr_success.json", signing.QUERYDR_RESPONSE_FIELDS)
+    body["vnp_Amount"] = amount
+    body["vnp_SecureHash"] = signing.pipe_checksum(body, signing.QUERYDR_RESPONSE_FIELDS, SECRET)
+    with pytest.raises(ValueError):
+        responses.parse_querydr_response(config, body, ORDER.reference)
+
+
+def test_a_querydr_amount_may_be_a_json_integer(config: VNPayConfig) -> None:
+    body = signed_api_fixture("querydr_success.json", signing.QUERYDR_RESPONSE_FIELDS)
+    body["vnp_Amount"] = 3500000
+    body["vnp_SecureHash"] = signing.pipe_checksum(body, signing.QUERYDR_RESPONSE_FIELDS, SECRET)
+    assert responses.parse_querydr_response(config, body, ORDER.reference).amount == 35000
