@@ -41,11 +41,11 @@ from litestar.middleware import ASGIMiddleware
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import delete, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from gateway.auth import Caller, authenticate, presented_key
 from gateway.clock import Clock
+from gateway.db.counters import count_one
 from gateway.db.models import RateLimitCounter
 from gateway.errors import Unauthorized
 from gateway.problems import TYPE_BASE
@@ -86,16 +86,9 @@ class DatabaseCounters:
 
     async def add(self, key: str, window: datetime) -> int:
         async with self._sessionmaker() as session:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            add = (
-                dialect.insert(RateLimitCounter)
-                .values(key=key, window_start=window, hits=1)
-                .on_conflict_do_update(index_elements=["key", "window_start"], set_={"hits": RateLimitCounter.hits + 1})
-                .returning(RateLimitCounter.hits)
-            )
-            hits = await session.scalar(add)
+            hits = await count_one(session, {"key": key, "window_start": window}, RateLimitCounter.hits)
             await session.commit()
-        return int(hits or 0)
+        return hits
 
     async def purge(self, before: datetime) -> int:
         # A batch per transaction, as gateway/idempotency.py purges: one statement over an hour of addresses

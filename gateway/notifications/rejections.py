@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db.counters import count_one
 from gateway.db.models import NotificationRejection, ProviderNotification
 from gateway.request_text import storable
 
@@ -36,14 +36,7 @@ async def record_rejection(
 ) -> None:
     """Count one more rejected notification and keep it as a sample if the hour has room; the caller commits."""
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    count = (
-        dialect.insert(NotificationRejection)
-        .values(provider=provider, hour=hour, count=1)
-        .on_conflict_do_update(index_elements=["provider", "hour"], set_={"count": NotificationRejection.count + 1})
-        .returning(NotificationRejection.count)
-    )
-    if await session.scalar(count) <= SAMPLES_PER_HOUR:
+    if await count_one(session, {"provider": provider, "hour": hour}, NotificationRejection.count) <= SAMPLES_PER_HOUR:
         session.add(
             ProviderNotification(
                 provider=provider,
