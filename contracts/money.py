@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-# VNPay's vnp_Amount is Numeric[1,12] and carries đồng ×100, so one payment is at most 9,999,999,999 VND.
+# The most one payment can carry through the gateway; each provider may take less (its max_amount).
 MAX_VND = 9_999_999_999
 
 

@@ -125,6 +125,12 @@ class PaymentProvider(Protocol):
     name: str
     display_name: str  # as a citizen knows it
     capabilities: frozenset[Capability]
+    max_amount: int  # the most one payment may be, in VND
+
+    def reference_for(self, payment_id: str, created_at: datetime) -> str:
+        """The provider-facing order id of a new payment (vnp_TxnRef, orderId, app_trans_id), in the form
+        the provider requires; unique for the provider."""
+        ...
 
     async def create_checkout(self, order: CheckoutOrder) -> Checkout:
         """Raise ProviderUnavailable when the outcome of the call is unknown, ProviderRejected when refused."""

@@ -13,6 +13,7 @@ from adapters.vnpay import requests, responses
 from adapters.vnpay.client import VNPayClient
 from adapters.vnpay.codes import IPN_ACK_CODES, IPN_ACK_MESSAGES
 from adapters.vnpay.config import VNPayConfig
+from adapters.vnpay.wire import MAX_AMOUNT
 from contracts.providers import (
     Acknowledgement,
     Capability,
@@ -38,6 +39,7 @@ class VNPayProvider:
     # VNPay's merchant API refunds whole (02) or in part (03); querydr reports a refund's state. A payment
     # URL cannot be withdrawn: it lapses at vnp_ExpireDate.
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.REFUND_STATUS})
+    max_amount = MAX_AMOUNT
 
     def __init__(
         self,
@@ -52,6 +54,11 @@ class VNPayProvider:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def reference_for(self, payment_id: str, created_at: datetime) -> str:
+        # vnp_TxnRef must be unique per merchant per day (alphanumeric, at most 100): the random part of
+        # the payment's id is unique for ever.
+        return payment_id.split("_", 1)[-1].upper()
 
     async def create_checkout(self, order: CheckoutOrder) -> Checkout:
         # VNPay's checkout is a URL the merchant signs itself: no call is made.

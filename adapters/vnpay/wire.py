@@ -32,6 +32,8 @@ def to_wire_amount(vnd: int) -> str:
 
 # vnp_Amount is Numeric[1,12]: longer is not VNPay's, and past 19 digits not even a 64-bit integer.
 WIRE_AMOUNT_DIGITS = 12
+# The most one payment can be: 12 digits of đồng ×100.
+MAX_AMOUNT = (10**WIRE_AMOUNT_DIGITS - 1) // 100
 
 
 def from_wire_amount(wire: str | int) -> int:

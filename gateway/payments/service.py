@@ -76,6 +76,11 @@ class PaymentService:
                 f"expires_in_seconds may be at most {self.settings.payment_max_ttl_seconds}.",
                 field="expires_in_seconds",
             )
+        amount = sum(line.amount for line in data.fee_lines)
+        if amount > provider.max_amount:
+            raise Unprocessable(
+                f"{provider.display_name} takes at most {provider.max_amount} VND in one payment.", field="fee_lines"
+            )
         now = self.clock.now()
         payment_id = new_id("pay")
         expires_at = now + timedelta(seconds=ttl)
@@ -89,9 +94,8 @@ class PaymentService:
             payer_phone=data.payer.phone,
             payer_email=str(data.payer.email) if data.payer.email else None,
             provider=provider.name,
-            # Providers want an order id unique per day at least; the random part of the id is unique for ever.
-            provider_ref=payment_id.removeprefix("pay_").upper(),
-            amount=sum(line.amount for line in data.fee_lines),
+            provider_ref=provider.reference_for(payment_id, now),
+            amount=amount,
             refunded_amount=0,
             currency="VND",
             status=S.PENDING.value,

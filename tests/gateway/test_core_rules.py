@@ -70,3 +70,17 @@ def test_several_workers_on_sqlite_are_refused(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DVCGW_DATABASE_URL", "sqlite+aiosqlite:///var/never-created.db")
     result = CliRunner().invoke(main, ["serve", "--workers", "2"])
     assert result.exit_code == 2 and "PostgreSQL" in result.output
+
+
+async def test_a_payment_over_the_providers_cap_is_refused_and_stores_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import func, select
+
+    from gateway.db.models import Payment
+
+    monkeypatch.setattr(world.app.state.providers.get("vnpay"), "max_amount", 30_000)
+    r = await world.create_payment()  # 35,000 VND
+    assert r.status_code == 422 and "30000" in r.json()["detail"]
+    async with world.app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Payment)) == 0
