@@ -148,6 +148,9 @@ class PaymentProvider(Protocol):
 
     async def refund(self, order: RefundOrder) -> RefundResult: ...
 
-    async def query_refund(self, ref: TransactionRef) -> RefundResult | None:
-        """The provider's latest refund of the transaction (its request_id empty), None if it made none."""
+    async def query_refund(self, ref: TransactionRef, request_id: str) -> RefundResult | None:
+        """What the provider says of the refund it was sent as `request_id` (RefundOrder.request_id): a
+        result with that request_id, or NOT_FOUND if it has no such refund. A provider that can only report
+        the transaction's latest refund (VNPay) answers that with request_id "" (None: it made none), and
+        the resolver works out whose it is."""
         ...

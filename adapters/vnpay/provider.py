@@ -82,7 +82,8 @@ class VNPayProvider:
         answer = await self._client.call(body, idempotent=False)
         return responses.parse_refund_response(self.config, answer, order.request_id)
 
-    async def query_refund(self, ref: TransactionRef) -> RefundResult | None:
+    async def query_refund(self, ref: TransactionRef, request_id: str) -> RefundResult | None:
+        # querydr reports only the transaction's latest refund, not one by its vnp_RequestId.
         body = requests.querydr_body(self.config, ref, new_request_id(), self._now())
         answer = await self._client.call(body, idempotent=True)
         return responses.parse_refund_query(self.config, answer, ref.reference)

@@ -109,7 +109,9 @@ class Resolver:
                 return
             payment = await session.get_one(Payment, refund.payment_id)
             try:
-                latest = await self.providers.get(payment.provider).query_refund(transaction_ref(payment))
+                latest = await self.providers.get(payment.provider).query_refund(
+                    transaction_ref(payment), refund.provider_request_id
+                )
             except ProviderError as exc:
                 log.warning("refund_query_failed", refund_id=refund_id, error=str(exc))
                 await service.note_unknown(refund_id, f"query failed: {exc.message}")
@@ -172,6 +174,10 @@ def _this_refund(
     first query comes a lease after the send (refunds.send_lease), time enough for VNPay to have it on
     record if it got it.
     """
+    if latest is not None and latest.request_id:  # the provider answered about this refund itself
+        if latest.outcome is ProviderOutcome.NOT_FOUND:
+            return RefundResult(latest.request_id, ProviderOutcome.FAILED, message="the provider has no such refund")
+        return latest
     mine = refund.provider_transaction_id
     if latest is None:
         if any_succeeded or mine:
