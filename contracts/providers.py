@@ -23,9 +23,12 @@ class CheckoutOrder:
     description: str
     created_at: datetime
     expires_at: datetime
-    return_url: str
+    return_url: str  # where the provider sends the citizen's browser back (the gateway's /callbacks/{name}/return)
     client_ip: str
     locale: str = "vn"
+    # Where the provider sends its notification (the gateway's /callbacks/{name}/ipn), for providers that
+    # take it with each order; VNPay's is registered with VNPay instead.
+    notify_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,17 @@ class FakeDNS:
         return list(self.records[host])
 
 
+class ByHost(httpx.AsyncBaseTransport):
+    """One transport for the gateway's provider calls, sending each request to the simulator of its host
+    (create_app takes one provider_transport for every provider)."""
+
+    def __init__(self, routes: dict[str, httpx.AsyncBaseTransport]) -> None:
+        self.routes = routes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.routes[request.url.host].handle_async_request(request)
+
+
 class LateASGI:
     """An ASGI app that forwards to one set later: the gateway and the simulator point at each other."""
 

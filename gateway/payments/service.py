@@ -120,6 +120,7 @@ class PaymentService:
             expires_at=expires_at,
             return_url=self.provider_return_url(provider.name),
             client_ip=payment.client_ip,
+            notify_url=self.provider_notify_url(provider.name),
         )
         try:
             checkout = await provider.create_checkout(order)
@@ -146,6 +147,9 @@ class PaymentService:
 
     def provider_return_url(self, provider: str) -> str:
         return f"{self.settings.public_base_url.rstrip('/')}/callbacks/{provider}/return"
+
+    def provider_notify_url(self, provider: str) -> str:
+        return f"{self.settings.public_base_url.rstrip('/')}/callbacks/{provider}/ipn"
 
     # -- provider evidence -------------------------------------------------------------------------
 
