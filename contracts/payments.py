@@ -199,3 +199,17 @@ class RefundOut(BaseModel):
     reason: str
     created_at: datetime
     updated_at: datetime
+
+
+class ProviderOut(BaseModel):
+    """A payment provider this gateway takes payments through, and whether it takes them now."""
+
+    name: str = Field(description="The value of `provider` in a payment")
+    display_name: str
+    max_amount: int = Field(description="The most one payment through it may be, in VND")
+    refund: bool = Field(description="Payments through it can be refunded through this API")
+    partial_refund: bool
+    qr: bool = Field(description="Its payments carry a QR payload (`qr_code`) to show")
+    health: Literal["up", "down", "recovering"] = Field(
+        description="down: recent calls failed and new payments are refused for a while (503)"
+    )

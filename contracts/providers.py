@@ -68,6 +68,7 @@ class Capability(StrEnum):
     PARTIAL_REFUND = "partial_refund"
     CANCEL = "cancel"
     REFUND_STATUS = "refund_status"
+    QR = "qr"  # the checkout carries a QR payload to show
 
 
 @dataclass(frozen=True, slots=True)

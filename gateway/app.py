@@ -36,6 +36,7 @@ from gateway.notifications.service import NotificationService
 from gateway.openapi import SECURITY_SCHEMES, RequestModelSchemas, allow_every_method
 from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
+from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
@@ -99,6 +100,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             PaymentController,
+            ProviderController,
             WebhookController,
             NotificationController,
             health,

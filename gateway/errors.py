@@ -81,3 +81,11 @@ class UnknownProvider(DomainError):
 class ProviderDisabled(Unprocessable):
     type_slug = "provider-disabled"
     title = "This payment provider is not enabled"
+
+
+class ProviderDown(DomainError):
+    """A provider's circuit breaker is open: new payments through it are refused for a while."""
+
+    status = 503
+    type_slug = "provider-down"
+    title = "The payment provider is not taking payments now"

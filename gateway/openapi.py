@@ -86,7 +86,7 @@ _WHY = {
     429: "Too many requests; retry after the time Retry-After says",
     500: "The gateway failed; nothing was changed by this request",
     502: "The payment provider refused the request",
-    503: "The gateway cannot serve",
+    503: "The gateway cannot serve now (a provider paused after repeated failures: see Retry-After)",
     504: "The payment provider did not answer",
 }
 # Any request can be malformed (a NUL in its query), and any can fail.

@@ -28,7 +28,12 @@ def _problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> P
 
 
 def from_domain(exc: DomainError) -> ProblemDetailsException:
-    return _problem(exc.status, exc.type_slug, exc.title, exc.detail, **exc.extra)
+    extra = dict(exc.extra)
+    retry_after = extra.pop("retry_after", None)
+    problem = _problem(exc.status, exc.type_slug, exc.title, exc.detail, **extra)
+    if retry_after is not None:
+        problem.headers = {"Retry-After": str(retry_after)}
+    return problem
 
 
 def from_http(exc: HTTPException) -> ProblemDetailsException:

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     callback_max_query_bytes: int = Field(default=4096, ge=1)
     callback_max_body_bytes: int = Field(default=4096, ge=0)
 
+    # A provider's circuit breaker (gateway/payments/breaker.py): this many failed calls in a row pause its
+    # new payments for the cooldown, then one call is let through to try it.
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
+
     # Each provider's own settings (adapters/registry.py), read from its DVCGW_<NAME>_ variables.
     providers: dict[str, Any] = Field(default_factory=settings_from_environment)
 

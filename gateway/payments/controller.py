@@ -94,7 +94,7 @@ class PaymentController(Controller):
         "/",
         operation_id="createPayment",
         status_code=201,
-        responses=problems(*BODY, 409, 422),
+        responses=problems(*BODY, 409, 422, 502, 503, 504),
         operation_class=IdempotentOperation,
     )
     async def create(

@@ -142,6 +142,7 @@ class Resolver:
             try:
                 result = await self.providers.get(payment.provider).query(transaction_ref(payment))
             except ProviderError as exc:
+                self.providers.outcome(payment.provider, exc)
                 log.warning("payment_query_failed", payment_id=payment.id, error=str(exc))
                 service.note_unknown_outcome(payment, f"query failed: {exc.message}")
             except Exception as exc:
@@ -149,11 +150,8 @@ class Resolver:
                 log.exception("payment_query_error", payment_id=payment.id)
                 service.note_unknown_outcome(payment, f"query answer unreadable: {type(exc).__name__}")
             else:
-                if result.outcome is ProviderOutcome.SUCCEEDED and result.amount != payment.amount:
-                    log.error("payment_amount_mismatch", payment_id=payment.id, provider_amount=result.amount)
-                    service.note_unknown_outcome(payment, f"provider reports {result.amount} VND paid")
-                else:
-                    service.record(payment, result, "query")
+                self.providers.outcome(payment.provider, None)
+                service.record(payment, result, "query")
             payment.query_attempts += 1
             service.schedule_query(payment)
             try:

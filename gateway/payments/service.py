@@ -81,6 +81,7 @@ class PaymentService:
             raise Unprocessable(
                 f"{provider.display_name} takes at most {provider.max_amount} VND in one payment.", field="fee_lines"
             )
+        self.providers.admit(provider.name)
         now = self.clock.now()
         payment_id = new_id("pay")
         expires_at = now + timedelta(seconds=ttl)
@@ -125,8 +126,10 @@ class PaymentService:
         try:
             checkout = await provider.create_checkout(order)
         except ProviderError as exc:
+            self.providers.outcome(provider.name, exc)
             await self._checkout_failed(payment, exc)
             raise
+        self.providers.outcome(provider.name, None)
         payment.checkout_url = checkout.url
         payment.qr_code = checkout.qr_code
         payment.deeplink = checkout.deeplink
