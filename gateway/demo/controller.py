@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import segno
 import structlog
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
@@ -184,6 +185,11 @@ def _payment_state(payment: Payment, events: list[PaymentEvent], received: deque
     }
 
 
+def qr_image(payload: str) -> str:
+    """The QR of `payload` as an SVG data URI, for an <img> (a citizen scans it with a banking app)."""
+    return segno.make(payload, error="m").svg_data_uri(scale=6, border=2)
+
+
 class DemoController(Controller):
     path = "/demo"
     include_in_schema = False
@@ -198,7 +204,9 @@ class DemoController(Controller):
             .order_by(Payment.created_at.desc(), Payment.id.desc())
             .limit(RECENT_PAYMENTS)
         )
-        return _page("index.html", status_code, form=form, errors=errors, recent=list(recent))
+        providers = {name: payments.providers.get(name).display_name for name in payments.providers.names()}
+        form.provider = form.provider or next(iter(providers), "")
+        return _page("index.html", status_code, form=form, errors=errors, recent=list(recent), providers=providers)
 
     @get("/")
     async def index(
@@ -217,8 +225,8 @@ class DemoController(Controller):
         form = read_form(await request.form())
         # The payment id is not known before creation: the gateway appends payment_id (and status) when
         # it sends the browser back, and /demo/return forwards to the payment's page.
-        # The first enabled provider: the demo plays a portal that offers one.
-        data, errors = validate(form, f"{_base_url(state)}/demo/return", state.providers.names()[0])
+        form.provider = form.provider or next(iter(state.providers.names()), "")
+        data, errors = validate(form, f"{_base_url(state)}/demo/return")
         if data is None:
             return await self._form_page(demo, payments, form, errors, status_code=400)
         client_ip = request.client.host if request.client else "127.0.0.1"
@@ -247,7 +255,8 @@ class DemoController(Controller):
         events = await payments.events(Caller.of(demo), payment_id)
         view = _payment_state(payment, events, received_webhooks(state))
         provider = state.providers.get(payment.provider).display_name
-        return _page("payment.html", payment=payment, view=view, provider=provider)
+        qr = qr_image(payment.qr_code) if payment.qr_code else None
+        return _page("payment.html", payment=payment, view=view, provider=provider, qr=qr)
 
     @get("/payments/{payment_id:str}/state")
     async def payment_state(

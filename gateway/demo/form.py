@@ -78,6 +78,7 @@ class DemoForm:
     payer_name: str = ""
     payer_phone: str = ""
     lines: list[Line] = field(default_factory=list)
+    provider: str = ""
 
 
 @dataclass
@@ -125,10 +126,11 @@ def read_form(data: FormMultiDict) -> DemoForm:
         payer_name=one("payer_name"),
         payer_phone=one("payer_phone"),
         lines=_padded(lines),
+        provider=one("provider"),
     )
 
 
-def validate(form: DemoForm, return_url: str, provider: str) -> tuple[PaymentCreate | None, Errors]:
+def validate(form: DemoForm, return_url: str) -> tuple[PaymentCreate | None, Errors]:
     rows = [i for i, line in enumerate(form.lines) if not line.blank]
     phone = re.sub(r"[\s.\-]", "", form.payer_phone)
     payer: dict[str, Any] = {"name": form.payer_name}
@@ -148,7 +150,7 @@ def validate(form: DemoForm, return_url: str, provider: str) -> tuple[PaymentCre
             }
             for i in rows
         ],
-        "provider": provider,
+        "provider": form.provider,
         "return_url": return_url,
     }
     try:
