@@ -67,6 +67,11 @@ class CallbackDispatcher:
     async def resend(self, order: Order) -> CallbackAttempt:
         return await self._send(order, "manual")
 
+    async def drain(self) -> None:
+        """Wait for every callback in flight and every re-delivery scheduled (tests settle with this)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def aclose(self) -> None:
         tasks = list(self._tasks)
         for task in tasks:
