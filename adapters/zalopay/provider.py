@@ -63,6 +63,9 @@ class ZaloPayProvider:
         return responses.parse_create_response(answer)
 
     def parse_notification(self, inbound: Inbound) -> ProviderResult:
+        # The callback is a POST; a GET is the citizen's browser back from ZaloPay's page.
+        if inbound.method == "GET":
+            return responses.parse_redirect(self.config, inbound.query)
         return responses.parse_callback(self.config, inbound.body)
 
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:

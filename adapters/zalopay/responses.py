@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from adapters.zalopay import signing
 from adapters.zalopay.codes import RETURN_CODES, CallError, check_call, payment_outcome, refund_outcome
@@ -91,6 +92,40 @@ def parse_callback(config: ZaloPayConfig, body: bytes) -> ProviderResult:
         paid_at=from_millis(fields["server_time"]),
         message=RETURN_CODES[1],
         codes={"channel": str(fields["channel"])},
+    )
+
+
+REDIRECT_FIELDS = ("appid", "apptransid", "pmcid", "bankcode", "amount", "discountamount", "status")
+
+
+def parse_redirect(config: ZaloPayConfig, raw_query: str) -> ProviderResult:
+    """The citizen's browser back from ZaloPay's page: its fields signed with key2 as `checksum`.
+
+    ZaloPay calls it informational: it names the order and nothing more is believed of it, so it reads as
+    PENDING whatever its status says; the callback or a query decides.
+    """
+    if len(raw_query) > 2048:
+        raise InvalidSignature(PROVIDER, "redirect query too long")
+    pairs = parse_qsl(raw_query, keep_blank_values=True)
+    params = dict(pairs)
+    if len(params) != len(pairs):
+        raise InvalidSignature(PROVIDER, "a field is sent more than once")
+    text = "|".join(params.get(name, "") for name in REDIRECT_FIELDS)
+    if any(name not in params for name in REDIRECT_FIELDS) or not signing.callback_is_signed(
+        text, params.get("checksum", ""), config.key2
+    ):
+        raise InvalidSignature(PROVIDER, "checksum does not match")
+    if params["appid"] != str(config.app_id) or not params["apptransid"]:
+        raise InvalidSignature(PROVIDER, "appid is not this merchant's")
+    amount = params["amount"]
+    if not (amount.isascii() and amount.isdigit()) or len(amount) > 15:
+        raise ValueError(f"ZaloPay amount {amount!r} is not a number")
+    return ProviderResult(
+        reference=params["apptransid"],
+        outcome=ProviderOutcome.PENDING,
+        amount=int(amount),
+        message="browser return",
+        codes={"status": params["status"]},
     )
 
 

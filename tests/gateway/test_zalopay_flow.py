@@ -199,3 +199,25 @@ async def test_a_refund_in_progress_is_settled_by_query_refund(zworld: ZaloPayWo
     refunds = simulator_of(zworld.zalopay_app.state).store.refunds
     assert [m_refund_id.split("_")[1] for _, m_refund_id in refunds] == [str(APP_ID)] * 2
     assert (await zworld.world.get_payment(payment["id"]))["refunded_amount"] == 35000
+
+
+async def test_the_citizen_pays_on_the_page_and_comes_back_through_the_gateway(zworld: ZaloPayWorld) -> None:
+    payment = await _payment(zworld)
+    token = httpx.URL(payment["checkout_url"]).params["order"]
+    paid = await zworld.zalopay.post(f"/pay/{token}", data={"action": "pay"})
+    assert paid.status_code == 303
+    back = httpx.URL(paid.headers["location"])
+    assert f"{back.scheme}://{back.host}{back.path}" == f"{GATEWAY}/callbacks/zalopay/return"
+    returned = await zworld.world.http.get(back.raw_path.decode())
+    assert returned.status_code in (302, 303), returned.text  # on to the portal, not the neutral page
+    assert f"payment_id={payment['id']}" in returned.headers["location"]
+    await simulator_of(zworld.zalopay_app.state).callbacks.drain()
+    assert (await zworld.world.get_payment(payment["id"]))["status"] == "succeeded"
+
+
+async def test_a_return_with_a_forged_checksum_gets_the_neutral_page(zworld: ZaloPayWorld) -> None:
+    payment = await _payment(zworld)
+    reference = zworld.order(payment).app_trans_id
+    query = f"appid={APP_ID}&apptransid={reference}&pmcid=38&bankcode=&amount=35000&discountamount=0&status=1"
+    r = await zworld.world.http.get(f"/callbacks/zalopay/return?{query}&checksum={'0' * 64}")
+    assert r.status_code == 400

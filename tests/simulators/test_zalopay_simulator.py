@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,7 +77,7 @@ def order_fields(app_trans_id: str | None = None, amount: str = "35000", **chang
     fields = {
         "app_id": "2553",
         "app_user": "dvc-gateway",
-        "app_trans_id": app_trans_id or f"{_today()}_{datetime.now().microsecond:06d}ab",
+        "app_trans_id": app_trans_id or f"{_today()}_{secrets.token_hex(8)}",
         "app_time": "1795928400000",
         "amount": amount,
         "item": "[]",

@@ -185,3 +185,36 @@ def test_the_sandbox_keys_are_the_simulators() -> None:
     assert ZaloPaySettings().uses_simulator_secret()
     assert not ZaloPaySettings(key1="a" * 32, key2="b" * 32).uses_simulator_secret()  # type: ignore[arg-type]
     assert repr(ZaloPaySettings().config()).count("PcY4") == 0
+
+
+def _redirect(config: ZaloPayConfig, **changes: str) -> Inbound:
+    params = {
+        "appid": "2553",
+        "apptransid": ORDER.reference,
+        "pmcid": "38",
+        "bankcode": "",
+        "amount": "35000",
+        "discountamount": "0",
+        "status": "1",
+        **changes,
+    }
+    params["checksum"] = signing.hmac_sha256(config.key2, "|".join(params.values()))
+    return Inbound(method="GET", query="&".join(f"{k}={v}" for k, v in params.items()))
+
+
+def test_a_signed_browser_return_names_the_order_and_decides_nothing(config: ZaloPayConfig) -> None:
+    result = ZaloPayProvider(config).parse_notification(_redirect(config))
+    assert (result.reference, result.outcome, result.amount) == (ORDER.reference, ProviderOutcome.PENDING, 35000)
+
+
+def test_a_browser_return_not_signed_by_key2_is_refused(config: ZaloPayConfig) -> None:
+    provider = ZaloPayProvider(config)
+    genuine = _redirect(config).query
+    for query in (
+        genuine.replace("amount=35000", "amount=1"),
+        genuine + "&status=1",
+        genuine.rsplit("&checksum=", 1)[0],
+        _redirect(ZaloPayConfig(2553, config.key1, config.key1, HOST)).query,
+    ):
+        with pytest.raises(InvalidSignature):
+            provider.parse_notification(Inbound(method="GET", query=query))
