@@ -78,4 +78,23 @@ async def act(request: Request[Any, Any, Any], token: FromPath[str]) -> Response
     return Redirect(f"{order.redirect_url}{separator}{urlencode(redirect_params(order))}", status_code=303)
 
 
-PAGE_HANDLERS = [show, act]
+@get("/", sync_to_thread=False)
+def index(request: Request[Any, Any, Any]) -> Response[str]:
+    sim = simulator_of(request.app.state)
+    # Never the keys beyond the published sandbox app's: the page is for people looking at a running simulator.
+    apps = "".join(f"<li>app_id <code>{a.app_id}</code> {escape(a.name)}</li>" for a in sim.config.apps)
+    paths = "".join(
+        f"<li><code>POST {p}</code></li>" for p in ("/v2/create", "/v2/query", "/v2/refund", "/v2/query_refund")
+    )
+    control = (
+        "<li><code>POST /_sim/zalopay/orders/{app_trans_id}/pay</code>"
+        ' (body {"outcome": "success"|"cancel"|"fail"})</li>'
+        "<li><code>GET|PUT|DELETE /_sim/zalopay/faults</code></li>"
+    )
+    return _page(
+        "ZaloPay Open API v2 simulator",
+        f"<h2>Apps</h2><ul>{apps}</ul><h2>API</h2><ul>{paths}</ul><h2>Test control</h2><ul>{control}</ul>",
+    )
+
+
+PAGE_HANDLERS = [index, show, act]

@@ -306,3 +306,9 @@ async def test_the_control_api_settles_a_failure_without_a_callback(sim: Sim) ->
     assert (await sim.client.post(f"/_sim/zalopay/orders/{fields['app_trans_id']}/pay")).status_code == 409
     assert (await sim.client.post("/_sim/zalopay/orders/nothing/pay")).status_code == 404
     assert sim.merchant.received == []
+
+
+async def test_the_index_lists_the_apps_and_never_their_keys(sim: Sim) -> None:
+    r = await sim.client.get("/")
+    assert r.status_code == 200 and "2553" in r.text
+    assert KEY1 not in r.text and KEY2 not in r.text
