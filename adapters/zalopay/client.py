@@ -25,14 +25,25 @@ def _read_is_retryable(exc: BaseException) -> bool:
 class ZaloPayClient:
     def __init__(self, api_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._api_url = api_url
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=5.0),
-            transport=transport,
-            follow_redirects=False,  # OWASP API10: never follow a provider's redirect with our payload
-        )
+        self._timeout = timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        # Made on first use and again after aclose: the app closes its providers at shutdown, and an app
+        # started again (its lifespan run anew) keeps the same provider objects.
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout, connect=5.0),
+                transport=self._transport,
+                follow_redirects=False,  # OWASP API10: never follow a provider's redirect with our payload
+            )
+        return self._client
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def _post_once(self, path: str, body: dict[str, str]) -> dict[str, Any]:
         try:

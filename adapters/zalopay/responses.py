@@ -91,7 +91,7 @@ def parse_callback(config: ZaloPayConfig, body: bytes) -> ProviderResult:
         transaction_id=str(zp_trans_id),
         paid_at=from_millis(fields["server_time"]),
         message=RETURN_CODES[1],
-        codes={"channel": str(fields["channel"])},
+        codes={"channel": str(fields["channel"])[:16]},
     )
 
 
