@@ -218,3 +218,13 @@ def test_a_browser_return_not_signed_by_key2_is_refused(config: ZaloPayConfig) -
     ):
         with pytest.raises(InvalidSignature):
             provider.parse_notification(Inbound(method="GET", query=query))
+
+
+@pytest.mark.anyio
+async def test_a_provider_closed_with_its_app_calls_again_when_the_app_starts_again(config: ZaloPayConfig) -> None:
+    provider = ZaloPayProvider(config)
+    await provider.aclose()
+    with respx.mock() as router:
+        router.post(f"{HOST}/v2/query").mock(return_value=httpx.Response(200, json=fixture("query_paid.json")))
+        assert (await provider.query(PAYMENT)).outcome is ProviderOutcome.SUCCEEDED
+    await provider.aclose()
