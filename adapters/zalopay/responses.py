@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from adapters.zalopay import signing
 from adapters.zalopay.codes import RETURN_CODES, CallError, check_call, payment_outcome, refund_outcome
 from adapters.zalopay.config import ZaloPayConfig
-from adapters.zalopay.wire import from_millis, read_amount, read_integer
+from adapters.zalopay.wire import MAX_TRANS_ID, from_millis, read_amount, read_integer
 from contracts.errors import InvalidSignature, ProviderRejected, ProviderUnavailable
 from contracts.providers import Checkout, ProviderOutcome, ProviderResult, RefundResult
 
@@ -80,8 +80,8 @@ def parse_callback(config: ZaloPayConfig, body: bytes) -> ProviderResult:
     if fields["app_id"] != config.app_id or isinstance(fields["app_id"], bool):
         raise InvalidSignature(PROVIDER, "app_id is not this merchant's")
     reference = fields["app_trans_id"]
-    if not isinstance(reference, str) or not reference:
-        raise InvalidSignature(PROVIDER, "signed, but app_trans_id is not a text")
+    if not isinstance(reference, str) or not 0 < len(reference) <= MAX_TRANS_ID:
+        raise InvalidSignature(PROVIDER, "signed, but app_trans_id is not one of ZaloPay's")
     zp_trans_id = read_integer(fields["zp_trans_id"], "zp_trans_id", digits=19)
     # ZaloPay calls back only for a paid order.
     return ProviderResult(
@@ -115,7 +115,7 @@ def parse_redirect(config: ZaloPayConfig, raw_query: str) -> ProviderResult:
         text, params.get("checksum", ""), config.key2
     ):
         raise InvalidSignature(PROVIDER, "checksum does not match")
-    if params["appid"] != str(config.app_id) or not params["apptransid"]:
+    if params["appid"] != str(config.app_id) or not 0 < len(params["apptransid"]) <= MAX_TRANS_ID:
         raise InvalidSignature(PROVIDER, "appid is not this merchant's")
     amount = params["amount"]
     if not (amount.isascii() and amount.isdigit()) or len(amount) > 15:

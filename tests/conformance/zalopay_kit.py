@@ -175,6 +175,7 @@ class ZaloPayKit:
                 f'{{"data":{json.dumps(data)},"mac":"{mac}","data":{json.dumps(data)}}}'.encode(),
             ),
             "another app's": _callback(self.data(app_id="2553")),
+            "an app_trans_id longer than ZaloPay's 40": _callback(self.data(app_trans_id=json.dumps("2" * 41))),
             "an app_id as text": _callback(self.data(app_id=f'"{APP_ID}"')),
             "a required field left out": _callback(self.data(server_time="")),
             "an agreement callback": _callback(f'{{"app_id":{APP_ID},"agreement_id":"A1"}}'),
