@@ -14,6 +14,8 @@ import httpx
 
 from adapters.vnpay.provider import VNPayProvider
 from adapters.vnpay.settings import VNPaySettings
+from adapters.zalopay.provider import ZaloPayProvider
+from adapters.zalopay.settings import ZaloPaySettings
 from contracts.providers import PaymentProvider
 
 
@@ -44,8 +46,13 @@ def _vnpay(settings: VNPaySettings, now: Callable[[], datetime], transport: http
     return VNPayProvider(settings.config(), transport=transport, now=now)
 
 
+def _zalopay(settings: ZaloPaySettings, now: Callable[[], datetime], transport: httpx.AsyncBaseTransport | None) -> Any:
+    return ZaloPayProvider(settings.config(), transport=transport, now=now)
+
+
 REGISTRY: dict[str, Entry] = {
     "vnpay": Entry(VNPaySettings, _vnpay, Simulator("VNPay", "simulators.vnpay", 8101)),
+    "zalopay": Entry(ZaloPaySettings, _zalopay, Simulator("ZaloPay", "simulators.zalopay", 8103)),
 }
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from tests.conformance.kit import Expected, Kit, OutcomeCase
 from tests.conformance.vnpay_kit import VNPayKit
+from tests.conformance.zalopay_kit import ZaloPayKit
 
-KITS: list[Kit] = [VNPayKit()]
+KITS: list[Kit] = [VNPayKit(), ZaloPayKit()]
 
 
 def by_kit(rows: Callable[[Kit], Iterable[Any]], name: Callable[[Any], str]) -> list[Any]:

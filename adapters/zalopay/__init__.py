@@ -1,0 +1,1 @@
+"""ZaloPay Open API v2 adapter."""

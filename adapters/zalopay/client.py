@@ -1,0 +1,75 @@
+"""All of the adapter's I/O: form POSTs to ZaloPay's Open API v2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from contracts.errors import ProviderRejected, ProviderUnavailable
+
+PROVIDER = "zalopay"
+
+
+def _never_reached_zalopay(exc: BaseException) -> bool:
+    # Only a request that certainly never left is safe to send again for every call (a refund included);
+    # a timeout after sending may have been acted on.
+    return isinstance(exc, ProviderUnavailable) and isinstance(exc.__cause__, httpx.ConnectError)
+
+
+def _read_is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, ProviderUnavailable)
+
+
+class ZaloPayClient:
+    def __init__(self, api_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._api_url = api_url
+        self._timeout = timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        # Made on first use and again after aclose: the app closes its providers at shutdown, and an app
+        # started again (its lifespan run anew) keeps the same provider objects.
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout, connect=5.0),
+                transport=self._transport,
+                follow_redirects=False,  # OWASP API10: never follow a provider's redirect with our payload
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _post_once(self, path: str, body: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = await self._http.post(f"{self._api_url}{path}", data=body)
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(PROVIDER, f"{type(exc).__name__} calling {path}") from exc
+        if response.status_code >= 500:
+            raise ProviderUnavailable(PROVIDER, f"{path} answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise ProviderRejected(PROVIDER, f"{path} answered HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ProviderUnavailable(PROVIDER, f"{path} answered with something that is not JSON") from exc
+        if not isinstance(data, dict):
+            raise ProviderUnavailable(PROVIDER, f"{path} answered with a JSON value that is not an object")
+        return data
+
+    async def call(self, path: str, body: dict[str, str], *, idempotent: bool) -> dict[str, Any]:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_read_is_retryable if idempotent else _never_reached_zalopay),
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.2, max=2),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._post_once(path, body)
+        raise AssertionError("unreachable: tenacity reraises the last error")
