@@ -33,7 +33,7 @@ class ZaloPayProvider:
     display_name = "ZaloPay"
     # /v2/refund refunds whole or in part, /v2/query_refund reports one refund by its m_refund_id. An order
     # cannot be withdrawn: it lapses after expire_duration_seconds.
-    capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.REFUND_STATUS})
+    capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.REFUND_STATUS, Capability.QR})
     max_amount = MAX_AMOUNT
 
     def __init__(
