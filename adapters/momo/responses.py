@@ -7,6 +7,7 @@ partnerCode and the order asked about instead.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +39,10 @@ def _int(value: object) -> int:
     return int(text)
 
 
+def _signed_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def _id(value: object) -> str | None:
     text = str(value) if isinstance(value, str) else ""
     return text if text not in ("", "0") else None
@@ -54,13 +59,19 @@ def parse_notification(config: MoMoConfig, body: bytes) -> ProviderResult:
         raise InvalidSignature(PROVIDER, f"not strict JSON: {exc}") from None
     if not isinstance(message, dict):
         raise InvalidSignature(PROVIDER, "not a JSON object")
-    values = {name: message.get(name) for name in SIGNED}
-    if any(not isinstance(value, str) for value in values.values()):
-        raise InvalidSignature(PROVIDER, "a signed field is missing or not text or a number")
+    missing = [name for name in SIGNED if name not in message]
+    if missing:
+        raise InvalidSignature(PROVIDER, "signed fields missing: " + ", ".join(missing))
+    values = {name: message[name] for name in SIGNED}
+    # Text and numbers are signed as written; anything else as its JSON text, which no genuine message
+    # holds: a signature over it only gets as far as the reading below, which refuses it.
+    signed = {name: _signed_text(value) for name, value in values.items()}
     given = message.get("signature")
-    expected = signing.sign({"accessKey": config.access_key, **values}, signing.NOTIFICATION_FIELDS, config.secret_key)
+    expected = signing.sign({"accessKey": config.access_key, **signed}, signing.NOTIFICATION_FIELDS, config.secret_key)
     if not isinstance(given, str) or not given or not signing.constant_time_equal(given, expected):
         raise InvalidSignature(PROVIDER, "signature does not match")
+    if any(not isinstance(value, str) for value in values.values()):
+        raise ValueError("a signed field is neither text nor a number")
     if values["partnerCode"] != config.partner_code:
         raise InvalidSignature(PROVIDER, "partnerCode is not this merchant's")
     if "accessKey" in message and message["accessKey"] != config.access_key:
