@@ -66,6 +66,9 @@ class MoMoProvider:
         return responses.parse_create(self.config, answer, order.reference)
 
     def parse_notification(self, inbound: Inbound) -> ProviderResult:
+        # The IPN is a POST of JSON; the browser comes back by GET with the same fields in its query.
+        if inbound.method == "GET":
+            return responses.parse_return(self.config, inbound.query)
         return responses.parse_notification(self.config, inbound.body)
 
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from adapters.momo import signing
 from adapters.momo.client import PROVIDER, strict_json
@@ -59,6 +60,26 @@ def parse_notification(config: MoMoConfig, body: bytes) -> ProviderResult:
         raise InvalidSignature(PROVIDER, f"not strict JSON: {exc}") from None
     if not isinstance(message, dict):
         raise InvalidSignature(PROVIDER, "not a JSON object")
+    return _read_signed(config, message)
+
+
+# The fields MoMo writes as JSON numbers; on the browser's redirect they come as query text.
+NUMBER_FIELDS = frozenset({"amount", "resultCode", "transId", "responseTime"})
+
+
+def parse_return(config: MoMoConfig, raw_query: str) -> ProviderResult:
+    """Verify and read the browser's redirect: the IPN's fields as a query string, signed the same way."""
+    if len(raw_query) > MAX_NOTIFICATION_BYTES:
+        raise InvalidSignature(PROVIDER, "return too large")
+    pairs = parse_qsl(raw_query, keep_blank_values=True)
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise InvalidSignature(PROVIDER, "a field is sent more than once")
+    message: dict[str, Any] = {name: Number(value) if name in NUMBER_FIELDS else value for name, value in pairs}
+    return _read_signed(config, message)
+
+
+def _read_signed(config: MoMoConfig, message: dict[str, Any]) -> ProviderResult:
     missing = [name for name in SIGNED if name not in message]
     if missing:
         raise InvalidSignature(PROVIDER, "signed fields missing: " + ", ".join(missing))

@@ -15,6 +15,7 @@ import httpx
 from litestar import Litestar, Request, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath
 from pydantic import ValidationError
 
 from . import signing
@@ -77,7 +78,7 @@ def _text(value: object, limit: int) -> bool:
     return isinstance(value, str) and len(value) <= limit
 
 
-@post("/v2/gateway/api/create")
+@post("/v2/gateway/api/create", status_code=200)
 async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
     sim, body = await _read(request)
     if body is None:
@@ -168,7 +169,7 @@ def _order_answer(order: Order, request_id: object) -> dict[str, Any]:
     }
 
 
-@post("/v2/gateway/api/query")
+@post("/v2/gateway/api/query", status_code=200)
 async def query(request: Request[Any, Any, Any]) -> Response[bytes]:
     sim, body = await _read(request)
     if body is None:
@@ -183,7 +184,7 @@ async def query(request: Request[Any, Any, Any]) -> Response[bytes]:
     return _answer(_order_answer(order, body.get("requestId")), order.result_code)
 
 
-@post("/v2/gateway/api/refund")
+@post("/v2/gateway/api/refund", status_code=200)
 async def refund(request: Request[Any, Any, Any]) -> Response[bytes]:
     sim, body = await _read(request)
     if body is None:
@@ -241,7 +242,8 @@ a.app{{background:#fff;border:1px solid #a50064;color:#a50064}}</style></head><b
 
 
 @get("/v2/gateway/pay", sync_to_thread=False)
-def page(request: Request[Any, Any, Any], t: str = "") -> Response[str]:
+def page(request: Request[Any, Any, Any]) -> Response[str]:
+    t = str(request.query_params.get("t", ""))
     order = _sim(request).store.by_token.get(t)
     if order is None:
         raise NotFoundException("no such payment")
@@ -266,7 +268,7 @@ def page(request: Request[Any, Any, Any], t: str = "") -> Response[str]:
     return Response(text, media_type="text/html")
 
 
-@post("/v2/gateway/pay")
+@post("/v2/gateway/pay", status_code=303)
 async def page_choice(request: Request[Any, Any, Any]) -> Response[str]:
     sim = _sim(request)
     form = await request.form()
@@ -282,7 +284,7 @@ async def page_choice(request: Request[Any, Any, Any]) -> Response[str]:
     return Response("", status_code=303, headers={"Location": f"{order.redirect_url}{separator}{urlencode(fields)}"})
 
 
-def _find(sim: Simulator, order_id: str) -> Order:
+def _find(sim: Simulator, order_id: FromPath[str]) -> Order:
     order = next((o for (_, oid), o in sim.store.orders.items() if oid == order_id), None)
     if order is None:
         raise NotFoundException(f"no order {order_id}")
@@ -303,7 +305,7 @@ def _deliveries(order: Order) -> list[dict[str, Any]]:
 
 
 @post("/_sim/momo/orders/{order_id:str}/pay", status_code=200)
-async def control_pay(request: Request[Any, Any, Any], order_id: str) -> dict[str, Any]:
+async def control_pay(request: Request[Any, Any, Any], order_id: FromPath[str]) -> dict[str, Any]:
     """Settle an order as if the citizen acted in the app (resultCode 0 unless the body says otherwise),
     send its IPN, and answer the notification sent."""
     sim = _sim(request)
@@ -329,7 +331,7 @@ async def control_pay(request: Request[Any, Any, Any], order_id: str) -> dict[st
 
 
 @post("/_sim/momo/orders/{order_id:str}/notify", status_code=200)
-async def control_resend(request: Request[Any, Any, Any], order_id: str) -> dict[str, Any]:
+async def control_resend(request: Request[Any, Any, Any], order_id: FromPath[str]) -> dict[str, Any]:
     """One more IPN of the order's current state, faults aside."""
     sim = _sim(request)
     order = _find(sim, order_id)
@@ -338,7 +340,7 @@ async def control_resend(request: Request[Any, Any, Any], order_id: str) -> dict
 
 
 @get("/_sim/momo/orders/{order_id:str}", sync_to_thread=False)
-def control_order(request: Request[Any, Any, Any], order_id: str) -> dict[str, Any]:
+def control_order(request: Request[Any, Any, Any], order_id: FromPath[str]) -> dict[str, Any]:
     order = _find(_sim(request), order_id)
     return {
         **_order_answer(order, None),
