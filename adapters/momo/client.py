@@ -51,20 +51,31 @@ def _read_is_retryable(exc: BaseException) -> bool:
 
 class MoMoClient:
     def __init__(self, api_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=api_url,
-            timeout=httpx.Timeout(timeout, connect=5.0),
-            transport=transport,
-            follow_redirects=False,  # OWASP API10: never follow a provider's redirect with our payload
-            headers={"Content-Type": "application/json; charset=UTF-8"},
-        )
+        self._api_url = api_url
+        self._timeout = timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        # Made on first use, and again after aclose: every create is a call, and an app whose lifespan has
+        # ended and started again (a server reloading, an ASGI test harness) keeps its providers.
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                base_url=self._api_url,
+                timeout=httpx.Timeout(self._timeout, connect=5.0),
+                transport=self._transport,
+                follow_redirects=False,  # OWASP API10: never follow a provider's redirect with our payload
+                headers={"Content-Type": "application/json; charset=UTF-8"},
+            )
+        return self._client
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def _post_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self._http.post(path, json=body)
+            response = await self._http().post(path, json=body)
         except httpx.TransportError as exc:
             raise ProviderUnavailable(PROVIDER, f"{type(exc).__name__} calling {path}") from exc
         if response.status_code >= 500:

@@ -94,7 +94,8 @@ class PaymentController(Controller):
         "/",
         operation_id="createPayment",
         status_code=201,
-        responses=problems(*BODY, 409, 422),
+        # 502/504: a provider whose checkout is an API call (MoMo) refused it, or did not answer.
+        responses=problems(*BODY, 409, 422, 502, 504),
         operation_class=IdempotentOperation,
     )
     async def create(
