@@ -45,6 +45,7 @@ class MoMoWorld:
     sim: httpx.AsyncClient  # the test driving the MoMo simulator
     portal: Portal
     api_key: str
+    app: Any
 
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
@@ -123,7 +124,7 @@ async def momo_world(clean_database: str) -> AsyncIterator[MoMoWorld]:
             client, key = new_client("Cổng DVC tỉnh", Clock().now(), "http://portal.test/hooks")
             session.add(client)
             await session.commit()
-        yield MoMoWorld(http=http, sim=sim, portal=portal, api_key=key)
+        yield MoMoWorld(http=http, sim=sim, portal=portal, api_key=key, app=app)
 
 
 async def _reference(world: MoMoWorld, payment: dict[str, Any]) -> str:
@@ -199,3 +200,27 @@ async def test_an_amount_momo_does_not_take_is_refused_by_the_simulator(momo_wor
         headers={**momo_world.auth(), "Idempotency-Key": str(uuid.uuid4())},
     )
     assert r.status_code == 502, r.text
+
+
+@pytest.mark.anyio
+async def test_a_payment_whose_ipn_never_came_is_settled_by_the_query(momo_world: MoMoWorld) -> None:
+    payment = await momo_world.create_payment()
+    token = httpx.URL(payment["checkout_url"]).params["t"]
+    await momo_world.sim.put("/_sim/momo/faults", json={"ipn_drop": True})
+    back = await momo_world.sim.post("/v2/gateway/pay", data={"t": token, "action": "pay"})
+    location = httpx.URL(back.headers["location"])
+    await momo_world.http.get(location.path, params=location.params)  # the return makes the query due now
+    assert (await momo_world.get_payment(payment["id"]))["status"] != "succeeded"
+    assert await momo_world.app.state.resolver.run_once() >= 1
+    assert (await momo_world.get_payment(payment["id"]))["status"] == "succeeded"
+
+
+@pytest.mark.anyio
+async def test_notifications_another_delivery_cannot_fix_are_answered_204(momo_world: MoMoWorld) -> None:
+    payment = await momo_world.create_payment()
+    order_id = await _reference(momo_world, payment)
+    sent = (await momo_world.sim.post(f"/_sim/momo/orders/{order_id}/pay")).json()["notification"]
+    forged = {**sent, "amount": 1000}
+    r = await momo_world.http.post("/callbacks/momo/ipn", json=forged)
+    assert (r.status_code, r.content) == (204, b"")
+    assert (await momo_world.get_payment(payment["id"]))["amount"] == payment["amount"]
