@@ -16,9 +16,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8102)
     parser.add_argument("--public-url", help="base URL clients reach the simulator at (default http://HOST:PORT)")
+    parser.add_argument(
+        "--ipn-retry",
+        default="3,10,30,60,300",
+        help="seconds before each further IPN delivery while the merchant has not answered 204 ('' for none)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log requests (off: redirects carry signed data)")
     args = parser.parse_args(argv)
-    config = SimulatorConfig(merchants=[DEV_MERCHANT], public_url=args.public_url or f"http://{args.host}:{args.port}")
+    config = SimulatorConfig(
+        merchants=[DEV_MERCHANT],
+        public_url=args.public_url or f"http://{args.host}:{args.port}",
+        ipn_retry_intervals=tuple(float(s) for s in args.ipn_retry.split(",") if s.strip()),
+    )
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     uvicorn.run(create_app(config), host=args.host, port=args.port, access_log=args.access_log)

@@ -105,7 +105,8 @@ async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
     if not well_formed:
         return _answer(echo, 20)
     assert isinstance(order_id, str) and isinstance(request_id, str)
-    if not sim.config.min_amount <= body["amount"] <= sim.config.max_amount:
+    least = sim.config.min_amount_atm if body["requestType"] == "payWithATM" else sim.config.min_amount
+    if not least <= body["amount"] <= sim.config.max_amount:
         return _answer(echo, 22)
     seen = sim.store.request_ids.get((merchant.partner_code, request_id))
     if seen is not None:

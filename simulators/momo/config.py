@@ -25,7 +25,9 @@ class SimulatorConfig:
     ipn_retry_intervals: tuple[float, ...] = (3, 10, 30, 60, 300)
     # MoMo waits 15 s for the merchant's answer.
     ipn_timeout: float = 15.0
+    # What one payment may be: captureWallet takes 1,000 to 50,000,000 đồng, payWithATM from 10,000.
     min_amount: int = 1_000
+    min_amount_atm: int = 10_000
     max_amount: int = 50_000_000
 
     def __post_init__(self) -> None:

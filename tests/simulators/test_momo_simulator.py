@@ -119,6 +119,7 @@ async def test_create_answers_a_pay_url_a_deeplink_and_a_qr_payload(sim: Sim) ->
     [
         ({"amount": 999}, 22),
         ({"amount": 50_000_001}, 22),
+        ({"amount": 9_999, "requestType": "payWithATM"}, 22),
         ({"amount": "35000"}, 20),
         ({"orderId": "HS 0001", "requestId": "r1"}, 20),
         ({"requestType": "payWithCC"}, 20),
@@ -202,5 +203,10 @@ async def test_faults_fail_the_api_and_drop_or_duplicate_ipns(sim: Sim) -> None:
     await sim.create("HS0003")
     dropped = (await sim.client.post("/_sim/momo/orders/HS0003/pay")).json()
     assert dropped["delivered"] is False and len(sim.merchant.received) == 2
+    await sim.client.put("/_sim/momo/faults", json={"ipn_out_of_order": True})
+    await sim.create("HS0004")
+    await sim.client.post("/_sim/momo/orders/HS0004/pay")
+    assert [ipn["resultCode"] for ipn in sim.merchant.received[2:]] == [0, 1000]  # a stale one after the result
+    assert all(ipn_is_signed(ipn) for ipn in sim.merchant.received)
     assert (await sim.client.put("/_sim/momo/faults", json={"ipn_drop": "yes"})).status_code == 422
     assert (await sim.client.delete("/_sim/momo/faults")).json()["ipn_drop"] is False
