@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from adapters.momo.provider import MoMoProvider
+from adapters.momo.settings import MoMoSettings
 from adapters.vnpay.provider import VNPayProvider
 from adapters.vnpay.settings import VNPaySettings
 from adapters.zalopay.provider import ZaloPayProvider
@@ -46,12 +48,17 @@ def _vnpay(settings: VNPaySettings, now: Callable[[], datetime], transport: http
     return VNPayProvider(settings.config(), transport=transport, now=now)
 
 
+def _momo(settings: MoMoSettings, now: Callable[[], datetime], transport: httpx.AsyncBaseTransport | None) -> Any:
+    return MoMoProvider(settings.config(), transport=transport, now=now)
+
+
 def _zalopay(settings: ZaloPaySettings, now: Callable[[], datetime], transport: httpx.AsyncBaseTransport | None) -> Any:
     return ZaloPayProvider(settings.config(), transport=transport, now=now)
 
 
 REGISTRY: dict[str, Entry] = {
     "vnpay": Entry(VNPaySettings, _vnpay, Simulator("VNPay", "simulators.vnpay", 8101)),
+    "momo": Entry(MoMoSettings, _momo, Simulator("MoMo", "simulators.momo", 8102)),
     "zalopay": Entry(ZaloPaySettings, _zalopay, Simulator("ZaloPay", "simulators.zalopay", 8103)),
 }
 

@@ -94,6 +94,7 @@ class PaymentController(Controller):
         "/",
         operation_id="createPayment",
         status_code=201,
+        # 502/504: a provider whose checkout is an API call refused it or did not answer; 503: it is paused.
         responses=problems(*BODY, 409, 422, 502, 503, 504),
         operation_class=IdempotentOperation,
     )

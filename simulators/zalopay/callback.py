@@ -74,6 +74,10 @@ class CallbackDispatcher:
 
     async def aclose(self) -> None:
         tasks = list(self._tasks)
+        if tasks:
+            # A callback on its way is let finish, as ZaloPay's own request would: cut off, it could leave
+            # the merchant half way through handling it.
+            await asyncio.wait(tasks, timeout=2)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from tests.conformance.kit import Expected, Kit, OutcomeCase
+from tests.conformance.momo_kit import MoMoKit
 from tests.conformance.vnpay_kit import VNPayKit
 from tests.conformance.zalopay_kit import ZaloPayKit
 
-KITS: list[Kit] = [VNPayKit(), ZaloPayKit()]
+KITS: list[Kit] = [VNPayKit(), MoMoKit(), ZaloPayKit()]
 
 
 def by_kit(rows: Callable[[Kit], Iterable[Any]], name: Callable[[Any], str]) -> list[Any]:

@@ -1,0 +1,1 @@
+"""MoMo payment gateway v2 (AIO v2) adapter."""
