@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from adapters.payos.provider import PayOSProvider
+from adapters.payos.settings import PayOSSettings
 from adapters.vnpay.provider import VNPayProvider
 from adapters.vnpay.settings import VNPaySettings
 from contracts.providers import PaymentProvider
@@ -44,8 +46,13 @@ def _vnpay(settings: VNPaySettings, now: Callable[[], datetime], transport: http
     return VNPayProvider(settings.config(), transport=transport, now=now)
 
 
+def _payos(settings: PayOSSettings, now: Callable[[], datetime], transport: httpx.AsyncBaseTransport | None) -> Any:
+    return PayOSProvider(settings.config(), transport=transport, now=now)
+
+
 REGISTRY: dict[str, Entry] = {
     "vnpay": Entry(VNPaySettings, _vnpay, Simulator("VNPay", "simulators.vnpay", 8101)),
+    "payos": Entry(PayOSSettings, _payos, Simulator("payOS", "simulators.payos", 8104)),
 }
 
 
