@@ -94,7 +94,7 @@ class PaymentController(Controller):
         "/",
         operation_id="createPayment",
         status_code=201,
-        responses=problems(*BODY, 409, 422),
+        responses=problems(*BODY, 409, 422, 502, 504),  # a checkout may be a call to the provider
         operation_class=IdempotentOperation,
     )
     async def create(
