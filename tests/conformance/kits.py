@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from tests.conformance.kit import Expected, Kit, OutcomeCase
+from tests.conformance.payos_kit import PayOSKit
 from tests.conformance.vnpay_kit import VNPayKit
 
-KITS: list[Kit] = [VNPayKit()]
+KITS: list[Kit] = [VNPayKit(), PayOSKit()]
 
 
 def by_kit(rows: Callable[[Kit], Iterable[Any]], name: Callable[[Any], str]) -> list[Any]:
