@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -38,6 +39,7 @@ class PayOSWorld:
     portal: Portal
     api_key: str
     app: Any
+    clock: Clock
 
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
@@ -83,6 +85,7 @@ async def payos_world(clean_database: str) -> AsyncIterator[PayOSWorld]:
         },
     )
     portal = Portal()
+    clock = Clock()
     gateway_proxy = LateASGI()
     merchant = Merchant(CLIENT_ID, API_KEY, CHECKSUM_KEY, webhook_url=f"{GATEWAY}/callbacks/payos/ipn")
     sim_app = create_simulator(
@@ -91,7 +94,7 @@ async def payos_world(clean_database: str) -> AsyncIterator[PayOSWorld]:
     )
     app = create_app(
         settings,
-        clock=Clock(),
+        clock=clock,
         provider_transport=ByHost({"payos.test": httpx.ASGITransport(app=sim_app)}),
         webhook_transport=httpx.MockTransport(portal.handler),
         webhook_resolver=FakeDNS().resolve,
@@ -104,10 +107,10 @@ async def payos_world(clean_database: str) -> AsyncIterator[PayOSWorld]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=sim_app), base_url=PAYOS) as sim,
     ):
         async with app.state.sessionmaker() as session:
-            client, key = new_client("Cổng DVC tỉnh", Clock().now(), "http://portal.test/hooks")
+            client, key = new_client("Cổng DVC tỉnh", clock.now(), "http://portal.test/hooks")
             session.add(client)
             await session.commit()
-        yield PayOSWorld(http=http, sim=sim, portal=portal, api_key=key, app=app)
+        yield PayOSWorld(http=http, sim=sim, portal=portal, api_key=key, app=app, clock=clock)
 
 
 @pytest.mark.anyio
@@ -156,3 +159,19 @@ async def test_a_refund_of_a_payos_payment_is_refused_as_payos_has_no_refund_api
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "payos cannot refund" in r.json()["detail"]
+
+
+@pytest.mark.anyio
+async def test_a_payment_whose_webhook_was_lost_is_resolved_by_asking_payos(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    assert (await w.sim.put("/_sim/payos/faults", json={"webhook_drop": True})).status_code == 200
+    paid = await w.sim.post(f"/_sim/payos/payment-requests/{link['orderCode']}/pay")
+    assert paid.json()["webhook"]["dropped"] is True
+    assert (await w.http.get(f"/v1/payments/{payment['id']}", headers=w.auth())).json()["status"] == "pending"
+    w.clock.advance(timedelta(seconds=901))
+    assert await w.app.state.resolver.run_once() == 1
+    assert (await w.http.get(f"/v1/payments/{payment['id']}", headers=w.auth())).json()["status"] == "succeeded"
+    events = (await w.http.get(f"/v1/payments/{payment['id']}/events", headers=w.auth())).json()
+    assert events[-1]["cause"] == "query"
