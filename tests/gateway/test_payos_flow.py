@@ -175,3 +175,12 @@ async def test_a_payment_whose_webhook_was_lost_is_resolved_by_asking_payos(payo
     assert (await w.http.get(f"/v1/payments/{payment['id']}", headers=w.auth())).json()["status"] == "succeeded"
     events = (await w.http.get(f"/v1/payments/{payment['id']}/events", headers=w.auth())).json()
     assert events[-1]["cause"] == "query"
+
+
+@pytest.mark.anyio
+async def test_payos_confirms_the_gateways_webhook_url(payos_world: PayOSWorld) -> None:
+    """payOS tests a URL with a webhook for an order the gateway never made: a 2xx lets it register."""
+    w = payos_world
+    url = f"{GATEWAY}/callbacks/payos/ipn"
+    r = await w.sim.post("/confirm-webhook", json={"webhookUrl": url}, headers=HEADERS)
+    assert (r.status_code, r.json()["code"], r.json()["data"]["webhookUrl"]) == (200, "00", url)

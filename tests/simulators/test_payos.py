@@ -199,3 +199,19 @@ async def test_confirm_webhook_registers_only_a_url_that_answers(sim: Sim) -> No
     assert ok.json()["data"]["webhookUrl"] == "http://merchant.test/new"
     test_hook = sim.merchant.received[-1]
     assert test_hook["signature"] == signed(test_hook["data"], KEY)
+
+
+@pytest.mark.anyio
+async def test_the_control_api_cancels_and_lists_webhook_attempts(sim: Sim) -> None:
+    _data(await sim.create())
+    _data(await sim.create(order_code=1002))
+    cancelled = (await sim.client.post("/_sim/payos/payment-requests/1001/pay", json={"outcome": "cancelled"})).json()
+    assert cancelled == {"status": "CANCELLED", "webhook": None}
+    assert (await sim.client.post("/_sim/payos/payment-requests/1002/pay", json={"outcome": "x"})).status_code == 400
+    assert (await sim.client.post("/_sim/payos/payment-requests/9/pay")).status_code == 404
+    await sim.client.post("/_sim/payos/payment-requests/1002/pay", json={})
+    attempts = (await sim.client.get("/_sim/payos/payment-requests/1002/webhooks")).json()
+    assert attempts == {
+        "acknowledged": True,
+        "attempts": [{"number": 1, "kind": "notify", "http_status": 200, "error": None}],
+    }
