@@ -3,6 +3,8 @@ control and faults APIs."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -49,9 +51,6 @@ class Sim:
             "returnUrl": "https://gw.example.vn/callbacks/payos/return",
         }
         text = "&".join(f"{k}={body[k]}" for k in ("amount", "cancelUrl", "description", "orderCode", "returnUrl"))
-        import hashlib
-        import hmac
-
         body["signature"] = hmac.new(KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
         body.update(changes)
         return await self.client.post("/v2/payment-requests", json=body, headers=HEADERS)
