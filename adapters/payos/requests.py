@@ -13,10 +13,13 @@ from contracts.providers import CheckoutOrder
 
 def description(text: str) -> str:
     """At most 25 characters, without diacritics: the description becomes the bank transfer's content,
-    which banks carry in ASCII."""
+    which banks carry in ASCII. A longer one loses words from its start, keeping what tells this payment
+    apart (the dossier code ends the gateway's descriptions)."""
     folded = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    ascii_text = "".join(c for c in folded if c.isascii() and (c.isalnum() or c == " "))
-    return " ".join(ascii_text.split())[:MAX_DESCRIPTION].strip()
+    words = "".join(c for c in folded if c.isascii() and (c.isalnum() or c.isspace())).split()
+    while words and len(" ".join(words)) > MAX_DESCRIPTION:
+        words = words[1:] if len(words) > 1 else [words[0][-MAX_DESCRIPTION:]]
+    return " ".join(words) or "Thanh toan DVC"
 
 
 def create_body(config: PayOSConfig, order: CheckoutOrder) -> dict[str, Any]:
