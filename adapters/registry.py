@@ -14,6 +14,8 @@ import httpx
 
 from adapters.momo.provider import MoMoProvider
 from adapters.momo.settings import MoMoSettings
+from adapters.payos.provider import PayOSProvider
+from adapters.payos.settings import PayOSSettings
 from adapters.vnpay.provider import VNPayProvider
 from adapters.vnpay.settings import VNPaySettings
 from adapters.zalopay.provider import ZaloPayProvider
@@ -56,10 +58,15 @@ def _zalopay(settings: ZaloPaySettings, now: Callable[[], datetime], transport: 
     return ZaloPayProvider(settings.config(), transport=transport, now=now)
 
 
+def _payos(settings: PayOSSettings, now: Callable[[], datetime], transport: httpx.AsyncBaseTransport | None) -> Any:
+    return PayOSProvider(settings.config(), transport=transport, now=now)
+
+
 REGISTRY: dict[str, Entry] = {
     "vnpay": Entry(VNPaySettings, _vnpay, Simulator("VNPay", "simulators.vnpay", 8101)),
     "momo": Entry(MoMoSettings, _momo, Simulator("MoMo", "simulators.momo", 8102)),
     "zalopay": Entry(ZaloPaySettings, _zalopay, Simulator("ZaloPay", "simulators.zalopay", 8103)),
+    "payos": Entry(PayOSSettings, _payos, Simulator("payOS", "simulators.payos", 8104)),
 }
 
 

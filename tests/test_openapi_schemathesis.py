@@ -22,12 +22,15 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
 
+from adapters.payos.settings import PayOSSettings
 from contracts.money import MAX_VND
 from gateway.app import create_app
 from gateway.auth import hash_key, new_client
 from gateway.clock import Clock
 from gateway.db.engine import create_engine, create_sessionmaker
 from gateway.settings import Settings
+from simulators.payos import SimulatorConfig
+from simulators.payos import create_app as create_payos_simulator
 from tests.conftest import empty_tables
 from tests.harness import GATEWAY, LateASGI
 
@@ -96,6 +99,21 @@ def _no_provider(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError("no payment provider in this test", request=request)
 
 
+PAYOS = "http://payos.test"
+
+
+class _Providers(httpx.AsyncBaseTransport):
+    """payOS's simulator for payOS; no other provider is reached."""
+
+    def __init__(self) -> None:
+        self.payos = httpx.ASGITransport(app=create_payos_simulator(SimulatorConfig(public_url=PAYOS)))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == "payos.test":
+            return await self.payos.handle_async_request(request)
+        return _no_provider(request)
+
+
 async def _add_portal(database_url: str, clock: Clock) -> None:
     await empty_tables(database_url)
     engine = create_engine(database_url)
@@ -122,11 +140,13 @@ def gateway(database_url: str) -> Iterator[None]:
         rate_limit_store="memory",
         rate_limit_per_key=10**9,
         rate_limit_auth_failures_per_address=10**9,
+        # payOS's checkout is a call to payOS: its simulator answers it (VNPay's is a URL, no call).
+        providers={"payos": PayOSSettings(api_url=PAYOS)},
     )
     GATEWAY_APP.target = create_app(
         settings,
         clock=clock,
-        provider_transport=httpx.MockTransport(_no_provider),
+        provider_transport=_Providers(),
         webhook_transport=httpx.MockTransport(lambda _: httpx.Response(200)),
     )
     try:

@@ -26,7 +26,8 @@ from contracts.providers import (
     Verdict,
 )
 
-REFERENCE = "K3M5Q7ZX2B4D6F8H1J3L5N7P"
+# Digits only: every provider takes it as an order reference, and payOS takes nothing else (orderCode).
+REFERENCE = "4815162342108"
 AMOUNT = 35000
 ORDER = CheckoutOrder(
     reference=REFERENCE,

@@ -10,10 +10,11 @@ import pytest
 
 from tests.conformance.kit import Expected, Kit, OutcomeCase
 from tests.conformance.momo_kit import MoMoKit
+from tests.conformance.payos_kit import PayOSKit
 from tests.conformance.vnpay_kit import VNPayKit
 from tests.conformance.zalopay_kit import ZaloPayKit
 
-KITS: list[Kit] = [VNPayKit(), MoMoKit(), ZaloPayKit()]
+KITS: list[Kit] = [VNPayKit(), MoMoKit(), ZaloPayKit(), PayOSKit()]
 
 
 def by_kit(rows: Callable[[Kit], Iterable[Any]], name: Callable[[Any], str]) -> list[Any]:
