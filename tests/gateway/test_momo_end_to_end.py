@@ -224,3 +224,24 @@ async def test_notifications_another_delivery_cannot_fix_are_answered_204(momo_w
     r = await momo_world.http.post("/callbacks/momo/ipn", json=forged)
     assert (r.status_code, r.content) == (204, b"")
     assert (await momo_world.get_payment(payment["id"]))["amount"] == payment["amount"]
+
+
+@pytest.mark.anyio
+async def test_duplicated_and_out_of_order_ipns_credit_once(momo_world: MoMoWorld) -> None:
+    from sqlalchemy import func, select
+
+    from gateway.db.models import WebhookEvent
+
+    payment = await momo_world.create_payment()
+    order_id = await _reference(momo_world, payment)
+    # The paid IPN twice more, then a stale "in progress" one for the same order after them.
+    faults = await momo_world.sim.put("/_sim/momo/faults", json={"ipn_duplicate": 2, "ipn_out_of_order": True})
+    assert faults.status_code == 200, faults.text
+    paid = await momo_world.sim.post(f"/_sim/momo/orders/{order_id}/pay")
+    assert [d["http_status"] for d in paid.json()["deliveries"]] == [204, 204, 204, 204]
+    assert (await momo_world.get_payment(payment["id"]))["status"] == "succeeded"
+    async with momo_world.app.state.sessionmaker() as session:
+        events = await session.scalar(
+            select(func.count()).select_from(WebhookEvent).where(WebhookEvent.type == "payment.succeeded")
+        )
+    assert events == 1

@@ -184,3 +184,16 @@ async def test_payos_confirms_the_gateways_webhook_url(payos_world: PayOSWorld) 
     url = f"{GATEWAY}/callbacks/payos/ipn"
     r = await w.sim.post("/confirm-webhook", json={"webhookUrl": url}, headers=HEADERS)
     assert (r.status_code, r.json()["code"], r.json()["data"]["webhookUrl"]) == (200, "00", url)
+
+
+@pytest.mark.anyio
+async def test_duplicated_webhooks_credit_once(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    assert (await w.sim.put("/_sim/payos/faults", json={"webhook_duplicate": 2})).status_code == 200
+    await w.sim.post(f"/_sim/payos/payment-requests/{link['orderCode']}/pay")
+    r = await w.http.get(f"/v1/payments/{payment['id']}", headers=w.auth())
+    assert r.json()["status"] == "succeeded"
+    assert await w.app.state.dispatcher.run_once() >= 1
+    assert [e["type"] for e in w.portal.events()] == ["payment.succeeded"]

@@ -221,3 +221,16 @@ async def test_a_return_with_a_forged_checksum_gets_the_neutral_page(zworld: Zal
     query = f"appid={APP_ID}&apptransid={reference}&pmcid=38&bankcode=&amount=35000&discountamount=0&status=1"
     r = await zworld.world.http.get(f"/callbacks/zalopay/return?{query}&checksum={'0' * 64}")
     assert r.status_code == 400
+
+
+async def test_duplicated_and_out_of_order_callbacks_credit_once(zworld: ZaloPayWorld) -> None:
+    first, second = await _payment(zworld), await _payment(zworld)
+    faults = {"callback_duplicate": 2, "callback_out_of_order": True}
+    assert (await zworld.zalopay.put("/_sim/zalopay/faults", json=faults)).status_code == 200
+    await _pay(zworld, first)  # held back: it goes out after the next order's, each sent three times
+    assert (await zworld.world.get_payment(first["id"]))["status"] == "pending"
+    await _pay(zworld, second)
+    for payment in (first, second):
+        assert (await zworld.world.get_payment(payment["id"]))["status"] == "succeeded"
+    await zworld.world.run_dispatcher()
+    assert [e["type"] for e in zworld.world.portal.events()] == ["payment.succeeded"] * 2
