@@ -136,7 +136,7 @@ class PayOSKit:
         elif outcome is ProviderOutcome.FAILED:
             data = _webhook_data(code="01", desc="Giao dịch thất bại", reference="", **changes)
         else:
-            pytest.skip(f"payOS sends no {outcome} webhook: only a paid link's (and its code's failures)")
+            pytest.skip(f"payOS sends a webhook only when a link is paid or its payment fails, never a {outcome} one")
         return _post(json.dumps(_envelope(data), ensure_ascii=False).encode())
 
     def notification(self, codes: Mapping[str, str], wire_amount: str | None = None) -> Inbound:
