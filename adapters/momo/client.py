@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from adapters.http import retrying
+from adapters.http import strict_json as shared_strict_json
 from adapters.momo.wire import Number
 from contracts.errors import ProviderRejected, ProviderUnavailable
 
@@ -16,37 +16,10 @@ PROVIDER = "momo"
 MAX_ANSWER_BYTES = 256 * 1024
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(keys) != len(set(keys)):
-        raise ValueError("a key is written twice")
-    return dict(pairs)
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
 def strict_json(raw: bytes) -> Any:
-    """JSON as MoMo writes it, read strictly: UTF-8, no key twice, no NaN, every number kept as the text
-    it was written in (wire.Number), since MoMo signs that text."""
-    return json.loads(
-        raw.decode("utf-8"),
-        object_pairs_hook=_no_duplicates,
-        parse_int=Number,
-        parse_float=Number,
-        parse_constant=_refuse_constant,
-    )
-
-
-def _never_reached_momo(exc: BaseException) -> bool:
-    # Only a request that certainly never left is safe to send again for a create or a refund; one that
-    # timed out after sending may have been acted on.
-    return isinstance(exc, ProviderUnavailable) and isinstance(exc.__cause__, httpx.ConnectError)
-
-
-def _read_is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderUnavailable)
+    """JSON as MoMo writes it, read strictly, every number kept as the text it was written in
+    (wire.Number), since MoMo signs that text."""
+    return shared_strict_json(raw, number=Number)
 
 
 class MoMoClient:
@@ -93,13 +66,7 @@ class MoMoClient:
         return data
 
     async def call(self, path: str, body: dict[str, Any], *, idempotent: bool) -> dict[str, Any]:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_read_is_retryable if idempotent else _never_reached_momo),
-            stop=stop_after_attempt(3),
-            wait=wait_exponential(multiplier=0.2, max=2),
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in retrying(idempotent=idempotent):
             with attempt:
                 return await self._post_once(path, body)
         raise AssertionError("unreachable: tenacity reraises the last error")

@@ -5,23 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from adapters.http import retrying
 from adapters.payos.config import PayOSConfig
 from contracts.errors import ProviderRejected, ProviderUnavailable
 
 PROVIDER = "payos"
 MAX_ANSWER_BYTES = 65_536
-
-
-def _never_reached(exc: BaseException) -> bool:
-    # Only a request that certainly never left is safe to send again for a command (creating or
-    # cancelling a link); a timeout after sending may have been acted on.
-    return isinstance(exc, ProviderUnavailable) and isinstance(exc.__cause__, httpx.ConnectError)
-
-
-def _read_is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderUnavailable)
 
 
 class PayOSClient:
@@ -69,13 +59,7 @@ class PayOSClient:
     async def call(
         self, method: str, path: str, body: dict[str, Any] | None = None, *, idempotent: bool
     ) -> dict[str, Any]:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_read_is_retryable if idempotent else _never_reached),
-            stop=stop_after_attempt(3),
-            wait=wait_exponential(multiplier=0.2, max=2),
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in retrying(idempotent=idempotent):
             with attempt:
                 return await self._once(method, path, body)
         raise AssertionError("unreachable: tenacity reraises the last error")

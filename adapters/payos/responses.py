@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.http import strict_json
 from adapters.payos import signing
 from adapters.payos.codes import NOT_FOUND, STATUS_OUTCOMES, SUCCESS
 from adapters.payos.config import PayOSConfig
@@ -29,21 +29,6 @@ WEBHOOK_FIELDS = (
     "code",
     "desc",
 )
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("a key is written twice")
-    return result
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def strict_json(raw: bytes) -> Any:
-    return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
 
 
 def parse_webhook(config: PayOSConfig, body: bytes) -> ProviderResult:

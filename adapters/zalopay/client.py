@@ -5,21 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from adapters.http import retrying
 from contracts.errors import ProviderRejected, ProviderUnavailable
 
 PROVIDER = "zalopay"
-
-
-def _never_reached_zalopay(exc: BaseException) -> bool:
-    # Only a request that certainly never left is safe to send again for every call (a refund included);
-    # a timeout after sending may have been acted on.
-    return isinstance(exc, ProviderUnavailable) and isinstance(exc.__cause__, httpx.ConnectError)
-
-
-def _read_is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderUnavailable)
 
 
 class ZaloPayClient:
@@ -63,13 +53,7 @@ class ZaloPayClient:
         return data
 
     async def call(self, path: str, body: dict[str, str], *, idempotent: bool) -> dict[str, Any]:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_read_is_retryable if idempotent else _never_reached_zalopay),
-            stop=stop_after_attempt(3),
-            wait=wait_exponential(multiplier=0.2, max=2),
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in retrying(idempotent=idempotent):
             with attempt:
                 return await self._post_once(path, body)
         raise AssertionError("unreachable: tenacity reraises the last error")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from adapters.http import strict_json
 from adapters.zalopay import signing
 from adapters.zalopay.codes import RETURN_CODES, CallError, check_call, payment_outcome, refund_outcome
 from adapters.zalopay.config import ZaloPayConfig
@@ -32,22 +32,6 @@ CALLBACK_FIELDS = (
     "user_fee_amount",
     "discount_amount",
 )
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("a key is written twice")
-    return result
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def strict_json(text: str | bytes) -> Any:
-    """JSON as a strict parser reads it: no key written twice, no NaN or Infinity."""
-    return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant)
 
 
 def parse_callback(config: ZaloPayConfig, body: bytes) -> ProviderResult:
