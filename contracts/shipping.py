@@ -104,6 +104,7 @@ class Booking:
     status_code: str  # the carrier's raw status code at booking
     total_fee: int  # VND
     item_number: str | None = None  # UPU S10, once the carrier has assigned it
+    office_code: str | None = None  # the post office that collects (pickup) or delivers (delivery) it
 
 
 @dataclass(frozen=True, slots=True)
