@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -39,6 +39,9 @@ class MoMoProvider:
     # A payment link cannot be withdrawn: it lapses.
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.REFUND_STATUS, Capability.QR})
     max_amount = MAX_AMOUNT
+    # UNVERIFIED: MoMo's refund page (developers.momo.vn/v3/docs/payment/api/payment-api/refund) states no
+    # time limit; 30 days is the term commonly quoted for MoMo merchant refunds, to be set from the contract.
+    refund_window: timedelta | None = timedelta(days=30)
 
     def __init__(
         self,
@@ -50,6 +53,11 @@ class MoMoProvider:
         self.config = config
         self._client = MoMoClient(config.api_url, config.timeout_seconds, transport)
         self._now = now
+
+    @property
+    def min_refund_amount(self) -> int:
+        # MoMo's refund page: at least 1,000 VND, 10,000 VND for a payment by domestic ATM card.
+        return 10_000 if self.config.request_type == "payWithATM" else 1_000
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -86,7 +94,7 @@ class MoMoProvider:
         answer = await self._client.call(requests.REFUND_PATH, body, idempotent=False)
         return responses.parse_refund(self.config, answer, body["orderId"], order.request_id)
 
-    async def query_refund(self, ref: TransactionRef, request_id: str) -> RefundResult | None:
+    async def query_refund(self, ref: TransactionRef, request_id: str, sent_at: datetime) -> RefundResult | None:
         body = requests.query_body(self.config, ref.reference, new_request_id())
         answer = await self._client.call(requests.QUERY_PATH, body, idempotent=True)
         order_id = requests.refund_order_id(request_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -46,6 +46,8 @@ class PayOSProvider:
     # payment link can be cancelled.
     capabilities = frozenset({Capability.CANCEL, Capability.QR})
     max_amount = MAX_AMOUNT
+    refund_window: timedelta | None = None  # no refunds at all
+    min_refund_amount = 0
 
     def __init__(
         self,
@@ -90,5 +92,5 @@ class PayOSProvider:
     async def refund(self, order: RefundOrder) -> RefundResult:
         raise ProviderRejected(PROVIDER, "payOS has no refund API: refund the citizen by bank transfer")
 
-    async def query_refund(self, ref: TransactionRef, request_id: str) -> RefundResult | None:
+    async def query_refund(self, ref: TransactionRef, request_id: str, sent_at: datetime) -> RefundResult | None:
         return None  # payOS makes no refunds, so it has none to report

@@ -158,7 +158,11 @@ async def test_a_refund_of_a_payos_payment_is_refused_as_payos_has_no_refund_api
     )
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert "payos cannot refund" in r.json()["detail"]
+    problem = r.json()
+    assert problem["type"].endswith("/refund-not-offered") and problem["provider"] == "payos"
+    assert "has no refund API" in problem["detail"] and "another way" in problem["detail"]
+    listed = await w.http.get(f"/v1/payments/{payment['id']}/refunds", headers=w.auth())
+    assert listed.json() == []  # nothing reserved
 
 
 @pytest.mark.anyio

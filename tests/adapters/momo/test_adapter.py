@@ -32,6 +32,7 @@ ORDER = CheckoutOrder(
     client_ip="113.160.1.2",
 )
 PAYMENT = TransactionRef(reference=REFERENCE, created_at=ORDER.created_at, transaction_id="4088878653")
+SENT_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 REFUND = RefundOrder(
     request_id=REQUEST_ID,
     payment=PAYMENT,
@@ -175,8 +176,8 @@ async def test_query_refund_answers_about_our_refund_from_refund_trans() -> None
         router.post(f"{HOST}/v2/gateway/api/query").mock(
             return_value=httpx.Response(200, json=fixture("query_success.json"))
         )
-        ours = await provider().query_refund(PAYMENT, REQUEST_ID)
-        other = await provider().query_refund(PAYMENT, "another0123456789")
+        ours = await provider().query_refund(PAYMENT, REQUEST_ID, SENT_AT)
+        other = await provider().query_refund(PAYMENT, "another0123456789", SENT_AT)
     assert ours is not None and other is not None
     assert (ours.outcome, ours.request_id, ours.transaction_id) == (ProviderOutcome.SUCCEEDED, REQUEST_ID, "4088879999")
     assert (other.outcome, other.request_id) == (ProviderOutcome.NOT_FOUND, "another0123456789")
