@@ -151,6 +151,13 @@ class PaymentProvider(Protocol):
         the signature covers."""
         ...
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        """For a provider that sends the citizen's browser back with an unsigned query (payOS): the order
+        reference that query names, read strictly, as a hint only. The gateway never trusts the query: it
+        asks the provider (query) about that order and settles from the verified answer. None for a provider
+        whose return is signed (parse_notification reads it), and for a query that names no order."""
+        ...
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement: ...
 
     async def query(self, ref: TransactionRef) -> ProviderResult: ...

@@ -79,6 +79,9 @@ class MoMoProvider:
             return responses.parse_return(self.config, inbound.query)
         return responses.parse_notification(self.config, inbound.body)
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        return None  # its browser return is signed: parse_notification reads it
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:
         # codes.ACK_STATUS says why only RETRY is not a 204.
         status = ACK_STATUS[verdict]

@@ -74,6 +74,11 @@ class PayOSProvider:
     def parse_notification(self, inbound: Inbound) -> ProviderResult:
         return responses.parse_webhook(self.config, inbound.body)
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        # payOS sends the browser to returnUrl/cancelUrl with code, id, cancel, status and orderCode, none of
+        # them signed: only orderCode is read, to know which link to ask payOS about.
+        return responses.return_order_code(inbound.query) if inbound.method == "GET" else None
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:
         code, status, desc = ACK[verdict]
         body = json.dumps({"code": code, "desc": desc}, separators=(",", ":")).encode()

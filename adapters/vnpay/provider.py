@@ -71,6 +71,9 @@ class VNPayProvider:
     def parse_notification(self, inbound: Inbound) -> ProviderResult:
         return responses.parse_notification(self.config, inbound.query)
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        return None  # its browser return is signed: parse_notification reads it
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:
         code = IPN_ACK_CODES[verdict]
         body = json.dumps({"RspCode": code, "Message": IPN_ACK_MESSAGES[code]}, separators=(",", ":")).encode()

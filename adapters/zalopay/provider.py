@@ -72,6 +72,9 @@ class ZaloPayProvider:
             return responses.parse_redirect(self.config, inbound.query)
         return responses.parse_callback(self.config, inbound.body)
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        return None  # its browser return is signed: parse_notification reads it
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:
         code, message = CALLBACK_ACKS[verdict]
         body = json.dumps({"return_code": code, "return_message": message}, separators=(",", ":")).encode()

@@ -1,14 +1,21 @@
 """payOS end to end, in process and without a browser: the gateway creates a payment link at the payOS
 simulator, the citizen's transfer lands, the simulator's webhook reaches the gateway and settles the
-payment, the portal hears of it; and a refund of a payOS payment is refused, as payOS has no refund API."""
+payment, the portal hears of it; and a refund of a payOS payment is refused, as payOS has no refund API.
+
+The browser return: payOS sends the citizen back with an unsigned query (code, id, cancel, status,
+orderCode). The gateway believes none of it: orderCode only says which payment link to ask payOS about,
+payOS's signed answer settles the payment, and the browser goes on to that payment's own return_url. A
+forged query credits nothing; one naming no payment gets the neutral page and costs payOS no call."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -18,6 +25,7 @@ from adapters.vnpay.settings import VNPaySettings
 from gateway.app import create_app
 from gateway.auth import new_client
 from gateway.clock import Clock
+from gateway.notifications import service as notification_service
 from gateway.settings import Settings
 from simulators.payos import Merchant, SimulatorConfig
 from simulators.payos import create_app as create_simulator
@@ -201,3 +209,135 @@ async def test_duplicated_webhooks_credit_once(payos_world: PayOSWorld) -> None:
     assert r.json()["status"] == "succeeded"
     assert await w.app.state.dispatcher.run_once() >= 1
     assert [e["type"] for e in w.portal.events()] == ["payment.succeeded"]
+
+
+# -- the browser return ----------------------------------------------------------------------------------
+
+
+def back(link: dict, *, status: str, cancel: bool = False, **changes: object) -> str:
+    query = {"code": "00", "id": link["id"], "cancel": str(cancel).lower(), "status": status}
+    query["orderCode"] = link["orderCode"]
+    query.update({k: str(v) for k, v in changes.items()})
+    return "/callbacks/payos/return?" + urlencode(query)
+
+
+async def status_of(w: PayOSWorld, payment: dict) -> dict:
+    return (await w.http.get(f"/v1/payments/{payment['id']}", headers=w.auth())).json()
+
+
+def redirected_to(r: httpx.Response, payment: dict) -> dict[str, str]:
+    assert r.status_code in (302, 303), r.text
+    location = urlsplit(r.headers["location"])
+    portal = urlsplit(payment_body(provider="payos")["return_url"])  # the one the payment was created with
+    assert (location.scheme, location.netloc, location.path) == (portal.scheme, portal.netloc, portal.path)
+    return dict(parse_qsl(location.query))
+
+
+@pytest.mark.anyio
+async def test_a_forged_paid_return_for_an_unpaid_link_credits_nothing(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    r = await w.http.get(back(link, status="PAID"))
+    assert redirected_to(r, payment)["status"] == "pending"  # what payOS says, not what the query said
+    after = await status_of(w, payment)
+    assert after["status"] == "pending" and after["paid_at"] is None
+    assert await w.app.state.dispatcher.run_once() == 0 and w.portal.events() == []
+
+
+@pytest.mark.anyio
+async def test_a_paid_return_is_settled_from_payos_answer_when_the_webhook_is_lost(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    assert (await w.sim.put("/_sim/payos/faults", json={"webhook_drop": True})).status_code == 200
+    await w.sim.post(f"/_sim/payos/payment-requests/{link['orderCode']}/pay")
+    assert (await status_of(w, payment))["status"] == "pending"  # no webhook arrived
+    r = await w.http.get(back(link, status="PAID"))
+    query = redirected_to(r, payment)
+    assert (query["payment_id"], query["status"]) == (payment["id"], "succeeded")
+    assert (await status_of(w, payment))["status"] == "succeeded"
+    again = await w.http.get(back(link, status="PAID"))  # a reload changes nothing
+    assert redirected_to(again, payment)["status"] == "succeeded"
+    await w.app.state.dispatcher.run_once()
+    assert [e["type"] for e in w.portal.events()] == ["payment.succeeded"]
+
+
+@pytest.mark.anyio
+async def test_the_browser_back_from_the_simulators_page_reaches_the_portal(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    await w.sim.put("/_sim/payos/faults", json={"webhook_drop": True})
+    paid = await w.sim.post(f"/web/{link['id']}/pay")
+    assert paid.status_code == 303
+    location = httpx.URL(paid.headers["location"])
+    assert location.path == "/callbacks/payos/return"
+    r = await w.http.get(f"{location.path}?{location.query.decode()}")
+    assert redirected_to(r, payment)["status"] == "succeeded"
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_return_is_settled_as_payos_says(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    # The query says the citizen cancelled, payOS does not: the link is still open, the payment too.
+    r = await w.http.get(back(link, status="CANCELLED", cancel=True))
+    assert redirected_to(r, payment)["status"] == "pending"
+    cancelled = await w.sim.post(f"/web/{link['id']}/cancel")
+    assert cancelled.status_code == 303
+    r = await w.http.get(back(link, status="CANCELLED", cancel=True))
+    assert redirected_to(r, payment)["status"] == (await status_of(w, payment))["status"] != "pending"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "query",
+    [
+        "code=00&status=PAID&orderCode=424242",  # no payment has it
+        "code=00&status=PAID",  # names none
+        "orderCode=12a",
+        "orderCode=0",
+        "orderCode=9007199254740992",  # past payOS's bound
+        "orderCode=1&orderCode=2",
+        "orderCode=" + "1" * 40,
+        "x=" + "a" * 2000,
+    ],
+)
+async def test_a_return_that_names_no_payment_gets_the_neutral_page_and_asks_payos_nothing(
+    payos_world: PayOSWorld, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = payos_world
+    asked = []
+    provider = w.app.state.providers.get("payos")
+
+    async def query_spy(ref: object) -> object:
+        asked.append(ref)
+        raise AssertionError("payOS must not be asked")
+
+    monkeypatch.setattr(provider, "query", query_spy)
+    r = await w.http.get(f"/callbacks/payos/return?{query}")
+    assert r.status_code == 400 and "location" not in r.headers
+    assert "Chưa xác nhận được kết quả thanh toán" in r.text
+    assert asked == []
+
+
+@pytest.mark.anyio
+async def test_when_payos_is_slow_the_browser_goes_on_with_what_is_known(
+    payos_world: PayOSWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    provider = w.app.state.providers.get("payos")
+    never = asyncio.Event()
+
+    async def hangs(ref: object) -> object:
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(provider, "query", hangs)
+    monkeypatch.setattr(notification_service, "RETURN_QUERY_SECONDS", 0.05)
+    r = await w.http.get(back(link, status="PAID"))
+    assert redirected_to(r, payment)["status"] == "pending"
