@@ -16,6 +16,9 @@ class Faults(BaseModel):
     # Webhooks.
     webhook_drop: bool = False
     webhook_duplicate: int = Field(default=0, ge=0, le=20)
+    # Hold each webhook back until the next link's webhook has gone out (payOS's queue delivers in no
+    # promised order).
+    webhook_out_of_order: bool = False
     webhook_delay_ms: int = Field(default=0, ge=0, le=600_000)
 
     def take_http_5xx(self) -> bool:

@@ -37,6 +37,7 @@ class WebhookSender:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._held: list[tuple[Link, dict[str, Any]]] = []
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -63,14 +64,24 @@ class WebhookSender:
         if faults.webhook_drop:
             link.webhook_dropped = True
             return None
+        if faults.webhook_out_of_order and not self._held:
+            self._held.append((link, body))  # goes out after the next link's webhook
+            return None
         if faults.webhook_delay_ms:
             await asyncio.sleep(faults.webhook_delay_ms / 1000)
         first = await self._send(link, body, "notify")
         for _ in range(faults.webhook_duplicate):
             await self._send(link, body, "duplicate")
+        held, self._held = self._held, []
+        for late_link, late_body in held:
+            await self._send(late_link, late_body, "notify")
+            self._schedule_redelivery(late_link, late_body)
+        self._schedule_redelivery(link, body)
+        return first
+
+    def _schedule_redelivery(self, link: Link, body: dict[str, Any]) -> None:
         if not link.webhook_acknowledged and self._config.webhook_retry_intervals:
             self._spawn(self._redeliver(link, body))
-        return first
 
     async def _redeliver(self, link: Link, body: dict[str, Any]) -> None:
         for wait in self._config.webhook_retry_intervals:

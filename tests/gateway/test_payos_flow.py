@@ -19,12 +19,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from adapters.payos.settings import PayOSSettings
 from adapters.vnpay.settings import VNPaySettings
 from gateway.app import create_app
 from gateway.auth import new_client
 from gateway.clock import Clock
+from gateway.db.models import ProviderNotification
 from gateway.notifications import service as notification_service
 from gateway.settings import Settings
 from simulators.payos import Merchant, SimulatorConfig
@@ -209,6 +211,39 @@ async def test_duplicated_webhooks_credit_once(payos_world: PayOSWorld) -> None:
     assert r.json()["status"] == "succeeded"
     assert await w.app.state.dispatcher.run_once() >= 1
     assert [e["type"] for e in w.portal.events()] == ["payment.succeeded"]
+
+
+@pytest.mark.anyio
+async def test_out_of_order_webhooks_credit_once_and_the_final_state_stands(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    first, second = await w.create_payment(), await w.create_payment()
+    first_link, second_link = await w.link(first), await w.link(second)
+    faults = {"webhook_duplicate": 1, "webhook_out_of_order": True}
+    assert (await w.sim.put("/_sim/payos/faults", json=faults)).status_code == 200
+    held = await w.sim.post(f"/_sim/payos/payment-requests/{first_link['orderCode']}/pay")
+    assert held.json()["webhook"]["held"] is True
+    assert (await status_of(w, first))["status"] == "pending"
+    # Meanwhile the resolver asks payOS and settles the first payment from its signed answer.
+    await w.app.state.resolver.resolve(first["id"])
+    assert (await status_of(w, first))["status"] == "succeeded"
+    # The second link's webhook goes out (twice), then the first's, late: neither credits anything again.
+    await w.sim.post(f"/_sim/payos/payment-requests/{second_link['orderCode']}/pay")
+    late = (await w.sim.get(f"/_sim/payos/payment-requests/{first_link['orderCode']}/webhooks")).json()
+    assert late["acknowledged"] is True and [(a["kind"], a["http_status"]) for a in late["attempts"]] == [
+        ("notify", 200)
+    ]
+    async with w.app.state.sessionmaker() as session:
+        acks = await session.scalars(
+            select(ProviderNotification.ack_code)
+            .where(ProviderNotification.reference == str(first_link["orderCode"]))
+            .order_by(ProviderNotification.id)
+        )
+        assert list(acks) == ["02"]  # the late webhook found the payment already final: nothing changed
+    for payment in (first, second):
+        after = await status_of(w, payment)
+        assert (after["status"], after["amount"]) == ("succeeded", payment["amount"])
+    await w.app.state.dispatcher.run_once()
+    assert [e["type"] for e in w.portal.events()] == ["payment.succeeded"] * 2
 
 
 # -- the browser return ----------------------------------------------------------------------------------
