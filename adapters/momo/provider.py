@@ -49,10 +49,12 @@ class MoMoProvider:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        request_ids: Callable[[], str] = new_request_id,
     ) -> None:
         self.config = config
         self._client = MoMoClient(config.api_url, config.timeout_seconds, transport)
         self._now = now
+        self._request_id = request_ids
 
     @property
     def min_refund_amount(self) -> int:
@@ -88,9 +90,9 @@ class MoMoProvider:
         return Acknowledgement(str(status), status, b"", "text/plain")
 
     async def query(self, ref: TransactionRef) -> ProviderResult:
-        body = requests.query_body(self.config, ref.reference, new_request_id())
+        body = requests.query_body(self.config, ref.reference, self._request_id())
         answer = await self._client.call(requests.QUERY_PATH, body, idempotent=True)
-        return responses.parse_query(self.config, answer, ref.reference)
+        return responses.parse_query(self.config, answer, ref.reference, body["requestId"])
 
     async def refund(self, order: RefundOrder) -> RefundResult:
         body = requests.refund_body(self.config, order)
@@ -98,7 +100,9 @@ class MoMoProvider:
         return responses.parse_refund(self.config, answer, body["orderId"], order.request_id)
 
     async def query_refund(self, ref: TransactionRef, request_id: str, sent_at: datetime) -> RefundResult | None:
-        body = requests.query_body(self.config, ref.reference, new_request_id())
+        body = requests.query_body(self.config, ref.reference, self._request_id())
         answer = await self._client.call(requests.QUERY_PATH, body, idempotent=True)
         order_id = requests.refund_order_id(request_id)
-        return responses.parse_refund_query(self.config, answer, ref.reference, order_id, request_id)
+        return responses.parse_refund_query(
+            self.config, answer, ref.reference, order_id, request_id, body["requestId"]
+        )
