@@ -103,6 +103,4 @@ class MoMoProvider:
         body = requests.query_body(self.config, ref.reference, self._request_id())
         answer = await self._client.call(requests.QUERY_PATH, body, idempotent=True)
         order_id = requests.refund_order_id(request_id)
-        return responses.parse_refund_query(
-            self.config, answer, ref.reference, order_id, request_id, body["requestId"]
-        )
+        return responses.parse_refund_query(self.config, answer, ref.reference, order_id, request_id, body["requestId"])

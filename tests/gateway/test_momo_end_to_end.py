@@ -5,9 +5,9 @@ to the gateway, and a recording portal gets the webhooks."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
