@@ -15,7 +15,8 @@ from adapters.vnpost.provider import VNPostProvider
 from contracts.errors import ProviderRejected, ProviderUnavailable
 from contracts.shipping import Parcel, QuoteRequest, ShipmentKind, ShipmentStatus
 from tests.adapters.vnpost.conftest import HOST, fixture
-from tests.adapters.vnpost.test_requests import AGENCY, CITIZEN, ORDER
+from tests.adapters.vnpost.test_requests import ORDER
+from tests.postal_examples import AGENCY, CITIZEN
 
 pytestmark = pytest.mark.anyio
 

@@ -4,27 +4,9 @@ from __future__ import annotations
 
 from adapters.vnpost import requests
 from adapters.vnpost.config import VNPostConfig
-from contracts.shipping import BookingOrder, Parcel, PostalAddress, QuoteRequest, ShipmentKind
+from contracts.shipping import BookingOrder, Parcel, QuoteRequest, ShipmentKind
+from tests.postal_examples import AGENCY, CITIZEN
 
-AGENCY = PostalAddress(
-    name="UBND phường Hoàn Kiếm",
-    phone="02438253536",
-    line="126 Hàng Trống",
-    province_code="01",
-    province_name="Thành phố Hà Nội",
-    ward_code="00070",
-    ward_name="Phường Hoàn Kiếm",
-)
-CITIZEN = PostalAddress(
-    name="Nguyễn Thị Hằng",
-    phone="0912345678",
-    line="12 Nguyễn Huệ",
-    province_code="79",
-    province_name="Thành phố Hồ Chí Minh",
-    ward_code="26734",
-    ward_name="Phường Sài Gòn",
-    email="hang@example.vn",
-)
 ORDER = BookingOrder(
     reference="shp_01JE8Q3T9W0000000000000000",
     kind=ShipmentKind.RESULT_DELIVERY,

@@ -17,7 +17,8 @@ from contracts.providers import Inbound
 from contracts.shipping import CarrierEvent, Parcel, QuoteRequest, ShipmentKind, ShipmentStatus
 from simulators.vnpost import DEV_ACCOUNT, SimulatorConfig, create_app
 from simulators.vnpost.simulator_state import simulator_of
-from tests.adapters.vnpost.test_requests import AGENCY, CITIZEN, ORDER
+from tests.adapters.vnpost.test_requests import ORDER
+from tests.postal_examples import AGENCY, CITIZEN
 from tests.simulators.vnpost.conftest import CALLBACK_URL, HOST
 
 pytestmark = pytest.mark.anyio
