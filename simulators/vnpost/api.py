@@ -212,10 +212,11 @@ async def order_cancel(request: Request[Any, Any, Any]) -> Response[bytes]:
     if order is None or order.account != account:
         raise Refusal(404, f"Không tìm thấy đơn hàng {original_id}")
     if order.case_id is None:
-        if order.status not in CANCELLABLE:
+        if order.status not in CANCELLABLE | {COLLECTION_CANCELLED}:
             raise Refusal(400, f"Đơn hàng ở trạng thái {order.status}, không thể hủy")
         order.case_id = f"HUY{secrets.randbelow(10**9):09d}"
-        await sim.move(order, [(COLLECTION_CANCELLED, None)])
+        if order.status != COLLECTION_CANCELLED:  # cancelled already (by the post office): nothing more happens
+            await sim.move(order, [(COLLECTION_CANCELLED, None)])
     answer = {"caseId": order.case_id, "originalId": order.original_id, "status": order.status, "message": "Đã hủy"}
     return _json([answer])
 

@@ -168,6 +168,15 @@ async def test_an_order_not_yet_picked_up_is_cancelled_once(sim: Sim) -> None:
     assert [e["status"] for e in sim.partner.events()] == [9]
 
 
+async def test_an_order_the_post_office_cancelled_is_cancelled_for_the_partner_too(sim: Sim) -> None:
+    original_id = (await sim.book())["originalID"]
+    await sim.advance(original_id, {"to": "cancelled"})
+    r = await sim.call("orderCancel", {"OriginalId": original_id})
+    assert r.status_code == 200 and r.json()[0]["status"] == 9
+    await sim.drain()
+    assert [e["status"] for e in sim.partner.events()] == [9]  # no second cancellation event
+
+
 async def test_an_order_picked_up_is_not_cancelled_and_an_unknown_one_is_404(sim: Sim) -> None:
     original_id = (await sim.book())["originalID"]
     await sim.advance(original_id)
