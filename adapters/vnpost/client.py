@@ -38,7 +38,7 @@ class VNPostClient:
         self._client: httpx.AsyncClient | None = None
         self._token: str | None = None
         self._token_at = 0.0
-        self._login = asyncio.Lock()
+        self._login_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     def _http(self) -> httpx.AsyncClient:
         # Made on first use, and again after aclose (an app whose lifespan ended and started again).
@@ -88,8 +88,16 @@ class VNPostClient:
             raise ProviderUnavailable(PROVIDER, f"{path} answered with something that is not strict JSON")
         return data
 
+    def _login(self) -> asyncio.Lock:
+        # One login at a time per event loop: an app served again on a new loop (a reload, a test
+        # harness) must not wait on a lock bound to the old one.
+        loop = asyncio.get_running_loop()
+        if self._login_lock is None or self._login_lock[0] is not loop:
+            self._login_lock = (loop, asyncio.Lock())
+        return self._login_lock[1]
+
     async def _current_token(self, stale: str | None = None) -> str:
-        async with self._login:
+        async with self._login():
             fresh = self._token is not None and self._clock() - self._token_at < self._config.token_ttl_seconds
             if fresh and self._token != stale:
                 assert self._token is not None

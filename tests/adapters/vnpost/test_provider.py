@@ -99,6 +99,18 @@ async def test_an_old_token_is_renewed_before_it_is_used(respx_mock: respx.MockR
 
 
 @respx.mock
+async def test_calls_made_together_log_in_once(respx_mock: respx.MockRouter, config: VNPostConfig) -> None:
+    import asyncio
+
+    login = _login(respx_mock, "only", "never")
+    respx_mock.post(CHARGE).mock(return_value=httpx.Response(200, json=fixture("services_charge.json")))
+    provider = VNPostProvider(config)
+    quotes = await asyncio.gather(*(provider.quote(QUOTE) for _ in range(5)))
+    assert {q.total for q in quotes} == {34000}
+    assert login.call_count == 1
+
+
+@respx.mock
 async def test_a_refused_login_is_a_rejection(respx_mock: respx.MockRouter, config: VNPostConfig) -> None:
     respx_mock.post(TOKEN).mock(return_value=httpx.Response(200, json=fixture("token_refused.json")))
     with pytest.raises(ProviderRejected, match="không đúng"):
