@@ -102,7 +102,13 @@ async def test_an_old_token_is_renewed_before_it_is_used(respx_mock: respx.MockR
 async def test_calls_made_together_log_in_once(respx_mock: respx.MockRouter, config: VNPostConfig) -> None:
     import asyncio
 
-    login = _login(respx_mock, "only", "never")
+    tokens = iter(["only", "never"])
+
+    async def slow_login(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # the other calls run meanwhile and want a token too
+        return httpx.Response(200, json={"token": next(tokens)})
+
+    login = respx_mock.post(TOKEN).mock(side_effect=slow_login)
     respx_mock.post(CHARGE).mock(return_value=httpx.Response(200, json=fixture("services_charge.json")))
     provider = VNPostProvider(config)
     quotes = await asyncio.gather(*(provider.quote(QUOTE) for _ in range(5)))
