@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-_FORMAT = re.compile(r"^[A-Z]{2}\d{9}[A-Z]{2}$")
+_FORMAT = re.compile(r"\A[A-Z]{2}[0-9]{9}[A-Z]{2}\Z")
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 MAX_LENGTH = 13
 

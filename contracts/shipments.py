@@ -17,7 +17,6 @@ MAX_WEIGHT_GRAMS = 50_000
 MAX_SIDE_CM = 200
 MAX_DOCUMENTS = 50
 
-ItemNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}\d{9}[A-Z]{2}$")]
 ServiceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{1,20}$")]
 Grams = Annotated[int, Field(ge=1, le=MAX_WEIGHT_GRAMS, strict=True)]
 Side = Annotated[int, Field(ge=1, le=MAX_SIDE_CM, strict=True)]

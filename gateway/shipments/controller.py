@@ -37,7 +37,7 @@ from gateway.shipments.views import event_out, shipment_out, tracking_out
 
 ShipmentId = Annotated[str, PathParameter(pattern=NO_NUL, max_length=64)]
 Filter = Annotated[str | None, QueryParameter(pattern=NO_NUL, max_length=64)]
-ItemNumberPath = Annotated[str, PathParameter(pattern=r"^[A-Za-z]{2}\d{9}[A-Za-z]{2}$")]
+ItemNumberPath = Annotated[str, PathParameter(pattern=r"^[A-Za-z]{2}[0-9]{9}[A-Za-z]{2}$")]
 
 
 def shipment_service(state: State, session: Any) -> ShipmentService:
