@@ -79,6 +79,7 @@ class ShipmentPoller:
                 shipment.next_poll_at = None
                 await session.commit()
                 return
+            await session.commit()  # no transaction held while the carrier answers
             try:
                 events = await service.carrier.track(shipment.carrier_order_id, shipment.item_number)
             except ProviderError as exc:
@@ -86,6 +87,7 @@ class ShipmentPoller:
                 shipment.next_poll_at = now + timedelta(seconds=self.settings.shipment_poll_stale_seconds)
                 await session.commit()
                 return
+            await session.refresh(shipment)  # a push may have changed it meanwhile
             await service.apply_events([e for e in events if e.carrier_order_id == shipment.carrier_order_id])
             shipment.last_polled_at = now
             if shipment.next_poll_at is not None:

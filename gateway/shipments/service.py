@@ -219,6 +219,9 @@ class ShipmentService:
         unknown: a retry is scheduled and committed, and the shipment is returned still requested."""
         if shipment.booking != "requested" or shipment.status != S.PENDING.value:
             return shipment
+        # No transaction is held while the carrier answers (on SQLite it would hold every writer back,
+        # the carrier's own push of this order included).
+        await self.session.commit()
         try:
             booking = await self.carrier.book(self.booking_order(shipment))
         except ProviderRejected as exc:
@@ -359,7 +362,7 @@ class ShipmentService:
         if strict and (current in FINAL_STATUSES or not movable):
             raise ShipmentTransition(
                 f"Shipment is {current.value}; it cannot be reported {target.value} now (a correction can).",
-                status=current.value,
+                current_status=current.value,
             )
         counts_attempt = target is S.DELIVERY_FAILED and current not in FINAL_STATUSES
         if counts_attempt:
@@ -503,7 +506,7 @@ class ShipmentService:
             raise Unprocessable("A correction needs a reason.", field="reason")
         shipment = await self._by_id(shipment_id)
         if shipment.status == status.value:
-            raise ShipmentTransition(f"Shipment is already {status.value}.", status=shipment.status)
+            raise ShipmentTransition(f"Shipment is already {status.value}.", current_status=shipment.status)
         now = self.clock.now()
         if status is not S.DELIVERED:
             shipment.delivered_at = None
@@ -569,13 +572,18 @@ class ShipmentService:
             return shipment
         if shipment.status != S.PENDING.value:
             raise ShipmentTransition(
-                f"Shipment is {shipment.status}; only one not yet picked up can be cancelled.", status=shipment.status
+                f"Shipment is {shipment.status}; only one not yet picked up can be cancelled.", current_status=shipment.status
             )
         code = None
         if shipment.carrier_order_id is not None:
+            # No transaction is held while the carrier answers: its push of the cancellation may come first.
+            await self.session.commit()
             result = await self.carrier.cancel(shipment.carrier_order_id)
+            await self.session.refresh(shipment)
             if not result.accepted:
                 raise ShipmentTransition(f"The carrier refused the cancellation: {result.message}"[:500])
+            if shipment.status == S.CANCELLED.value:
+                return shipment
             code = result.case_id
         self._move(
             shipment,

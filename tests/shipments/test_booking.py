@@ -211,3 +211,15 @@ async def test_cancel_before_pickup(ship: ShipWorld) -> None:
     assert "cancel" in ship.carrier.calls
     again = await ship.http.post(f"/v1/shipments/{shipment['id']}/cancel", headers=ship.auth())
     assert again.json()["status"] == "cancelled"
+
+
+async def test_a_picked_up_shipment_cannot_be_cancelled(ship: ShipWorld) -> None:
+    shipment = await ship.booked()
+    url = f"/v1/shipments/{shipment['id']}"
+    r = await ship.http.post(f"{url}/events", json={"status": "picked_up"}, headers=ship.auth())
+    assert r.status_code == 200, r.text
+    refused = await ship.http.post(f"{url}/cancel", headers=ship.auth())
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["current_status"] == "picked_up"
+    assert (await ship.get(shipment["id"]))["status"] == "picked_up"
+    assert "cancel" not in ship.carrier.calls
