@@ -572,7 +572,8 @@ class ShipmentService:
             return shipment
         if shipment.status != S.PENDING.value:
             raise ShipmentTransition(
-                f"Shipment is {shipment.status}; only one not yet picked up can be cancelled.", current_status=shipment.status
+                f"Shipment is {shipment.status}; only one not yet picked up can be cancelled.",
+                current_status=shipment.status,
             )
         code = None
         if shipment.carrier_order_id is not None:
