@@ -17,6 +17,8 @@ class EventType(StrEnum):
     PAYMENT_EXPIRED = "payment.expired"
     REFUND_SUCCEEDED = "refund.succeeded"
     REFUND_FAILED = "refund.failed"
+    RECEIPT_ISSUED = "receipt.issued"
+    RECEIPT_CANCELLED = "receipt.cancelled"
     SHIPMENT_BOOKED = "shipment.booked"
     SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
     SHIPMENT_DELIVERED = "shipment.delivered"

@@ -100,6 +100,16 @@ class Settings(BaseSettings):
     # GET /v1/tracking/{item_number}: public, so counted per source address.
     rate_limit_tracking_per_address: int = Field(default=120, ge=1)
 
+    # E-receipts (gateway/receipts): the receipt form (mẫu số) and the series prefix (ký hiệu; the series is
+    # prefix-YYE, a new one each year). UNVERIFIED defaults: set both from the agency's registration.
+    receipt_form: str = Field(default="01BLP0-001", min_length=1, max_length=20, pattern=r"^[0-9A-Za-z/-]+$")
+    receipt_series_prefix: str = Field(default="DV", min_length=1, max_length=10, pattern=r"^[A-Z0-9]+$")
+    # GET /receipts/verify/{token}: public, so counted per source address.
+    rate_limit_receipt_verify_per_address: int = Field(default=120, ge=1)
+    # Portal clients (ids) whose API key may read the ledger (GET /v1/ledger/balances) until staff accounts
+    # with the finance role exist; no one may by default.
+    finance_client_ids: list[str] = []
+
     # Each provider's own settings (adapters/registry.py), read from its DVCGW_<NAME>_ variables.
     providers: dict[str, Any] = Field(default_factory=settings_from_environment)
 

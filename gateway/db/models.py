@@ -328,6 +328,86 @@ class ShipmentEvent(Base):
     details: Mapped[dict[str, Any]]
 
 
+class JournalEntry(Base):
+    """One double-entry journal entry (gateway/ledger): append-only, its postings sum to zero.
+
+    At most one per (cause, cause_id): a payment's success is posted once however often it is reported."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (UniqueConstraint("cause", "cause_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cause: Mapped[str] = mapped_column(String(30))
+    cause_id: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    # A correcting entry names the entry it corrects; the original is never changed.
+    corrects_id: Mapped[str | None] = mapped_column(ForeignKey("journal_entries.id"))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+
+
+class Posting(Base):
+    """One line of a journal entry: a signed amount on one account (debit positive, credit negative).
+    An account is its kind and key (gateway/ledger/accounts.py), e.g. provider_clearing + vnpay."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (Index("ix_ledger_postings_account", "account_kind", "account_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    account_kind: Mapped[str] = mapped_column(String(30))
+    account_key: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReceiptCounter(Base):
+    """The last number given in one receipt series: bumped in the transaction that issues the receipt,
+    holding the row's lock until it commits, so numbers are consecutive with no gaps (gateway/receipts)."""
+
+    __tablename__ = "receipt_counters"
+
+    form: Mapped[str] = mapped_column(String(20), primary_key=True)
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class Receipt(Base):
+    """An electronic fee receipt (biên lai thu phí, lệ phí điện tử) of a succeeded payment, or the
+    adjustment receipt a partial refund issues against it (gateway/receipts)."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        UniqueConstraint("form", "series", "number"),
+        # One original receipt per payment, however often its success is reported.
+        Index(
+            "uq_receipts_original_payment",
+            "payment_id",
+            unique=True,
+            sqlite_where=text("kind = 'original'"),
+            postgresql_where=text("kind = 'original'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # original | adjustment
+    # An adjustment's original receipt, and the refund that caused it.
+    original_id: Mapped[str | None] = mapped_column(ForeignKey("receipts.id"))
+    refund_id: Mapped[str | None] = mapped_column(ForeignKey("refunds.id"), unique=True)
+    form: Mapped[str] = mapped_column(String(20))
+    series: Mapped[str] = mapped_column(String(20))
+    number: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))  # issued | adjusted | cancelled
+    # What the QR code carries to the public verification page: unguessable, names nothing personal.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime]
+    # The cancellation record: when, why, and the refund that returned the whole amount.
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    cancel_refund_id: Mapped[str | None] = mapped_column(ForeignKey("refunds.id"))
+
+
 # Every mapper set up at import, not by whichever ORM call comes first: a mapping mistake fails when the
 # gateway starts, not in the first request that happens to touch it.
 configure_mappers()

@@ -27,6 +27,7 @@ from gateway.auth import Caller
 from gateway.db.models import Client, Payment, Refund
 from gateway.errors import InvalidTransition, RefundExceedsPaid
 from gateway.ids import new_id
+from gateway.ledger import money_events
 from gateway.payments.providers import Providers
 from gateway.payments.refund_rules import check_provider_rules
 from gateway.payments.service import PaymentService, transaction_ref
@@ -176,7 +177,12 @@ class RefundService:
         if refund.status == S.PROCESSING.value:
             if cause == "query":
                 refund.query_attempts += 1
+            refunded_before = payment.refunded_amount
             self._apply(payment, refund, result, cause)
+            if refund.status == S.SUCCEEDED.value:
+                await money_events.refund_succeeded(
+                    self.session, self.settings, payment, refund, refunded_before, self.clock.now()
+                )
             if refund.status in FINAL:
                 self._wake_next(refunds)
         await self.session.commit()

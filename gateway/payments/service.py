@@ -19,6 +19,7 @@ from gateway.clock import Clock
 from gateway.db.models import Payment, PaymentEvent
 from gateway.errors import InvalidTransition, NotFound, Unprocessable
 from gateway.ids import new_id
+from gateway.ledger import money_events
 from gateway.logging import note
 from gateway.payments.providers import Providers
 from gateway.payments.transitions import EVENTS, OPEN, can_move
@@ -245,6 +246,8 @@ class PaymentService:
         if target not in OPEN:
             payment.next_query_at = None
         self.audit(payment, current, target, cause, codes, detail)
+        if target is S.SUCCEEDED:
+            money_events.payment_succeeded(self.session, self.settings, payment, now)
         if target in EVENTS:
             enqueue(self.session, payment.client_id, EVENTS[target], payment_event_data(payment), now)
         note(

@@ -1,0 +1,1 @@
+"""Electronic receipts of fees and charges (biên lai thu phí, lệ phí điện tử): docs/finance.md."""
