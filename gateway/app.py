@@ -29,6 +29,7 @@ from gateway.demo.controller import DemoController
 from gateway.errors import Conflict
 from gateway.health import health, ready
 from gateway.idempotency import purge_expired
+from gateway.ledger.controller import LedgerController
 from gateway.limits import LimitsMiddleware, build_limiter
 from gateway.logging import configure_logging
 from gateway.middleware import RequestContextMiddleware
@@ -39,6 +40,7 @@ from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
 from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
+from gateway.receipts.controller import ReceiptController, ReceiptVerifyController
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
 from gateway.shipments.carriers import build_carrier
@@ -114,6 +116,9 @@ def create_app(
             ShipmentController,
             TrackingController,
             CarrierPushController,
+            ReceiptController,
+            ReceiptVerifyController,
+            LedgerController,
             health,
             ready,
             *([DemoController] if settings.demo_enabled else []),

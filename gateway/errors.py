@@ -28,6 +28,12 @@ class Unauthorized(DomainError):
     title = "Missing or invalid API key"
 
 
+class Forbidden(DomainError):
+    status = 403
+    type_slug = "forbidden"
+    title = "This caller may not do this"
+
+
 class UnsupportedMediaType(DomainError):
     status = 415
     type_slug = "unsupported-media-type"

@@ -39,6 +39,8 @@ from gateway.clock import VN_TZ, Clock
 from gateway.db.models import Payment, Shipment, ShipmentEvent
 from gateway.errors import NotFound, Unprocessable
 from gateway.ids import new_id
+from gateway.ledger.entries import cod_collected
+from gateway.ledger.posting import post_once
 from gateway.logging import note
 from gateway.settings import Settings
 from gateway.shipments.errors import CarrierNotConfigured, InvalidAddress, ShipmentTransition
@@ -427,6 +429,11 @@ class ShipmentService:
             if event.item_number and shipment.item_number is None:
                 self._set_item_number(shipment, event.item_number)
             if event.cod_amount is not None:
+                if event.cod_amount > 0:  # posted once per shipment (the ledger's cause id)
+                    collected = cod_collected(
+                        shipment.id, shipment.carrier, shipment.client_id, event.cod_amount, event.occurred_at
+                    )
+                    await post_once(self.session, collected, self.clock.now())
                 shipment.cod_collected = event.cod_amount
             self._report(
                 shipment,
