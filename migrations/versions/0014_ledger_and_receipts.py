@@ -19,17 +19,18 @@ depends_on: str | Sequence[str] | None = None
 
 # On PostgreSQL the database itself refuses to change or delete ledger rows (the ORM refuses it on both);
 # TRUNCATE, which only an operator or the test suite runs, is not a row change and is left alone.
-_APPEND_ONLY = """
-CREATE FUNCTION ledger_append_only() RETURNS trigger AS $$
+_APPEND_ONLY = [
+    """CREATE FUNCTION ledger_append_only() RETURNS trigger AS $$
 BEGIN
     RAISE EXCEPTION 'the ledger is append-only: post a correcting entry';
 END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER journal_entries_append_only BEFORE UPDATE OR DELETE ON journal_entries
-    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
-CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE OR DELETE ON ledger_postings
-    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
-"""
+$$ LANGUAGE plpgsql""",
+    *(
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"
+        for table in ("journal_entries", "ledger_postings")
+    ),
+]
 
 
 def upgrade() -> None:
@@ -107,7 +108,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("kind = 'original'"),
     )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_APPEND_ONLY)
+        for statement in _APPEND_ONLY:  # one statement each: asyncpg prepares what it is given
+            op.execute(statement)
 
 
 def downgrade() -> None:

@@ -129,6 +129,8 @@ class LedgerMachine(RuleBasedStateMachine):
         async def go() -> None:
             self.world.clock.advance(timedelta(minutes=20))
             await self.world.run_resolver()
+            for payment_id in self.at_vnpay:
+                await self._observe(payment_id)
 
         self.run(go())
 
