@@ -42,7 +42,9 @@ async def receipt_pdf(
         adjustment_of = f"ký hiệu {original.series} số {number_text(original.number)}"
         description = f"Giảm do hoàn trả một phần số tiền đã nộp (hoàn tiền {receipt.refund_id})"
         lines = [ReceiptLine("fee", description, receipt.amount)]
-    reference = payment.provider_transaction_id or payment.provider_ref
+    reference = payment.provider_ref
+    if payment.provider_transaction_id:
+        reference = f"{payment.provider_transaction_id} (mã đơn hàng {payment.provider_ref})"
     return render_receipt(
         ReceiptDocument(
             form=receipt.form,

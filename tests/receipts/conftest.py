@@ -1,0 +1,3 @@
+from tests.gateway.conftest import settings, world
+
+__all__ = ["settings", "world"]
