@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # prefix-YYE, a new one each year). UNVERIFIED defaults: set both from the agency's registration.
     receipt_form: str = Field(default="01BLP0-001", min_length=1, max_length=20, pattern=r"^[0-9A-Za-z/-]+$")
     receipt_series_prefix: str = Field(default="DV", min_length=1, max_length=10, pattern=r"^[A-Z0-9]+$")
+    # Whether portals are sent receipt.issued and receipt.cancelled (a portal that wants only the payment's
+    # own events can do without them: GET /v1/payments/{id}/receipts has the same).
+    receipt_webhooks_enabled: bool = True
     # GET /receipts/verify/{token}: public, so counted per source address.
     rate_limit_receipt_verify_per_address: int = Field(default=120, ge=1)
     # Portal clients (ids) whose API key may read the ledger (GET /v1/ledger/balances) until staff accounts

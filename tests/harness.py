@@ -59,11 +59,8 @@ class Portal:
         self.received.append(request)
         return httpx.Response(self.status)
 
-    def events(self, receipts: bool = False) -> list[dict[str, Any]]:
-        """The events delivered; the receipt.* events (tests/receipts) only when asked for, so a payment's
-        or a shipment's tests see the events they are about."""
-        events = [json.loads(r.content) for r in self.received]
-        return [e for e in events if receipts or not e["type"].startswith("receipt.")]
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(r.content) for r in self.received]
 
 
 @dataclass

@@ -41,6 +41,7 @@ class _Pending:
     receipt: Receipt
     client_id: str
     base_url: str
+    webhook: bool
 
 
 def series_for(settings: Settings, at: datetime) -> str:
@@ -88,7 +89,8 @@ def _new_receipt(
         issued_at=now,
     )
     session.add(receipt)
-    session.info.setdefault(_PENDING, []).append(_Pending(receipt, payment.client_id, settings.public_base_url))
+    pending = _Pending(receipt, payment.client_id, settings.public_base_url, settings.receipt_webhooks_enabled)
+    session.info.setdefault(_PENDING, []).append(pending)
     return receipt
 
 
@@ -112,8 +114,9 @@ async def refund_receipt(
         original.cancelled_at = now
         original.cancel_refund_id = refund.id
         original.cancel_reason = f"hoàn trả toàn bộ số tiền (refund {refund.id})"
-        data = receipt_out(original, settings.public_base_url).model_dump_json()
-        enqueue(session, payment.client_id, EventType.RECEIPT_CANCELLED, data, now)
+        if settings.receipt_webhooks_enabled:
+            data = receipt_out(original, settings.public_base_url).model_dump_json()
+            enqueue(session, payment.client_id, EventType.RECEIPT_CANCELLED, data, now)
         return original
     original.status = ReceiptStatus.ADJUSTED.value
     adjustment = _new_receipt(session, settings, payment, ReceiptKind.ADJUSTMENT, refund.amount, now)
@@ -141,6 +144,8 @@ def _number_receipts(session: Session, *_: Any) -> None:
         if receipt not in session.new or receipt.number != UNNUMBERED:
             continue  # rolled back with its transaction, or numbered already
         receipt.number = _next_number(session, receipt.form, receipt.series)
+        if not item.webhook:
+            continue
         data = receipt_out(receipt, item.base_url).model_dump_json()
         enqueue(session, item.client_id, EventType.RECEIPT_ISSUED, data, receipt.issued_at)  # type: ignore[arg-type]
 
