@@ -161,7 +161,6 @@ class ShipmentController(Controller):
             document_count=data.document_count,
             fees_collected=data.fees_collected,
             location=data.location,
-            occurred_at=data.occurred_at,
         )
         shipment = await service.record_event(shipment_id, event, portal.caller.name, EventSource.PORTAL)
         await portal.session.commit()
