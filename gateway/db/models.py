@@ -155,6 +155,8 @@ class Refund(Base):
     # While pending or processing: when the resolver next sends it or asks the provider about it.
     next_query_at: Mapped[datetime | None]
     query_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # When it was sent to the provider (None while pending): ZaloPay's m_refund_id is dated that day.
+    sent_at: Mapped[datetime | None]
 
 
 class ProviderNotification(Base):
