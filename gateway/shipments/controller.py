@@ -28,7 +28,7 @@ from gateway.deps import PortalContext, provide_client
 from gateway.errors import NotFound
 from gateway.limits import source_address
 from gateway.notifications.controller import inbound_of
-from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, IdempotentOperation, problems
+from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, IdempotentOperation, ok, problems
 from gateway.payments.controller import IdempotencyKeyHeader, idempotent
 from gateway.request_text import PROVIDER_PROTOCOL
 from gateway.shipments.pushes import PushReceiver
@@ -79,7 +79,8 @@ class ShipmentController(Controller):
         "/",
         operation_id="createShipment",
         status_code=201,
-        responses=problems(*BODY, 409, 422, 502, 503, 504),
+        responses=problems(*BODY, 409, 422, 502, 503, 504)
+        | ok(ShipmentOut, "Not booked yet: the carrier's answer is awaited (booking: requested)", 202),
         operation_class=IdempotentOperation,
     )
     async def create(

@@ -39,6 +39,7 @@ class E2E:
     world: World
     sim_app: Any
     sim: httpx.AsyncClient
+    carrier_transport: LosesAnswers
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -92,6 +93,23 @@ class E2E:
         return [e["type"] for e in self.world.portal.events()]
 
 
+class LosesAnswers(httpx.AsyncBaseTransport):
+    """The simulator's transport, losing the answer (after the simulator acted) of the next `lose` calls
+    whose path ends with `path`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.lose = 0
+        self.path = "/CreateOrder"
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if self.lose and request.url.path.endswith(self.path):
+            self.lose -= 1
+            raise httpx.ReadTimeout("the answer was lost on its way back", request=request)
+        return response
+
+
 @pytest.fixture
 async def e2e(settings: Settings) -> AsyncIterator[E2E]:
     clock = Clock()
@@ -103,10 +121,11 @@ async def e2e(settings: Settings) -> AsyncIterator[E2E]:
     )
     # The adapter's defaults are the simulator's account and push key; only the address is the test's.
     settings.carriers = {"vnpost": VNPostSettings(_env_file=None, api_url=VNPOST)}  # type: ignore[call-arg]
+    carrier_transport = LosesAnswers(httpx.ASGITransport(app=sim_app))
     app = create_app(
         settings,
         clock=clock,
-        carrier_transport=httpx.ASGITransport(app=sim_app),
+        carrier_transport=carrier_transport,
         webhook_transport=httpx.MockTransport(portal.handler),
         webhook_resolver=FakeDNS().resolve,
     )
@@ -119,7 +138,7 @@ async def e2e(settings: Settings) -> AsyncIterator[E2E]:
     ):
         world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock, vnpay=None)  # type: ignore[arg-type]
         world.client, world.api_key = await world.add_client()
-        yield E2E(world, sim_app, sim)
+        yield E2E(world, sim_app, sim, carrier_transport)
 
 
 async def test_quote_from_the_simulators_fee_table(e2e: E2E) -> None:
@@ -262,3 +281,27 @@ async def test_a_push_with_a_forged_signature_changes_nothing(e2e: E2E) -> None:
     assert (await e2e.get(s["id"]))["status"] == "picked_up"
     async with e2e.world.app.state.sessionmaker() as session:
         assert list(await session.scalars(select(NotificationRejection.count))) == [1]
+
+
+async def test_a_booking_whose_answer_was_lost_is_linked_by_the_carriers_push(e2e: E2E) -> None:
+    e2e.carrier_transport.lose = 1  # VNPost made the order; its answer never came back
+    headers = {**e2e.world.auth(), "Idempotency-Key": str(uuid.uuid4())}
+    r = await e2e.http.post("/v1/shipments", json=shipment_body(), headers=headers)
+    assert r.status_code == 202, r.text
+    shipment_id = r.json()["id"]
+    e2e.world.clock.advance(timedelta(minutes=5))
+    assert await e2e.poll() == 1  # booked again: VNPost refuses a second order with the same reference
+    waiting = await e2e.get(shipment_id)
+    assert (waiting["booking"], waiting["carrier_order_id"]) == ("requested", None)
+    e2e.world.clock.advance(timedelta(hours=3))
+    assert await e2e.poll() == 0  # not booked a third time
+    [order] = simulator_of(e2e.sim_app.state).store.orders.values()
+    assert order.sale_order_code == shipment_id
+    await e2e.advance(order.original_id, to="picked_up")
+    linked = await e2e.get(shipment_id)
+    assert (linked["booking"], linked["carrier_order_id"], linked["status"]) == (
+        "booked",
+        order.original_id,
+        "picked_up",
+    )
+    assert (await e2e.webhooks())[:2] == ["shipment.booked", "shipment.status_changed"]
