@@ -476,7 +476,7 @@ class ShipmentService:
                 strict=False,
                 code=event.code,
                 dedupe_key=dedupe_key(event),
-                description=event.description,
+                description=_described(shipment, event),
                 location=_cut(event.location, 64),
                 reason_code=_cut(event.reason_code, 64),
                 reason=_cut(event.reason, 500),
@@ -680,6 +680,14 @@ class ShipmentService:
             .limit(1)
         )
         return _found(shipment, item_number[:13])
+
+
+def _described(shipment: Shipment, event: CarrierEvent) -> str:
+    # A dossier's sender is the citizen: "returned" brings it back to them, not to the agency. The status
+    # set has one returned end (contracts/shipping.py), so the event says which.
+    if event.status is S.RETURNED_TO_AGENCY and shipment.kind == ShipmentKind.DOSSIER_PICKUP.value:
+        return f"returned to its sender, the citizen: {event.description}"
+    return event.description
 
 
 def _found(shipment: Shipment | None, shipment_id: str) -> Shipment:
