@@ -274,3 +274,13 @@ async def test_a_dossier_returned_goes_back_to_the_citizen(ship: ShipWorld) -> N
     last = (await ship.events(s["id"]))[-1]
     assert last["status_after"] == "returned_to_agency"
     assert last["description"].startswith("returned to its sender, the citizen")
+
+
+async def test_a_push_over_its_size_bound_is_refused_unread(ship: ShipWorld) -> None:
+    s = await ship.booked()
+    events = [ev(s, "6", S.PICKED_UP, minutes) for minutes in range(200)]
+    body = ship.carrier.push_body(events)
+    assert len(body) > ship.settings.callback_max_body_bytes
+    r = await ship.push(body)
+    assert r.status_code == 413
+    assert (await ship.get(s["id"]))["status"] == "pending"

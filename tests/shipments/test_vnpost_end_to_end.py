@@ -152,7 +152,7 @@ async def test_quote_from_the_simulators_fee_table(e2e: E2E) -> None:
     assert other.json()["service"] == "ETN011"
 
 
-async def test_delivered(e2e: E2E) -> None:
+async def test_delivered(e2e: E2E, capsys: pytest.CaptureFixture[str]) -> None:
     s = await e2e.book()
     assert (s["status"], s["booking"], s["carrier"]) == ("pending", "booked", "vnpost")
     assert s["office_code"] and s["postage"] > 0
@@ -167,6 +167,10 @@ async def test_delivered(e2e: E2E) -> None:
     assert (await e2e.webhooks())[-1] == "shipment.delivered"
     tracking = await e2e.http.get(f"/v1/tracking/{done['item_number']}")
     assert tracking.status_code == 200 and tracking.json()["status"] == "delivered"
+    logged = capsys.readouterr().out
+    assert '"to_status":"delivered"' in logged  # what was done is logged, who it was for is not
+    for personal in ("Nguyễn Văn An", "0912345678", "12 Tràng Tiền", "5 Lý Thường Kiệt", "126 Hàng Trống"):
+        assert personal not in logged
 
 
 async def test_two_failed_attempts_held_then_returned_to_the_agency(e2e: E2E) -> None:
