@@ -412,7 +412,7 @@ class ShipmentService:
         else:
             applied = not late and target == current and current not in FINAL_STATUSES
             if applied:
-                shipment.status_at = occurred_at
+                shipment.status_at = max(occurred_at, shipment.status_at) if shipment.status_at else occurred_at
                 shipment.updated_at = self.clock.now()
                 if target is S.DELIVERY_FAILED:  # another attempt failed: the portal hears of each
                     data = shipment_event_data(shipment)
