@@ -40,6 +40,8 @@ from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
+from gateway.staff.controller import StaffController, staff_static
+from gateway.staff.sessions import purge_expired_sessions
 from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
 from gateway.webhooks.targets import NameResolver
@@ -80,6 +82,7 @@ def create_app(
         hourly={
             "idempotency-purge": partial(purge_expired, sessionmaker, clock, settings.idempotency_retention_hours),
             "rate-limit-purge": limiter.purge,
+            "staff-session-purge": partial(purge_expired_sessions, sessionmaker, clock, settings),
         },
     )
 
@@ -103,6 +106,8 @@ def create_app(
             ProviderController,
             WebhookController,
             NotificationController,
+            StaffController,
+            staff_static,
             health,
             ready,
             *([DemoController] if settings.demo_enabled else []),

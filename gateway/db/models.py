@@ -240,6 +240,10 @@ class RateLimitCounter(Base):
     hits: Mapped[int] = mapped_column(Integer)
 
 
+# Tables kept beside the package that uses them, on this same metadata: Alembic, the schema-drift test and
+# the test fixtures see every table through this module.
+from gateway.staff import models as _staff_models  # noqa: E402, F401
+
 # Every mapper set up at import, not by whichever ORM call comes first: a mapping mistake fails when the
 # gateway starts, not in the first request that happens to touch it.
 configure_mappers()
