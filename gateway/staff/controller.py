@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect
@@ -131,15 +131,17 @@ class StaffController(Controller):
         return _login_page(settings, 401, BAD_LOGIN, username, token)
 
     @get("/", guards=[requires_staff()])
-    async def home(self, staff: StaffUser) -> Response[str]:
+    async def home(self, staff: NamedDependency[StaffUser]) -> Response[str]:
         return page("home.html", user=staff, csrf_field=FORM_FIELD)
 
     @get("/logout", guards=[requires_staff()])
-    async def logout_form(self, staff: StaffUser) -> Response[str]:
+    async def logout_form(self, staff: NamedDependency[StaffUser]) -> Response[str]:
         return page("logout.html", user=staff, csrf_field=FORM_FIELD)
 
     @post("/logout", guards=[requires_staff()], request_max_body_size=LOGIN_MAX_BODY)
-    async def logout(self, request: Request[Any, Any, Any], state: State, staff: StaffUser) -> Response[Any]:
+    async def logout(
+        self, request: Request[Any, Any, Any], state: State, staff: NamedDependency[StaffUser]
+    ) -> Response[Any]:
         settings: Settings = state.settings
         db = request_session(state, request.scope)
         await close_session(db, request.cookies.get(cookie_name(settings)))

@@ -92,7 +92,7 @@ async def resolve_session(
     ).first()
     if row is None:
         return None
-    stored, account = row.tuple()
+    stored, account = row
     idle_end = stored.last_seen_at + timedelta(seconds=settings.staff_session_idle_seconds)
     if not account.active or stored.expires_at <= now or idle_end <= now:
         await session.execute(delete(StaffSession).where(StaffSession.id_hash == id_hash))

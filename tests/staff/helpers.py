@@ -1,0 +1,50 @@
+"""Staff accounts and logins for the staff tests: the app in process, or a real server for the browser."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import httpx
+from litestar import Litestar
+
+from gateway.clock import Clock
+from gateway.staff.accounts import Role, create_account
+
+GATEWAY = "http://gateway.test"
+PASSWORD = "mật khẩu đủ dài 2026"
+_HIDDEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = _HIDDEN.search(html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+@dataclass
+class StaffWorld:
+    app: Litestar
+    http: httpx.AsyncClient
+    clock: Clock
+
+    async def add_staff(
+        self, username: str, role: Role = Role.POSTAL, office: str | None = "100000", password: str = PASSWORD
+    ) -> str:
+        async with self.app.state.sessionmaker() as session:
+            account = await create_account(session, username, password, role, office, self.clock.now())
+            await session.commit()
+            return account.id
+
+    async def login(
+        self, username: str, password: str = PASSWORD, http: httpx.AsyncClient | None = None
+    ) -> httpx.Response:
+        """Loads the login form (its token and cookie) and sends it, as a browser does."""
+        http = http or self.http
+        form = await http.get("/staff/login")
+        assert form.status_code == 200, form.text
+        return await http.post(
+            "/staff/login",
+            data={"username": username, "password": password, "csrf_token": csrf_of(form.text)},
+            follow_redirects=False,
+        )
