@@ -1,0 +1,93 @@
+"""Logging in on a phone in a real headless Chromium against the gateway served for real."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from gateway.cli import create_staff
+from gateway.settings import Settings
+from tests.conftest import empty_tables
+from tests.staff.browser import CHROMIUM, PHONE, needs_chromium, run_async, served_gateway
+from tests.staff.helpers import PASSWORD
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture(scope="module")
+def gateway_url(database_url: str) -> Iterator[str]:
+    run_async(empty_tables(database_url))
+    with served_gateway(database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, gateway_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=gateway_url, locale="vi-VN")
+    yield context.new_page()
+    context.close()
+
+
+def add_staff(database_url: str, username: str, office: str = "100000") -> None:
+    run_async(create_staff(Settings(database_url=database_url), username, PASSWORD, "postal", office))
+
+
+def fits_the_screen(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    page.goto("/staff/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+def test_log_in_and_out_on_a_phone(phone: Page, database_url: str) -> None:
+    add_staff(database_url, "bt.phone")
+    phone.goto("/staff")
+    expect(phone).to_have_url(phone.url.split("/staff")[0] + "/staff/login")
+    assert fits_the_screen(phone)
+
+    log_in(phone, "bt.phone", PASSWORD)
+    expect(phone.get_by_role("heading", name="Xin chào, bt.phone")).to_be_visible()
+    assert fits_the_screen(phone)
+    cookie = next(c for c in phone.context.cookies() if c["name"] == "dvcgw_staff")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert phone.evaluate("document.cookie") == ""  # no script of the page can read the session
+
+    phone.get_by_role("button", name="Đăng xuất").click()
+    expect(phone.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+    phone.goto("/staff")
+    expect(phone.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+
+
+def test_a_wrong_password_shows_an_error(phone: Page, database_url: str) -> None:
+    add_staff(database_url, "bt.wrong")
+    log_in(phone, "bt.wrong", "không phải mật khẩu")
+    expect(phone.get_by_role("alert")).to_have_text("Tên đăng nhập hoặc mật khẩu không đúng.")
+    expect(phone.get_by_label("Tên đăng nhập")).to_have_value("bt.wrong")
+    assert fits_the_screen(phone)
+
+
+def test_repeated_failures_lock_the_account(phone: Page, database_url: str) -> None:
+    add_staff(database_url, "bt.locked")
+    failures = Settings().staff_lockout_failures
+    for _ in range(failures - 1):
+        log_in(phone, "bt.locked", "không phải mật khẩu")
+        expect(phone.get_by_role("alert")).to_have_text("Tên đăng nhập hoặc mật khẩu không đúng.")
+    log_in(phone, "bt.locked", "không phải mật khẩu")
+    expect(phone.get_by_role("alert")).to_contain_text("Tài khoản tạm khoá")
+    log_in(phone, "bt.locked", PASSWORD)  # the right password, while locked
+    expect(phone.get_by_role("alert")).to_contain_text("Tài khoản tạm khoá")
