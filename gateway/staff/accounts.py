@@ -15,10 +15,10 @@ from enum import StrEnum
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db.models import StaffAccount, StaffSession
 from gateway.errors import Conflict, DomainError, NotFound
 from gateway.ids import new_id
 from gateway.settings import Settings
-from gateway.staff.models import StaffAccount, StaffSession
 from gateway.staff.passwords import check_policy, hash_password_async, needs_rehash, verify_password
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")

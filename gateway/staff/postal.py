@@ -63,7 +63,9 @@ class PostalController(Controller):
     dependencies = {"staff": Provide(provide_staff)}
 
     @get("/")
-    async def today(self, request: Request[Any, Any, Any], state: State, staff: NamedDependency[StaffUser]) -> Response[str]:
+    async def today(
+        self, request: Request[Any, Any, Any], state: State, staff: NamedDependency[StaffUser]
+    ) -> Response[str]:
         service = _service(request, state)
         day = state.clock.now().astimezone(VN_TZ).date()
         shipments = await service.list_for_office(_office(staff), day)
@@ -82,7 +84,11 @@ class PostalController(Controller):
 
     @get("/find")
     async def find(
-        self, request: Request[Any, Any, Any], state: State, staff: NamedDependency[StaffUser], item: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[StaffUser],
+        item: FromQuery[str] = "",
     ) -> Response[Any]:
         shipment = await _service(request, state).find_by_item_number(item[:32], _office(staff))
         return Redirect(f"{PATH}/{quote(shipment.id, safe='')}", status_code=303)
@@ -102,7 +108,11 @@ class PostalController(Controller):
 
     @post("/{shipment_id:str}/events")
     async def record(
-        self, request: Request[Any, Any, Any], state: State, staff: NamedDependency[StaffUser], shipment_id: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[StaffUser],
+        shipment_id: FromPath[str],
     ) -> Response[Any]:
         # The guard has read the form already (its CSRF token), within this handler's body limit.
         service = _service(request, state)
@@ -116,7 +126,9 @@ class PostalController(Controller):
         event = action.event
         try:
             if action.proof is not None:
-                checked = await check_proof_async(await action.proof.read(state.settings.proof_max_bytes + 1), state.settings)
+                checked = await check_proof_async(
+                    await action.proof.read(state.settings.proof_max_bytes + 1), state.settings
+                )
                 proof = await store_proof(session, checked, shipment.id, _office(staff), staff.id, state.clock.now())
                 event = replace(event, proof_id=proof.id)
             await service.record_event(shipment.id, event, staff.actor)

@@ -27,10 +27,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db.models import ProofFile
 from gateway.errors import DomainError, NotFound
 from gateway.ids import new_id
 from gateway.settings import Settings
-from gateway.staff.models import ProofFile
 
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
 _MAGIC = ((b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG), (b"%PDF-", PDF))

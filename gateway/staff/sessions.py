@@ -21,8 +21,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.clock import Clock
+from gateway.db.models import StaffAccount, StaffSession
 from gateway.settings import Settings
-from gateway.staff.models import StaffAccount, StaffSession
 
 # The last-seen time is written at most this often: not a write per page view.
 TOUCH_EVERY = timedelta(seconds=60)

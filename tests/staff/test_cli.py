@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from gateway.cli import main
 from gateway.db.engine import create_engine, create_sessionmaker
-from gateway.staff.models import StaffAccount
+from gateway.db.models import StaffAccount
 from gateway.staff.passwords import verify_password
 from tests.conftest import empty_tables
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from gateway.db.models import ProofFile
 from gateway.errors import NotFound
 from gateway.settings import Settings
 from gateway.staff.accounts import Role
-from gateway.staff.models import ProofFile
 from gateway.staff.proofs import (
     JPEG,
     PDF,

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from gateway.db.models import StaffAccount, StaffSession
 from gateway.settings import Settings
 from gateway.staff import passwords
 from gateway.staff.accounts import Role
-from gateway.staff.models import StaffAccount, StaffSession
 from tests.staff.helpers import GATEWAY, PASSWORD, StaffWorld, csrf_of
 
 pytestmark = pytest.mark.anyio
