@@ -40,8 +40,12 @@ STALE_FORM = "Trang đăng nhập đã hết hạn. Vui lòng nhập lại."
 TOO_MANY = "Có quá nhiều lần đăng nhập sai từ máy này. Vui lòng thử lại sau ít phút."
 
 
-def home_path(user: StaffUser) -> str:
-    return "/staff"
+# Where each role lands after login; finance's page comes with reconciliation (issue 24).
+HOME = {"postal": "/staff/postal"}
+
+
+def home_path(role: str) -> str:
+    return HOME.get(role, "/staff")
 
 
 def _login_page(
@@ -85,7 +89,7 @@ class StaffController(Controller):
     async def login_form(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
         user = await session_user(request)
         if user is not None:
-            return Redirect(home_path(user), status_code=303)
+            return Redirect(home_path(user.role), status_code=303)
         return _login_page(state.settings)
 
     @post("/login", request_max_body_size=LOGIN_MAX_BODY)
@@ -112,7 +116,7 @@ class StaffController(Controller):
             await db.commit()
             log.info("staff_login", staff_id=login.account.id, role=login.account.role)
             return Redirect(
-                "/staff",
+                home_path(login.account.role),
                 status_code=303,
                 cookies=[
                     session_cookie(settings, session_token),
@@ -132,7 +136,7 @@ class StaffController(Controller):
 
     @get("/", guards=[requires_staff()])
     async def home(self, staff: NamedDependency[StaffUser]) -> Response[str]:
-        return page("home.html", user=staff, csrf_field=FORM_FIELD)
+        return page("home.html", user=staff, csrf_field=FORM_FIELD, home=home_path(staff.role))
 
     @get("/logout", guards=[requires_staff()])
     async def logout_form(self, staff: NamedDependency[StaffUser]) -> Response[str]:

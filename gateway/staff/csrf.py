@@ -33,7 +33,7 @@ class CsrfRefused(Exception):
     """A state-changing staff request without the right token: nothing is done."""
 
 
-def _same(expected: str, given: object) -> bool:
+def tokens_match(expected: str, given: object) -> bool:
     if not isinstance(given, str) or not given or len(given) > MAX_LENGTH:
         return False
     return hmac.compare_digest(expected.encode(), given.encode())
@@ -46,7 +46,7 @@ async def check_request(request: Request[Any, Any, Any], user: StaffUser) -> Non
     given: object = request.headers.get(HEADER)
     if given is None and request.content_type[0] in ("application/x-www-form-urlencoded", "multipart/form-data"):
         given = (await request.form()).get(FORM_FIELD)
-    if not _same(user.csrf_token, given):
+    if not tokens_match(user.csrf_token, given):
         raise CsrfRefused
 
 
@@ -71,4 +71,4 @@ def login_cookie(settings: Settings, token: str) -> Cookie:
 
 
 def login_token_matches(cookie_value: str | None, form_value: object) -> bool:
-    return cookie_value is not None and _same(cookie_value, form_value)
+    return cookie_value is not None and tokens_match(cookie_value, form_value)

@@ -15,7 +15,6 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.shipping import ShipmentKind, ShipmentStatus
 from gateway.clock import VN_TZ
@@ -104,7 +103,7 @@ class PostalController(Controller):
     ) -> Response[str]:
         service = _service(request, state)
         shipment = await service.get_for_office(shipment_id[:64], _office(staff))
-        return await _shipment_view(service, staff, shipment, done=done)
+        return await _shipment_view(service, state, staff, shipment, done=done)
 
     @post("/{shipment_id:str}/events")
     async def record(
@@ -114,34 +113,35 @@ class PostalController(Controller):
         staff: NamedDependency[StaffUser],
         shipment_id: FromPath[str],
     ) -> Response[Any]:
-        # The guard has read the form already (its CSRF token), within this handler's body limit.
+        # The guard has read the form already (its CSRF token), within this controller's body limit.
         service = _service(request, state)
-        shipment = await service.get_for_office(shipment_id[:64], _office(staff))
-        action = read_action(await request.form(), service.carrier.failure_reasons)
+        office = _office(staff)
+        shipment = await service.get_for_office(shipment_id[:64], office)
+        sid = shipment.id  # a rollback below expires the row; its id is kept here
+        action = read_action(await request.form(), _failure_reasons(state))
         if action.event is None:
+            requested = _requested(await request.form())
             return await _shipment_view(
-                service, staff, shipment, errors=action.errors, status_code=422, action=_requested(await request.form())
+                service, state, staff, shipment, action.errors, status_code=422, action=requested
             )
-        session: AsyncSession = service.session
         event = action.event
         try:
             if action.proof is not None:
-                checked = await check_proof_async(
-                    await action.proof.read(state.settings.proof_max_bytes + 1), state.settings
-                )
-                proof = await store_proof(session, checked, shipment.id, _office(staff), staff.id, state.clock.now())
+                data = await action.proof.read(state.settings.proof_max_bytes + 1)
+                checked = await check_proof_async(data, state.settings)
+                proof = await store_proof(service.session, checked, sid, office, staff.id, state.clock.now())
                 event = replace(event, proof_id=proof.id)
-            await service.record_event(shipment.id, event, staff.actor)
-            await session.commit()
+            await service.record_event(sid, event, staff.actor)
+            await service.session.commit()
         except DomainError as exc:
-            await session.rollback()
-            shipment = await service.get_for_office(shipment.id, _office(staff))
-            errors = {"proof" if "proof" in exc.type_slug else "status": _message(exc)}
+            await service.session.rollback()
+            errors = {"proof" if exc.type_slug.startswith("proof-") else "status": _message(exc)}
+            shipment = await service.get_for_office(sid, office)
             return await _shipment_view(
-                service, staff, shipment, errors=errors, status_code=exc.status, action=event.status.value
+                service, state, staff, shipment, errors, status_code=exc.status, action=event.status.value
             )
-        log.info("staff_shipment_event", shipment_id=shipment.id, status=event.status.value, staff_id=staff.id)
-        return Redirect(f"{PATH}/{quote(shipment.id, safe='')}?done={event.status.value}", status_code=303)
+        log.info("staff_shipment_event", shipment_id=sid, status=event.status.value, staff_id=staff.id)
+        return Redirect(f"{PATH}/{quote(sid, safe='')}?done={event.status.value}", status_code=303)
 
     @get("/{shipment_id:str}/proofs/{proof_id:str}")
     async def proof(
@@ -163,6 +163,11 @@ def postal_controller(settings: Settings) -> type[PostalController]:
     return type("PostalController", (PostalController,), {"request_max_body_size": limit})
 
 
+def _failure_reasons(state: State) -> dict[str, str]:
+    carrier = state.get("carrier")
+    return dict(carrier.failure_reasons) if carrier is not None else {}
+
+
 def _service(request: Request[Any, Any, Any], state: State) -> ShipmentService:
     return shipment_service(state, request_session(state, request.scope))
 
@@ -181,6 +186,7 @@ def _message(exc: DomainError) -> str:
 
 async def _shipment_view(
     service: ShipmentService,
+    state: State,
     staff: StaffUser,
     shipment: Shipment,
     errors: dict[str, str] | None = None,
@@ -200,7 +206,7 @@ async def _shipment_view(
         status_labels=STATUS_LABELS,
         actions=actions,
         action_labels=ACTION_LABELS,
-        failure_reasons=service.carrier.failure_reasons,
+        failure_reasons=_failure_reasons(state),
         errors=errors or {},
         done=ACTION_LABELS.get(ShipmentStatus(done), "") if done in {a.value for a in ACTIONS} else "",
         path=PATH,

@@ -24,7 +24,7 @@ ACTION_LABELS = {
     S.RETURNED_TO_AGENCY: "Đã trả về cơ quan",
 }
 STATUS_LABELS = {
-    S.PENDING: "Chờ nhận",
+    S.PENDING: "Chờ xử lý",
     S.PICKED_UP: "Đã nhận",
     S.IN_TRANSIT: "Đang vận chuyển",
     S.OUT_FOR_DELIVERY: "Đang đi phát",

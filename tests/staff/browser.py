@@ -20,8 +20,11 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
-from gateway.settings import ROOT
+from gateway.cli import create_staff
+from gateway.settings import ROOT, Settings
+from tests.staff.helpers import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or (os.path.exists("/usr/bin/chromium") and "/usr/bin/chromium") or None
 needs_chromium = pytest.mark.skipif(
@@ -44,8 +47,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_gateway(database_url: str) -> Iterator[str]:
-    """`dvc-gateway serve` on a free loopback port, on `database_url`; its base URL while the block runs."""
+def served_gateway(database_url: str, factory: str | None = None) -> Iterator[str]:
+    """The gateway on a free loopback port, on `database_url`, in a process of its own: `dvc-gateway serve`,
+    or gateway/serving.py serving `factory` (module:function); its base URL while the block runs."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -56,7 +60,11 @@ def served_gateway(database_url: str) -> Iterator[str]:
         "DVCGW_DEMO_ENABLED": "false",
         "DVCGW_LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--port", str(port)]
+    if factory is None:
+        command = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--port", str(port)]
+    else:
+        code = f"from gateway.serving import serve; raise SystemExit(serve({factory!r}, '127.0.0.1', {port}, 1))"
+        command = [sys.executable, "-c", code]
     proc = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
     try:
         deadline = time.monotonic() + 30
@@ -73,3 +81,39 @@ def served_gateway(database_url: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def phone_page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A new phone (360x740, touch, Vietnamese), its own cookies."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=base_url, locale="vi-VN")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def add_staff(database_url: str, username: str, office: str | None = "100000", role: str = "postal") -> None:
+    run_async(create_staff(Settings(database_url=database_url), username, PASSWORD, role, office))
+
+
+def fits_the_screen(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/staff/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -48,3 +49,24 @@ class StaffWorld:
             data={"username": username, "password": password, "csrf_token": csrf_of(form.text)},
             follow_redirects=False,
         )
+
+
+async def add_portal(app: Litestar, clock: Clock, name: str = "Cổng DVC tỉnh") -> str:
+    """A portal client; its API key."""
+    from gateway.auth import new_client
+
+    async with app.state.sessionmaker() as session:
+        client, key = new_client(name, clock.now(), None)
+        session.add(client)
+        await session.commit()
+    return key
+
+
+async def book_shipment(http: httpx.AsyncClient, api_key: str, **overrides: object) -> dict[str, object]:
+    """A shipment booked by the portal through the API; the fake carrier assigns it to OFFICE."""
+    from tests.shipments.conftest import shipment_body
+
+    headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": str(uuid.uuid4())}
+    r = await http.post("/v1/shipments", json=shipment_body(**overrides), headers=headers)
+    assert r.status_code == 201, r.text
+    return dict(r.json())

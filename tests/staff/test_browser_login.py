@@ -1,16 +1,24 @@
-"""Logging in on a phone in a real headless Chromium against the gateway served for real."""
+"""Logging in on a phone in a real headless Chromium against the gateway served for real (`dvc-gateway serve`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from gateway.cli import create_staff
 from gateway.settings import Settings
 from tests.conftest import empty_tables
-from tests.staff.browser import CHROMIUM, PHONE, needs_chromium, run_async, served_gateway
+from tests.staff.browser import (
+    add_staff,
+    chromium,
+    fits_the_screen,
+    log_in,
+    needs_chromium,
+    phone_page,
+    run_async,
+    served_gateway,
+)
 from tests.staff.helpers import PASSWORD
 
 pytestmark = needs_chromium
@@ -25,33 +33,14 @@ def gateway_url(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 def phone(browser: Browser, gateway_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=gateway_url, locale="vi-VN")
-    yield context.new_page()
-    context.close()
-
-
-def add_staff(database_url: str, username: str, office: str = "100000") -> None:
-    run_async(create_staff(Settings(database_url=database_url), username, PASSWORD, "postal", office))
-
-
-def fits_the_screen(page: Page) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/staff/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
+    with phone_page(browser, gateway_url) as page:
+        yield page
 
 
 def test_log_in_and_out_on_a_phone(phone: Page, database_url: str) -> None:
@@ -61,7 +50,7 @@ def test_log_in_and_out_on_a_phone(phone: Page, database_url: str) -> None:
     assert fits_the_screen(phone)
 
     log_in(phone, "bt.phone", PASSWORD)
-    expect(phone.get_by_role("heading", name="Xin chào, bt.phone")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Việc hôm nay")).to_be_visible()
     assert fits_the_screen(phone)
     cookie = next(c for c in phone.context.cookies() if c["name"] == "dvcgw_staff")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"

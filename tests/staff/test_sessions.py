@@ -33,7 +33,7 @@ async def account(world: StaffWorld, username: str) -> StaffAccount:
 async def test_login_opens_a_server_side_session_whose_cookie_is_httponly_and_lax(staff_world: StaffWorld) -> None:
     await staff_world.add_staff("bt.an")
     r = await staff_world.login("BT.An ")  # usernames are kept and compared in lower case
-    assert r.status_code == 303 and r.headers["location"] == "/staff"
+    assert r.status_code == 303 and r.headers["location"] == "/staff/postal"
     set_cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("dvcgw_staff="))
     attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")}
     assert {"httponly", "samesite", "path"} <= attributes and "samesite=lax" in set_cookie.lower()
