@@ -71,6 +71,10 @@ def test_record_a_delivery_with_a_proof_photo_on_a_phone(browser: Browser, gatew
     shipment = book(database_url, gateway_url)
     item = shipment["item_number"]
     with phone_page(browser, gateway_url) as phone:
+        # A script or style the Content-Security-Policy blocked, or a script that failed, shows here.
+        problems: list[str] = []
+        phone.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        phone.on("pageerror", lambda error: problems.append(str(error)))
         log_in(phone, "buuta.an")
         expect(phone.get_by_role("heading", name="Việc hôm nay")).to_be_visible()
         expect(phone.get_by_text(item)).to_be_visible()
@@ -105,6 +109,7 @@ def test_record_a_delivery_with_a_proof_photo_on_a_phone(browser: Browser, gatew
         # The proof is served back, byte for byte, in the staff member's session.
         proof = phone.request.get(timeline.first.get_by_role("link", name="Chứng từ").get_attribute("href") or "")
         assert proof.status == 200 and proof.body() == photo and proof.headers["content-type"] == "image/jpeg"
+        assert problems == []
 
 
 def test_another_office_s_shipment_is_404(browser: Browser, gateway_url: str, database_url: str) -> None:
