@@ -133,9 +133,11 @@ class Login:
 
 
 async def check_login(session: AsyncSession, username: str, password: str, settings: Settings, now: datetime) -> Login:
-    """Checks a login and records its failure; the caller commits."""
+    """Checks a login and records its outcome (the failure count, a lock, a rehash); the caller commits."""
     name = normalize_username(username)
     account = await session.scalar(select(StaffAccount).where(StaffAccount.username == name)) if name else None
+    # The read's transaction ends before the slow hash: on SQLite it holds the database's write lock.
+    await session.commit()
     matched = await verify_password(account.password_hash if account else None, password)
     if account is None or not account.active:
         return Login(LoginOutcome.INVALID)

@@ -114,31 +114,38 @@ class PostalController(Controller):
         shipment_id: FromPath[str],
     ) -> Response[Any]:
         # The guard has read the form already (its CSRF token), within this controller's body limit.
+        form = await request.form()
+        action = read_action(form, _failure_reasons(state))
         service = _service(request, state)
         office = _office(staff)
-        shipment = await service.get_for_office(shipment_id[:64], office)
-        sid = shipment.id  # a rollback below expires the row; its id is kept here
-        action = read_action(await request.form(), _failure_reasons(state))
-        if action.event is None:
-            requested = _requested(await request.form())
-            return await _shipment_view(
-                service, state, staff, shipment, action.errors, status_code=422, action=requested
-            )
-        event = action.event
         try:
-            if action.proof is not None:
-                data = await action.proof.read(state.settings.proof_max_bytes + 1)
-                checked = await check_proof_async(data, state.settings)
+            # The proof is checked (CPU work) before any database work: no transaction, and on SQLite no
+            # write lock, is held while an image is decoded.
+            checked = None
+            if action.event is not None and action.proof is not None:
+                checked = await check_proof_async(
+                    await action.proof.read(state.settings.proof_max_bytes + 1), state.settings
+                )
+            shipment = await service.get_for_office(shipment_id[:64], office)
+            sid = shipment.id  # a rollback below expires the row; its id is kept
+            if action.event is None:
+                return await _shipment_view(
+                    service, state, staff, shipment, action.errors, status_code=422, action=_requested(form)
+                )
+            event = action.event
+            if checked is not None:
                 proof = await store_proof(service.session, checked, sid, office, staff.id, state.clock.now())
                 event = replace(event, proof_id=proof.id)
             await service.record_event(sid, event, staff.actor)
             await service.session.commit()
+        except NotFound:
+            raise
         except DomainError as exc:
             await service.session.rollback()
             errors = {"proof" if exc.type_slug.startswith("proof-") else "status": _message(exc)}
-            shipment = await service.get_for_office(sid, office)
+            shipment = await service.get_for_office(shipment_id[:64], office)
             return await _shipment_view(
-                service, state, staff, shipment, errors, status_code=exc.status, action=event.status.value
+                service, state, staff, shipment, errors, status_code=exc.status, action=_requested(form)
             )
         log.info("staff_shipment_event", shipment_id=sid, status=event.status.value, staff_id=staff.id)
         return Redirect(f"{PATH}/{quote(sid, safe='')}?done={event.status.value}", status_code=303)

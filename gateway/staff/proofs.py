@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,15 +70,14 @@ def sniff(data: bytes) -> str | None:
 
 def _check_image(data: bytes, content_type: str, settings: Settings) -> None:
     fmt = "JPEG" if content_type == JPEG else "PNG"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data), formats=[fmt]) as image:
-            pixels = image.width * image.height
-            if pixels > settings.proof_max_pixels or (fmt == "PNG" and pixels > PNG_MAX_PIXELS):
-                raise ProofTooLarge(f"The image has {pixels} pixels; at most {settings.proof_max_pixels} are taken.")
-            if fmt == "JPEG":
-                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
-            image.load()
+    # Image.open reads the header only; the pixel count is checked before anything is decoded.
+    with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+        pixels = image.width * image.height
+        if pixels > settings.proof_max_pixels or (fmt == "PNG" and pixels > PNG_MAX_PIXELS):
+            raise ProofTooLarge(f"The image has {pixels} pixels; at most {settings.proof_max_pixels} are taken.")
+        if fmt == "JPEG":
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+        image.load()
 
 
 def _check_pdf(data: bytes, settings: Settings) -> None:
