@@ -209,6 +209,10 @@ class ProviderOut(BaseModel):
     max_amount: int = Field(description="The most one payment through it may be, in VND")
     refund: bool = Field(description="Payments through it can be refunded through this API")
     partial_refund: bool
+    refund_window_days: int | None = Field(
+        description="How many days after a payment is paid a refund of it is still taken; null: no limit stated"
+    )
+    min_refund_amount: int = Field(description="The least one refund may be, in VND")
     qr: bool = Field(description="Its payments carry a QR payload (`qr_code`) to show")
     health: Literal["up", "down", "recovering"] = Field(
         description="down: recent calls failed and new payments are refused for a while (503)"

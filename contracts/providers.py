@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -130,6 +130,11 @@ class PaymentProvider(Protocol):
     display_name: str  # as a citizen knows it
     capabilities: frozenset[Capability]
     max_amount: int  # the most one payment may be, in VND
+    # How long after a payment is paid the provider still takes a refund of it; None: no refunds through its
+    # API (see capabilities), or no limit it states. The gateway refuses a refund past it with a problem that
+    # gives the deadline, instead of sending one the provider must refuse.
+    refund_window: timedelta | None
+    min_refund_amount: int  # the least one refund may be, in VND (a partial one too)
 
     def reference_for(self, payment_id: str, created_at: datetime) -> str:
         """The provider-facing order id of a new payment (vnp_TxnRef, orderId, app_trans_id), in the form
@@ -146,15 +151,23 @@ class PaymentProvider(Protocol):
         the signature covers."""
         ...
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        """For a provider that sends the citizen's browser back with an unsigned query (payOS): the order
+        reference that query names, read strictly, as a hint only. The gateway never trusts the query: it
+        asks the provider (query) about that order and settles from the verified answer. None for a provider
+        whose return is signed (parse_notification reads it), and for a query that names no order."""
+        ...
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement: ...
 
     async def query(self, ref: TransactionRef) -> ProviderResult: ...
 
     async def refund(self, order: RefundOrder) -> RefundResult: ...
 
-    async def query_refund(self, ref: TransactionRef, request_id: str) -> RefundResult | None:
-        """What the provider says of the refund it was sent as `request_id` (RefundOrder.request_id): a
-        result with that request_id, or NOT_FOUND if it has no such refund. A provider that can only report
+    async def query_refund(self, ref: TransactionRef, request_id: str, sent_at: datetime) -> RefundResult | None:
+        """What the provider says of the refund it was sent as `request_id` (RefundOrder.request_id) at
+        `sent_at` (RefundOrder.requested_at): a result with that request_id, or NOT_FOUND if it has no such
+        refund. A provider that can only report
         the transaction's latest refund (VNPay) answers that with request_id "" (None: it made none), and
         the resolver works out whose it is."""
         ...

@@ -17,6 +17,11 @@ class EventType(StrEnum):
     PAYMENT_EXPIRED = "payment.expired"
     REFUND_SUCCEEDED = "refund.succeeded"
     REFUND_FAILED = "refund.failed"
+    SHIPMENT_BOOKED = "shipment.booked"
+    SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
+    SHIPMENT_DELIVERED = "shipment.delivered"
+    SHIPMENT_DELIVERY_FAILED = "shipment.delivery_failed"
+    SHIPMENT_RETURNED = "shipment.returned"
 
 
 class WebhookEventStatus(StrEnum):

@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.orm.exc import StaleDataError
 
+from contracts.shipping import Carrier
 from gateway import problems
 from gateway.auth import CallerCache
 from gateway.clock import Clock
@@ -40,7 +41,12 @@ from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
+from gateway.shipments.carriers import build_carrier
+from gateway.shipments.controller import CarrierPushController, ShipmentController, TrackingController
+from gateway.shipments.poller import ShipmentPoller
 from gateway.staff.controller import StaffController, staff_static
+from gateway.staff.postal import postal_controller
+from gateway.staff.proof_api import ProofController
 from gateway.staff.sessions import purge_expired_sessions
 from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
@@ -64,6 +70,8 @@ def create_app(
     provider_transport: httpx.AsyncBaseTransport | None = None,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
     webhook_resolver: NameResolver | None = None,
+    carrier: Carrier | None = None,
+    carrier_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Litestar:
     settings = settings or Settings()
     check_production_safety(settings)
@@ -76,8 +84,10 @@ def create_app(
     resolver = Resolver(sessionmaker, providers, settings, clock)
     notifications = NotificationService(sessionmaker, providers, settings, clock)
     limiter = build_limiter(settings, sessionmaker, clock)
+    carrier = carrier or build_carrier(settings, clock, carrier_transport)
+    shipment_poller = ShipmentPoller(sessionmaker, carrier, settings, clock)
     workers = Workers(
-        {"webhooks": dispatcher.run_once, "resolver": resolver.run_once},
+        {"webhooks": dispatcher.run_once, "resolver": resolver.run_once, "shipments": shipment_poller.run_once},
         settings.worker_poll_seconds,
         hourly={
             "idempotency-purge": partial(purge_expired, sessionmaker, clock, settings.idempotency_retention_hours),
@@ -107,7 +117,12 @@ def create_app(
             WebhookController,
             NotificationController,
             StaffController,
+            postal_controller(settings),
             staff_static,
+            ProofController,
+            ShipmentController,
+            TrackingController,
+            CarrierPushController,
             health,
             ready,
             *([DemoController] if settings.demo_enabled else []),
@@ -148,6 +163,8 @@ def create_app(
                 "providers": providers,
                 "dispatcher": dispatcher,
                 "resolver": resolver,
+                "carrier": carrier,
+                "shipment_poller": shipment_poller,
             }
         ),
         debug=settings.debug,

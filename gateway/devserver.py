@@ -11,6 +11,7 @@ import time
 import httpx
 import uvicorn
 
+from adapters.carriers import CARRIERS
 from adapters.registry import REGISTRY
 from gateway.cli import create_client
 from gateway.db.migrate import upgrade
@@ -18,7 +19,10 @@ from gateway.demo.controller import DEMO_CLIENT_NAME
 from gateway.settings import ROOT, Settings
 
 DEV_CLIENT_FILE = ROOT / "var" / "dev-portal.json"
-SIMULATORS = [(e.simulator.title, e.simulator.module, e.simulator.port) for e in REGISTRY.values()]
+SIMULATORS = [
+    (s.title, s.module, s.port)
+    for s in [e.simulator for e in REGISTRY.values()] + [c.simulator for c in CARRIERS.values()]
+]
 
 
 def _dev_client(settings: Settings) -> dict[str, str]:

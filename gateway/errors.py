@@ -56,6 +56,28 @@ class RefundExceedsPaid(Unprocessable):
     title = "Refunds cannot exceed what was paid"
 
 
+class RefundNotOffered(Unprocessable):
+    """The payment's provider has no refund through its API: the money has to go back another way."""
+
+    type_slug = "refund-not-offered"
+    title = "This payment's provider cannot refund through its API"
+
+
+class PartialRefundNotOffered(Unprocessable):
+    type_slug = "partial-refund-not-offered"
+    title = "This payment's provider refunds only the whole payment"
+
+
+class RefundBelowMinimum(Unprocessable):
+    type_slug = "refund-below-minimum"
+    title = "The refund is less than the provider's least refund"
+
+
+class RefundWindowClosed(Unprocessable):
+    type_slug = "refund-window-closed"
+    title = "The provider's time for refunding this payment has passed"
+
+
 class IdempotencyKeyMissing(DomainError):
     type_slug = "idempotency-key-missing"
     title = "Idempotency-Key header is required"

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.registry import REGISTRY
 from contracts.payments import PaymentCreate, RefundCreate
+from contracts.shipments import QuoteCreate, ShipmentCreate, ShipmentEventIn
 from contracts.webhooks import WebhookEndpointIn
 from gateway.idempotency import MAX_KEY_LENGTH
 
@@ -117,7 +118,14 @@ def ok(data_container: Any, description: str, status: int = 200) -> dict[int, Re
     return {status: ResponseSpec(data_container=data_container, description=description, media_type=MediaType.JSON)}
 
 
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (PaymentCreate, RefundCreate, WebhookEndpointIn)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (
+    PaymentCreate,
+    RefundCreate,
+    WebhookEndpointIn,
+    QuoteCreate,
+    ShipmentCreate,
+    ShipmentEventIn,
+)
 _ALIASES = {f.metadata.get("alias", f.name): f.name for f in dataclasses.fields(Schema)}
 _SCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems"}
 _SCHEMA_VALUES = {"items", "not", "additionalProperties", "contains"}

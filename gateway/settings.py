@@ -101,6 +101,19 @@ class Settings(BaseSettings):
     proof_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     proof_max_pixels: int = Field(default=50_000_000, ge=1)
     proof_max_pdf_pages: int = Field(default=20, ge=1)
+    # Postal delivery (gateway/shipments): the carrier shipments are booked with (gateway/shipments/carriers.py).
+    shipment_carrier: str = "vnpost"
+    # After this many failed delivery attempts a shipment is held at the post office (then returned).
+    shipment_failed_attempts_before_hold: int = Field(default=2, ge=1)
+    # A shipment whose status has not changed for this long is asked about (pushes may be lost).
+    shipment_poll_stale_seconds: int = Field(default=7200, ge=1)
+    # Polling stops this long after booking, as karrio retires a tracker (reference §1.6).
+    shipment_poll_max_days: int = Field(default=90, ge=1)
+    shipment_poll_batch_size: int = Field(default=10, ge=1)
+    # A booking whose outcome is unknown is tried again after these delays (attempt n waits schedule[n]).
+    shipment_booking_retry_seconds: list[int] = [30, 120, 600, 1800, 3600]
+    # GET /v1/tracking/{item_number}: public, so counted per source address.
+    rate_limit_tracking_per_address: int = Field(default=120, ge=1)
 
     # Each provider's own settings (adapters/registry.py), read from its DVCGW_<NAME>_ variables.
     providers: dict[str, Any] = Field(default_factory=settings_from_environment)

@@ -6,14 +6,11 @@ from typing import Any
 
 import httpx
 
-from adapters.http import retrying
+from adapters.http import json_answer, retrying
 from adapters.http import strict_json as shared_strict_json
 from adapters.momo.wire import Number
-from contracts.errors import ProviderRejected, ProviderUnavailable
 
 PROVIDER = "momo"
-# Bound what is read of an answer: MoMo's are a few hundred bytes, a query with refunds a few kB.
-MAX_ANSWER_BYTES = 256 * 1024
 
 
 def strict_json(raw: bytes) -> Any:
@@ -47,23 +44,9 @@ class MoMoClient:
             await self._client.aclose()
 
     async def _post_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = await self._http().post(path, json=body)
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(PROVIDER, f"{type(exc).__name__} calling {path}") from exc
-        if response.status_code >= 500:
-            raise ProviderUnavailable(PROVIDER, f"{path} answered HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise ProviderRejected(PROVIDER, f"{path} answered HTTP {response.status_code}")
-        if len(response.content) > MAX_ANSWER_BYTES:
-            raise ProviderUnavailable(PROVIDER, f"{path} answered more than {MAX_ANSWER_BYTES} bytes")
-        try:
-            data = strict_json(response.content)
-        except ValueError as exc:
-            raise ProviderUnavailable(PROVIDER, f"{path} answered with something that is not strict JSON") from exc
-        if not isinstance(data, dict):
-            raise ProviderUnavailable(PROVIDER, f"{path} answered with a JSON value that is not an object")
-        return data
+        # Every number kept as the text it was written in (wire.Number), since MoMo signs that text.
+        request = self._http().build_request("POST", path, json=body)
+        return await json_answer(self._http(), PROVIDER, request, what=path, number=Number)
 
     async def call(self, path: str, body: dict[str, Any], *, idempotent: bool) -> dict[str, Any]:
         async for attempt in retrying(idempotent=idempotent):

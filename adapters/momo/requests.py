@@ -13,12 +13,22 @@ from contracts.providers import CheckoutOrder, RefundOrder
 CREATE_PATH = "/v2/gateway/api/create"
 QUERY_PATH = "/v2/gateway/api/query"
 REFUND_PATH = "/v2/gateway/api/refund"
+MAX_EXPIRE_MINUTES = 43_200  # 30 days: a bound of ours (MoMo states none that was found)
 
 
 def _signed(config: MoMoConfig, body: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     # Numbers go out as JSON numbers and are signed as their text, which is what str() of an int gives.
     body["signature"] = signing.sign({"accessKey": config.access_key, **body}, fields, config.secret_key)
     return body
+
+
+def expire_minutes(order: CheckoutOrder) -> int:
+    """orderExpireTime: how many whole minutes MoMo keeps the payment link open, rounded up so the link
+    never lapses before the gateway's own deadline (expires_at). UNVERIFIED: payments.md does not list the
+    field; MoMo's create pages (developers.momo.vn v3) are read as taking it in minutes, outside the
+    signature, and one integration seen sends an epoch in ms instead."""
+    seconds = (order.expires_at - order.created_at).total_seconds()
+    return max(1, min(MAX_EXPIRE_MINUTES, -(-int(seconds) // 60)))
 
 
 def create_body(config: MoMoConfig, order: CheckoutOrder) -> dict[str, Any]:
@@ -34,6 +44,7 @@ def create_body(config: MoMoConfig, order: CheckoutOrder) -> dict[str, Any]:
         "requestType": config.request_type,
         "extraData": "",
         "lang": "en" if order.locale == "en" else config.lang,
+        "orderExpireTime": expire_minutes(order),  # not signed: not in the create's signature fields
     }
     return _signed(config, body, signing.CREATE_REQUEST_FIELDS)
 

@@ -1,8 +1,11 @@
 """Pure parsers of what MoMo sends back: the IPN, and the answers of create, query and refund.
 
-MoMo signs its IPN (and the browser's redirect) but documents no signature over its API answers, which
-come back on the TLS connection the adapter opened to MoMo's host: those are checked for this merchant's
-partnerCode and the order asked about instead.
+MoMo signs its IPN (and the browser's redirect) but no API answer: developers.momo.vn's response tables of
+create, query (/v2/gateway/api/query) and refund (/v2/gateway/api/refund) carry no `signature`, and
+payments.md 2.2 says the same of create. Those answers come back on the TLS connection the adapter opened to
+MoMo's host, and are checked instead for what they must echo: this merchant's partnerCode, the orderId and
+the requestId that were sent. An answer about another request is one the adapter cannot read
+(ProviderUnavailable): for a refund, the resolver then asks MoMo what became of it.
 """
 
 from __future__ import annotations
@@ -118,12 +121,14 @@ def _api_error(code: int, body: Mapping[str, Any]) -> ProviderUnavailable | Prov
     return ProviderRejected(PROVIDER, message, codes=codes)
 
 
-def _check(config: MoMoConfig, body: Mapping[str, Any], order_id: str) -> int:
+def _check(config: MoMoConfig, body: Mapping[str, Any], order_id: str, request_id: str) -> int:
     code = _int(body.get("resultCode"))
     if body.get("partnerCode", config.partner_code) != config.partner_code:
         raise ProviderRejected(PROVIDER, "answer for another partnerCode")
     if body.get("orderId", order_id) != order_id:
         raise ProviderRejected(PROVIDER, f"answer for orderId {body.get('orderId')!r}, not {order_id!r}")
+    if body.get("requestId", request_id) != request_id:
+        raise ProviderUnavailable(PROVIDER, "answer for another requestId than the one sent")
     return code
 
 
@@ -132,7 +137,7 @@ def _text(value: object) -> str | None:
 
 
 def parse_create(config: MoMoConfig, body: Mapping[str, Any], reference: str) -> Checkout:
-    code = _check(config, body, reference)
+    code = _check(config, body, reference, reference)  # a create's requestId is its orderId (requests.py)
     if code != SUCCESS:
         raise _api_error(code, body)
     pay_url = _text(body.get("payUrl"))
@@ -142,8 +147,8 @@ def parse_create(config: MoMoConfig, body: Mapping[str, Any], reference: str) ->
     return Checkout(url=pay_url, qr_code=_text(body.get("qrCodeUrl")), deeplink=_text(body.get("deeplink")))
 
 
-def parse_query(config: MoMoConfig, body: Mapping[str, Any], reference: str) -> ProviderResult:
-    code = _check(config, body, reference)
+def parse_query(config: MoMoConfig, body: Mapping[str, Any], reference: str, request_id: str) -> ProviderResult:
+    code = _check(config, body, reference, request_id)
     outcome = query_outcome(code)
     if outcome is None:
         raise _api_error(code, body)
@@ -162,7 +167,7 @@ def parse_query(config: MoMoConfig, body: Mapping[str, Any], reference: str) -> 
 
 
 def parse_refund(config: MoMoConfig, body: Mapping[str, Any], order_id: str, request_id: str) -> RefundResult:
-    code = _check(config, body, order_id)
+    code = _check(config, body, order_id, request_id)
     if code in RETRYABLE_API_CODES:
         raise _api_error(code, body)
     return RefundResult(
@@ -175,11 +180,11 @@ def parse_refund(config: MoMoConfig, body: Mapping[str, Any], order_id: str, req
 
 
 def parse_refund_query(
-    config: MoMoConfig, body: Mapping[str, Any], reference: str, order_id: str, request_id: str
+    config: MoMoConfig, body: Mapping[str, Any], reference: str, order_id: str, request_id: str, query_id: str
 ) -> RefundResult:
-    """What a query of the payment says of one refund: its row in refundTrans, found by the refund's own
-    orderId; NOT_FOUND when MoMo lists no such refund."""
-    code = _check(config, body, reference)
+    """What a query (sent as `query_id`) of the payment says of one refund: its row in refundTrans, found by
+    the refund's own orderId; NOT_FOUND when MoMo lists no such refund."""
+    code = _check(config, body, reference, query_id)
     if code in RETRYABLE_API_CODES or query_outcome(code) in (None, ProviderOutcome.NOT_FOUND):
         raise _api_error(code, body)
     rows = body.get("refundTrans") or []

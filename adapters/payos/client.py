@@ -6,12 +6,10 @@ from typing import Any
 
 import httpx
 
-from adapters.http import retrying
+from adapters.http import json_answer, retrying
 from adapters.payos.config import PayOSConfig
-from contracts.errors import ProviderRejected, ProviderUnavailable
 
 PROVIDER = "payos"
-MAX_ANSWER_BYTES = 65_536
 
 
 class PayOSClient:
@@ -40,21 +38,8 @@ class PayOSClient:
             self._client = None
 
     async def _once(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        try:
-            response = await self._http.request(method, path, json=body)
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(PROVIDER, f"{type(exc).__name__} calling {method} {path}") from exc
-        if response.status_code >= 500:
-            raise ProviderUnavailable(PROVIDER, f"API answered HTTP {response.status_code}")
-        if response.status_code != 200 or len(response.content) > MAX_ANSWER_BYTES:
-            raise ProviderRejected(PROVIDER, f"API answered HTTP {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise ProviderUnavailable(PROVIDER, "API answered with something that is not JSON") from exc
-        if not isinstance(data, dict):
-            raise ProviderUnavailable(PROVIDER, "API answered with a JSON value that is not an object")
-        return data
+        request = self._http.build_request(method, path, json=body)
+        return await json_answer(self._http, PROVIDER, request, what=f"{method} {path}")
 
     async def call(
         self, method: str, path: str, body: dict[str, Any] | None = None, *, idempotent: bool

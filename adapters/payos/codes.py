@@ -5,7 +5,15 @@ from __future__ import annotations
 from contracts.providers import ProviderOutcome, Verdict
 
 SUCCESS = "00"  # `code` of every answer that did what was asked, and of a paid webhook's data
+# UNVERIFIED: payOS publishes no table of its codes, and neither its SDKs (payos-lib-python, -node: they
+# raise on any code but "00" and carry code and desc through) nor the reference name 101. No independent
+# integration seen uses it either. If real payOS answers an unknown link otherwise, a query of a link it
+# never made is refused (ProviderRejected) instead of read as NOT_FOUND, and the resolver keeps asking.
 NOT_FOUND = "101"  # a payment link payOS does not know (GET /v2/payment-requests/{id})
+# Seen in independent integrations, not in payOS's own documents: "231" with desc "Đơn thanh toán đã tồn
+# tại" (an orderCode already used, on create), "20" "Thông tin truyền lên không đúng" (invalid request) and
+# "201" "Mã kiểm tra(signature) không hợp lệ". The adapter reads none of them: every code but "00" on a
+# create is a refusal, with payOS's code and desc kept.
 
 # PaymentLink.status (payos 1.1.0, types/v2/payment_requests: PaymentLinkStatus).
 STATUS_OUTCOMES: dict[str, ProviderOutcome] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -46,6 +46,8 @@ class PayOSProvider:
     # payment link can be cancelled.
     capabilities = frozenset({Capability.CANCEL, Capability.QR})
     max_amount = MAX_AMOUNT
+    refund_window: timedelta | None = None  # no refunds at all
+    min_refund_amount = 0
 
     def __init__(
         self,
@@ -72,6 +74,11 @@ class PayOSProvider:
     def parse_notification(self, inbound: Inbound) -> ProviderResult:
         return responses.parse_webhook(self.config, inbound.body)
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        # payOS sends the browser to returnUrl/cancelUrl with code, id, cancel, status and orderCode, none of
+        # them signed: only orderCode is read, to know which link to ask payOS about.
+        return responses.return_order_code(inbound.query) if inbound.method == "GET" else None
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:
         code, status, desc = ACK[verdict]
         body = json.dumps({"code": code, "desc": desc}, separators=(",", ":")).encode()
@@ -90,5 +97,5 @@ class PayOSProvider:
     async def refund(self, order: RefundOrder) -> RefundResult:
         raise ProviderRejected(PROVIDER, "payOS has no refund API: refund the citizen by bank transfer")
 
-    async def query_refund(self, ref: TransactionRef, request_id: str) -> RefundResult | None:
+    async def query_refund(self, ref: TransactionRef, request_id: str, sent_at: datetime) -> RefundResult | None:
         return None  # payOS makes no refunds, so it has none to report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from adapters.http import strict_json
 from adapters.payos import signing
@@ -29,6 +30,27 @@ WEBHOOK_FIELDS = (
     "code",
     "desc",
 )
+
+
+MAX_RETURN_QUERY_BYTES = 1024  # code, id (32 hex), cancel, status and orderCode: well under 200 bytes
+MAX_RETURN_FIELDS = 8
+
+
+def return_order_code(raw_query: str) -> str | None:
+    """The orderCode of payOS's browser return (returnUrl/cancelUrl?code=..&id=..&cancel=..&status=..
+    &orderCode=..), as a reference; None unless the query is short, names it once, as a decimal payOS
+    could have made. Nothing else of the query is read: none of it is signed."""
+    if len(raw_query) > MAX_RETURN_QUERY_BYTES:
+        return None
+    try:
+        pairs = parse_qsl(raw_query, keep_blank_values=True, max_num_fields=MAX_RETURN_FIELDS)
+    except ValueError:
+        return None
+    codes = [value for name, value in pairs if name == "orderCode"]
+    if len(codes) != 1 or not codes[0].isascii() or not codes[0].isdigit() or len(codes[0]) > 16:
+        return None
+    number = int(codes[0])
+    return str(number) if 1 <= number <= MAX_ORDER_CODE else None
 
 
 def parse_webhook(config: PayOSConfig, body: bytes) -> ProviderResult:

@@ -6,8 +6,7 @@ from typing import Any
 
 import httpx
 
-from adapters.http import retrying
-from contracts.errors import ProviderRejected, ProviderUnavailable
+from adapters.http import json_answer, retrying
 
 PROVIDER = "vnpay"
 
@@ -26,21 +25,8 @@ class VNPayClient:
         await self._http.aclose()
 
     async def _post_once(self, body: dict[str, str]) -> dict[str, Any]:
-        try:
-            response = await self._http.post(self._api_url, json=body)
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(PROVIDER, f"{type(exc).__name__} calling merchant API") from exc
-        if response.status_code >= 500:
-            raise ProviderUnavailable(PROVIDER, f"merchant API answered HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise ProviderRejected(PROVIDER, f"merchant API answered HTTP {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise ProviderUnavailable(PROVIDER, "merchant API answered with something that is not JSON") from exc
-        if not isinstance(data, dict):
-            raise ProviderUnavailable(PROVIDER, "merchant API answered with a JSON value that is not an object")
-        return data
+        request = self._http.build_request("POST", self._api_url, json=body)
+        return await json_answer(self._http, PROVIDER, request, what="merchant API")
 
     async def call(self, body: dict[str, str], *, idempotent: bool) -> dict[str, Any]:
         async for attempt in retrying(idempotent=idempotent):

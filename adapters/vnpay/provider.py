@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -40,6 +40,10 @@ class VNPayProvider:
     # URL cannot be withdrawn: it lapses at vnp_ExpireDate.
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.REFUND_STATUS})
     max_amount = MAX_AMOUNT
+    # UNVERIFIED: VNPay's API v2.1.0 (payments.md 2.1) states no time limit for vnp_Command=refund and no
+    # least refund; 30 days is a placeholder to be set from the merchant contract.
+    refund_window: timedelta | None = timedelta(days=30)
+    min_refund_amount = 1
 
     def __init__(
         self,
@@ -67,6 +71,9 @@ class VNPayProvider:
     def parse_notification(self, inbound: Inbound) -> ProviderResult:
         return responses.parse_notification(self.config, inbound.query)
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        return None  # its browser return is signed: parse_notification reads it
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:
         code = IPN_ACK_CODES[verdict]
         body = json.dumps({"RspCode": code, "Message": IPN_ACK_MESSAGES[code]}, separators=(",", ":")).encode()
@@ -82,7 +89,7 @@ class VNPayProvider:
         answer = await self._client.call(body, idempotent=False)
         return responses.parse_refund_response(self.config, answer, order.request_id)
 
-    async def query_refund(self, ref: TransactionRef, request_id: str) -> RefundResult | None:
+    async def query_refund(self, ref: TransactionRef, request_id: str, sent_at: datetime) -> RefundResult | None:
         # querydr reports only the transaction's latest refund, not one by its vnp_RequestId.
         body = requests.querydr_body(self.config, ref, new_request_id(), self._now())
         answer = await self._client.call(body, idempotent=True)

@@ -6,8 +6,7 @@ from typing import Any
 
 import httpx
 
-from adapters.http import retrying
-from contracts.errors import ProviderRejected, ProviderUnavailable
+from adapters.http import json_answer, retrying
 
 PROVIDER = "zalopay"
 
@@ -36,21 +35,8 @@ class ZaloPayClient:
             await self._client.aclose()
 
     async def _post_once(self, path: str, body: dict[str, str]) -> dict[str, Any]:
-        try:
-            response = await self._http.post(f"{self._api_url}{path}", data=body)
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(PROVIDER, f"{type(exc).__name__} calling {path}") from exc
-        if response.status_code >= 500:
-            raise ProviderUnavailable(PROVIDER, f"{path} answered HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise ProviderRejected(PROVIDER, f"{path} answered HTTP {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise ProviderUnavailable(PROVIDER, f"{path} answered with something that is not JSON") from exc
-        if not isinstance(data, dict):
-            raise ProviderUnavailable(PROVIDER, f"{path} answered with a JSON value that is not an object")
-        return data
+        request = self._http.build_request("POST", f"{self._api_url}{path}", data=body)
+        return await json_answer(self._http, PROVIDER, request, what=path)
 
     async def call(self, path: str, body: dict[str, str], *, idempotent: bool) -> dict[str, Any]:
         async for attempt in retrying(idempotent=idempotent):

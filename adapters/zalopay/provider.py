@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -35,6 +35,10 @@ class ZaloPayProvider:
     # cannot be withdrawn: it lapses after expire_duration_seconds.
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.REFUND_STATUS, Capability.QR})
     max_amount = MAX_AMOUNT
+    # UNVERIFIED: ZaloPay's refund spec (docs.zalopay.vn/docs/specs/order-refund) states no time limit and no
+    # least amount; 30 days is the term commonly quoted for wallet refunds, to be set from the contract.
+    refund_window: timedelta | None = timedelta(days=30)
+    min_refund_amount = 1
 
     def __init__(
         self,
@@ -68,6 +72,9 @@ class ZaloPayProvider:
             return responses.parse_redirect(self.config, inbound.query)
         return responses.parse_callback(self.config, inbound.body)
 
+    def unsigned_return_reference(self, inbound: Inbound) -> str | None:
+        return None  # its browser return is signed: parse_notification reads it
+
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:
         code, message = CALLBACK_ACKS[verdict]
         body = json.dumps({"return_code": code, "return_message": message}, separators=(",", ":")).encode()
@@ -85,9 +92,9 @@ class ZaloPayProvider:
         answer = await self._client.call("/v2/refund", body, idempotent=False)
         return responses.parse_refund_response(answer, order.request_id)
 
-    async def query_refund(self, ref: TransactionRef, request_id: str) -> RefundResult | None:
+    async def query_refund(self, ref: TransactionRef, request_id: str, sent_at: datetime) -> RefundResult | None:
         try:
-            body = requests.query_refund_body(self.config, ref, request_id, self._now())
+            body = requests.query_refund_body(self.config, request_id, sent_at, self._now())
         except ValueError as exc:
             raise ProviderRejected(self.name, str(exc)) from None
         answer = await self._client.call("/v2/query_refund", body, idempotent=True)

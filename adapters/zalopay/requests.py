@@ -56,7 +56,7 @@ def refund_body(config: ZaloPayConfig, order: RefundOrder, now: datetime) -> dic
         raise ValueError("a ZaloPay refund names the payment's zp_trans_id, and this payment has none")
     body = {
         "app_id": str(config.app_id),
-        "m_refund_id": refund_id(config.app_id, order.payment.created_at, order.request_id),
+        "m_refund_id": refund_id(config.app_id, order.requested_at, order.request_id),
         "zp_trans_id": order.payment.transaction_id,
         "amount": str(order.amount),
         "timestamp": str(to_millis(now)),
@@ -66,10 +66,10 @@ def refund_body(config: ZaloPayConfig, order: RefundOrder, now: datetime) -> dic
     return body
 
 
-def query_refund_body(config: ZaloPayConfig, ref: TransactionRef, request_id: str, now: datetime) -> dict[str, str]:
+def query_refund_body(config: ZaloPayConfig, request_id: str, sent_at: datetime, now: datetime) -> dict[str, str]:
     body = {
         "app_id": str(config.app_id),
-        "m_refund_id": refund_id(config.app_id, ref.created_at, request_id),
+        "m_refund_id": refund_id(config.app_id, sent_at, request_id),
         "timestamp": str(to_millis(now)),
     }
     body["mac"] = signing.sign(body, signing.QUERY_REFUND_FIELDS, config.key1)

@@ -50,12 +50,14 @@ def read_amount(value: object) -> int:
 _REFUND_ID = re.compile(r"\d{6}_\d+_[A-Za-z0-9]+")
 
 
-def refund_id(app_id: int, payment_created_at: datetime, request_id: str) -> str:
-    """m_refund_id (yymmdd_appid_xxx) of the gateway's refund `request_id`. The date is the payment's, so
-    query_refund rebuilds the same id from the payment and the request id alone."""
+def refund_id(app_id: int, sent_at: datetime, request_id: str) -> str:
+    """m_refund_id (yymmdd_appid_xxx) of the gateway's refund `request_id`, sent to ZaloPay at `sent_at`.
+    ZaloPay's refund spec (docs.zalopay.vn/docs/specs/order-refund): it "must be preceded by yymmdd of the
+    current date", the day the refund is sent in GMT+7, not the payment's; the gateway keeps that moment
+    (refunds.sent_at) so query_refund rebuilds the same id."""
     if not request_id.isascii() or not request_id.isalnum():
         raise ValueError("a refund request id must be ASCII letters and digits")
-    text = f"{day_prefix(payment_created_at)}_{app_id}_{request_id}"
+    text = f"{day_prefix(sent_at)}_{app_id}_{request_id}"
     if len(text) > 45 or not _REFUND_ID.fullmatch(text):
         raise ValueError(f"m_refund_id {text!r} is not yymmdd_appid_xxx")
     return text

@@ -156,6 +156,8 @@ class Refund(Base):
     # While pending or processing: when the resolver next sends it or asks the provider about it.
     next_query_at: Mapped[datetime | None]
     query_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # When it was sent to the provider (None while pending): ZaloPay's m_refund_id is dated that day.
+    sent_at: Mapped[datetime | None]
 
 
 class ProviderNotification(Base):
@@ -286,6 +288,92 @@ class ProofFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(ForeignKey("staff_accounts.id"))
     created_at: Mapped[datetime]
+
+
+class Shipment(Base):
+    """A postal shipment of a dossier (citizen → agency) or of a result (agency → citizen)."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        UniqueConstraint("carrier", "carrier_order_id"),
+        UniqueConstraint("client_id", "idempotency_key"),
+        Index("ix_shipments_client_dossier", "client_id", "dossier_code"),
+        Index("ix_shipments_office_status", "office_code", "status"),
+        # Only the shipments still to be asked about, as for payments (ix_payments_due_query).
+        Index(
+            "ix_shipments_due_poll",
+            "next_poll_at",
+            sqlite_where=text("next_poll_at IS NOT NULL"),
+            postgresql_where=text("next_poll_at IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    dossier_code: Mapped[str] = mapped_column(String(64))
+    procedure: Mapped[str] = mapped_column(String(500))
+    payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id"))
+    postage_mode: Mapped[str] = mapped_column(String(10))
+    cod_amount: Mapped[int] = mapped_column(BigInteger)
+    cod_collected: Mapped[int | None] = mapped_column(BigInteger)
+    postage: Mapped[int | None] = mapped_column(BigInteger)
+    carrier: Mapped[str] = mapped_column(String(20))
+    service: Mapped[str] = mapped_column(String(20))
+    booking: Mapped[str] = mapped_column(String(10))  # requested | booked | refused
+    booking_attempts: Mapped[int] = mapped_column(Integer)
+    # The request that asked for it: a retry after a crash resumes this booking instead of making another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    carrier_order_id: Mapped[str | None] = mapped_column(String(64))
+    item_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    office_code: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    failed_attempts: Mapped[int] = mapped_column(Integer)
+    # The addresses as resolved (contracts.shipping.PostalAddress): personal data, read with the shipment.
+    sender: Mapped[dict[str, Any]]
+    recipient: Mapped[dict[str, Any]]
+    parcel: Mapped[dict[str, Any]]
+    documents: Mapped[list[dict[str, Any]]]
+    note: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # The time of the latest event that moved the status: an older one arriving later does not move it.
+    status_at: Mapped[datetime | None]
+    last_polled_at: Mapped[datetime | None]
+    # When the poller next asks the carrier (or retries the booking); cleared when final or retired.
+    next_poll_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ShipmentEvent(Base):
+    """Append-only timeline of a shipment: every event reported, applied or not, and every correction."""
+
+    __tablename__ = "shipment_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    source: Mapped[str] = mapped_column(String(10))  # carrier | staff | portal | system
+    # Carrier events only: carrier order id, raw code and event time. A repeat is not recorded twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    code: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(500))
+    location: Mapped[str | None] = mapped_column(String(64))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    status_before: Mapped[str | None] = mapped_column(String(20))
+    status_after: Mapped[str] = mapped_column(String(20))
+    applied: Mapped[bool] = mapped_column(Boolean)
+    correction: Mapped[bool] = mapped_column(Boolean)
+    correction_reason: Mapped[str | None] = mapped_column(String(500))
+    proof_id: Mapped[str | None] = mapped_column(String(40))
+    # What the staff member or the carrier recorded besides (recipient's name, documents counted, fees).
+    details: Mapped[dict[str, Any]]
 
 
 # Every mapper set up at import, not by whichever ORM call comes first: a mapping mistake fails when the

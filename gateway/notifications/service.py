@@ -8,6 +8,7 @@ only counted and sampled (rejections.py). A failure of ours is a RETRY: every pr
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import parse_qsl
 
@@ -23,11 +24,15 @@ from gateway.db.models import Payment, ProviderNotification
 from gateway.logging import note, notes_undone_on_error
 from gateway.notifications.rejections import record_rejection
 from gateway.payments.providers import Providers
+from gateway.payments.resolver import OPEN_VALUES, Resolver
 from gateway.payments.service import PaymentService, Recorded
 from gateway.request_text import storable
 from gateway.settings import Settings
 
 log = structlog.get_logger()
+# How long a citizen's browser waits on the gateway asking the provider about an unsigned return: past it
+# they go on to the portal with what is known, and the resolver finds out the rest.
+RETURN_QUERY_SECONDS = 8.0
 
 _BY_REFERENCE = select(Payment).where(
     Payment.provider == bindparam("provider"), Payment.provider_ref == bindparam("reference")
@@ -63,6 +68,7 @@ class NotificationService:
         self.providers = providers
         self.settings = settings
         self.clock = clock
+        self.resolver = Resolver(sessionmaker, providers, settings, clock)
 
     async def receive(self, provider: PaymentProvider, inbound: Inbound) -> Acknowledgement:
         evidence = evidence_of(inbound)
@@ -129,6 +135,9 @@ class NotificationService:
     async def browser_return(self, provider: PaymentProvider, inbound: Inbound) -> Payment | None:
         """The payment a signed browser return is about, marked as finished by the citizen; None when the
         return is not signed or names no payment. Only the notification or a query decides the outcome."""
+        hint = provider.unsigned_return_reference(inbound)
+        if hint is not None:
+            return await self._checked_return(provider, hint)
         try:
             result = provider.parse_notification(inbound)
         except (InvalidSignature, ValueError) as exc:
@@ -148,3 +157,21 @@ class NotificationService:
                     _BY_REFERENCE, {"provider": provider.name, "reference": result.reference}
                 )
             return payment
+
+    async def _checked_return(self, provider: PaymentProvider, reference: str) -> Payment | None:
+        """An unsigned return names an order and nothing more is believed of it: the payment of that order,
+        settled from what its provider answers when asked (a signed answer), within RETURN_QUERY_SECONDS.
+        A reference no payment has is not asked about, so a forged query costs the provider nothing."""
+        async with self.sessionmaker() as session:
+            payment = await session.scalar(_BY_REFERENCE, {"provider": provider.name, "reference": reference})
+        if payment is None:
+            log.warning("return_refused", provider=provider.name, reason="unsigned return names no payment")
+            return None
+        if payment.status in OPEN_VALUES:
+            try:
+                async with asyncio.timeout(RETURN_QUERY_SECONDS):
+                    await self.resolver.resolve(payment.id)
+            except TimeoutError:
+                log.warning("return_query_timed_out", provider=provider.name, payment_id=payment.id)
+        async with self.sessionmaker() as session:
+            return await session.get(Payment, payment.id)

@@ -35,6 +35,8 @@ class ProviderController(Controller):
                     max_amount=provider.max_amount,
                     refund=Capability.REFUND in can,
                     partial_refund=Capability.PARTIAL_REFUND in can,
+                    refund_window_days=None if provider.refund_window is None else provider.refund_window.days,
+                    min_refund_amount=provider.min_refund_amount,
                     qr=Capability.QR in can,
                     health=providers.health(name).value,
                 )

@@ -21,13 +21,14 @@ from sqlalchemy import select
 
 from contracts.errors import ProviderError, ProviderRejected
 from contracts.payments import PaymentStatus, RefundCreate, RefundStatus
-from contracts.providers import Capability, ProviderOutcome, RefundOrder, RefundResult
+from contracts.providers import ProviderOutcome, RefundOrder, RefundResult
 from contracts.webhooks import EventType
 from gateway.auth import Caller
 from gateway.db.models import Client, Payment, Refund
-from gateway.errors import InvalidTransition, RefundExceedsPaid, Unprocessable
+from gateway.errors import InvalidTransition, RefundExceedsPaid
 from gateway.ids import new_id
 from gateway.payments.providers import Providers
+from gateway.payments.refund_rules import check_provider_rules
 from gateway.payments.service import PaymentService, transaction_ref
 from gateway.payments.views import refund_event_data
 from gateway.settings import Settings
@@ -81,15 +82,11 @@ class RefundService:
         reserved = sum(r.amount for r in await self._refunds(payment) if r.status in RESERVING)
         refundable = payment.amount - reserved
         amount = data.amount if data.amount is not None else refundable
+        check_provider_rules(self.payments.providers.get(payment.provider), payment, amount, self.clock.now())
         if amount <= 0 or amount > refundable:
             raise RefundExceedsPaid(
                 f"Refundable amount is {refundable} VND; {amount} VND was asked.", refundable=refundable
             )
-        can = self.payments.providers.get(payment.provider).capabilities
-        if Capability.REFUND not in can:
-            raise Unprocessable(f"{payment.provider} cannot refund a payment through its API.")
-        if amount < payment.amount and Capability.PARTIAL_REFUND not in can:
-            raise Unprocessable(f"{payment.provider} refunds only the whole payment ({payment.amount} VND).")
         now = self.clock.now()
         refund = Refund(
             id=new_id("rfd"),
@@ -151,6 +148,7 @@ class RefundService:
         )
         refund.status = S.PROCESSING.value
         refund.updated_at = now
+        refund.sent_at = now
         refund.next_query_at = now + send_lease(self.settings, self.payments.providers)
         await self.session.commit()
         try:

@@ -110,7 +110,7 @@ class Resolver:
             payment = await session.get_one(Payment, refund.payment_id)
             try:
                 latest = await self.providers.get(payment.provider).query_refund(
-                    transaction_ref(payment), refund.provider_request_id
+                    transaction_ref(payment), refund.provider_request_id, refund.sent_at or refund.updated_at
                 )
             except ProviderError as exc:
                 log.warning("refund_query_failed", refund_id=refund_id, error=str(exc))

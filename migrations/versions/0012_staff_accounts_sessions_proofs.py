@@ -1,7 +1,7 @@
 """staff accounts, their server-side sessions, and delivery proof files
 
 Revision ID: 0012
-Revises: 0010 (0011, the shipments, is not on main yet: the lead rechains this to 0011 when it is)
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,6 +26,7 @@ from .store import Order, Refund, Store, now_ms
 
 ORDER_ID = re.compile(r"[0-9a-zA-Z_.:-]{1,50}")
 REQUEST_TYPES = frozenset({"captureWallet", "payWithATM"})
+MAX_EXPIRE_MINUTES = 43_200  # a bound of the simulator's: MoMo publishes none that was found
 MAX_BODY = 16 * 1024
 
 
@@ -78,6 +79,20 @@ def _text(value: object, limit: int) -> bool:
     return isinstance(value, str) and len(value) <= limit
 
 
+def _expire_minutes(body: dict[str, Any], default: int) -> int | None:
+    """orderExpireTime in minutes (optional, not signed); None when it is there but not a sane count."""
+    if "orderExpireTime" not in body:
+        return default
+    value = body["orderExpireTime"]
+    return value if _is_amount(value) and 1 <= value <= MAX_EXPIRE_MINUTES else None
+
+
+def _current(order: Order) -> Order:
+    """The order as it stands now: a link whose orderExpireTime has passed unpaid is expired (1005)."""
+    order.lapse(now_ms())
+    return order
+
+
 @post("/v2/gateway/api/create", status_code=200)
 async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
     sim, body = await _read(request)
@@ -102,7 +117,8 @@ async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
         and body.get("requestType") in REQUEST_TYPES
         and _is_amount(body.get("amount"))
     )
-    if not well_formed:
+    minutes = _expire_minutes(body, sim.config.default_expire_minutes)
+    if not well_formed or minutes is None:
         return _answer(echo, 20)
     assert isinstance(order_id, str) and isinstance(request_id, str)
     least = sim.config.min_amount_atm if body["requestType"] == "payWithATM" else sim.config.min_amount
@@ -143,6 +159,7 @@ async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
             extra_data=body["extraData"],
             token=token,
             created=created,
+            expires_ms=now_ms() + minutes * 60_000,
         )
     )
     return Response(json.dumps(created, ensure_ascii=False).encode(), media_type="application/json")
@@ -182,6 +199,7 @@ async def query(request: Request[Any, Any, Any]) -> Response[bytes]:
     order = sim.store.find(merchant.partner_code, str(body.get("orderId")))
     if order is None:
         return _answer(echo, 42)
+    order = _current(order)
     return _answer(_order_answer(order, body.get("requestId")), order.result_code)
 
 
@@ -248,7 +266,7 @@ def page(request: Request[Any, Any, Any]) -> Response[str]:
     order = _sim(request).store.by_token.get(t)
     if order is None:
         raise NotFoundException("no such payment")
-    if order.result_code != PENDING:
+    if _current(order).result_code != PENDING:
         body = f"<p>Giao dịch đã kết thúc: {html.escape(message(order.result_code))}</p>"
     else:
         body = (
@@ -276,7 +294,7 @@ async def page_choice(request: Request[Any, Any, Any]) -> Response[str]:
     order = sim.store.by_token.get(str(form.get("t", "")))
     if order is None:
         raise NotFoundException("no such payment")
-    if order.result_code == PENDING:
+    if _current(order).result_code == PENDING:
         _settle(sim, order, 0 if form.get("action") == "pay" else 1006)
         sim.notifier.notify_in_background(order)
     # The browser goes back to redirectUrl with the same signed fields as the IPN.
@@ -289,7 +307,7 @@ def _find(sim: Simulator, order_id: FromPath[str]) -> Order:
     order = next((o for (_, oid), o in sim.store.orders.items() if oid == order_id), None)
     if order is None:
         raise NotFoundException(f"no order {order_id}")
-    return order
+    return _current(order)
 
 
 def _deliveries(order: Order) -> list[dict[str, Any]]:

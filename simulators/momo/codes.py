@@ -26,6 +26,7 @@ MESSAGES: dict[int, str] = {
     9000: "Giao dịch đã được xác nhận thành công.",
 }
 PENDING = 1000
+EXPIRED = 1005  # the link lapsed (orderExpireTime) before the citizen paid
 # Results a test may ask the control API to settle an order with (final or not).
 SETTLEMENTS = frozenset({0, 1001, 1002, 1003, 1004, 1005, 1006, 7000, 7002, 8000, 9000})
 

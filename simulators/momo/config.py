@@ -29,6 +29,9 @@ class SimulatorConfig:
     min_amount: int = 1_000
     min_amount_atm: int = 10_000
     max_amount: int = 50_000_000
+    # How long a payment link stays open when the create names no orderExpireTime (minutes). UNVERIFIED:
+    # MoMo's default is not published; the 100 minutes here only keep a developer's link alive.
+    default_expire_minutes: int = 100
 
     def __post_init__(self) -> None:
         if not self.merchants:

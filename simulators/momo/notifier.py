@@ -8,37 +8,32 @@ Faults a test switches on make it misbehave the way a real provider sometimes do
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+import structlog
+from pydantic import Field
+
+from simulators.kit.courier import Courier
+from simulators.kit.faults import ApiFaults
 
 from . import signing
 from .codes import PENDING, message
 from .config import SimulatorConfig
 from .store import Delivery, Order
 
+log = structlog.get_logger("simulators.momo.notifier")
 
-class Faults(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
-    # The API (create, query, refund).
-    api_delay_ms: int = Field(default=0, ge=0, le=600_000)
-    api_http_5xx: int = Field(default=0, ge=0, le=1000)  # the next N API calls answer 503
-    # IPNs.
+class Faults(ApiFaults):
+    """The API's faults (create, query, refund), and the IPN's."""
+
     ipn_drop: bool = False
     ipn_duplicate: int = Field(default=0, ge=0, le=20)
     ipn_out_of_order: bool = False  # a stale "still pending" IPN follows the result
     ipn_delay_ms: int = Field(default=0, ge=0, le=600_000)
-
-    def take_http_5xx(self) -> bool:
-        if self.api_http_5xx <= 0:
-            return False
-        self.api_http_5xx -= 1
-        return True
 
 
 def notification(order: Order, result_code: int | None = None) -> dict[str, Any]:
@@ -72,8 +67,8 @@ class Notifier:
     ) -> None:
         self._config = config
         self._faults = faults
-        self._http = httpx.AsyncClient(transport=transport, follow_redirects=False, timeout=config.ipn_timeout)
-        self._tasks: set[asyncio.Task[None]] = set()
+        # A notification on its way at shutdown is let finish, as MoMo's own request would be.
+        self._courier = Courier(config.ipn_timeout, transport, grace=2)
 
     async def notify(self, order: Order) -> Delivery | None:
         """Send the result now, then schedule re-deliveries until a 204; None when the fault drops it."""
@@ -88,61 +83,32 @@ class Notifier:
         if faults.ipn_out_of_order:
             await self._send(order, "stale", notification(order, PENDING))
         if not order.acknowledged and self._config.ipn_retry_intervals:
-            self._spawn(self._redeliver(order))
+            self._courier.spawn(self._redeliver(order))
         return first
 
     def notify_in_background(self, order: Order) -> None:
-        self._spawn(self._quietly(order))
+        self._courier.spawn_quietly(self.notify(order), log, "ipn.notify_failed", order_id=order.order_id)
 
     async def resend(self, order: Order) -> Delivery:
         return await self._send(order, "manual", notification(order))
 
     async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        if tasks:
-            # A notification on its way is let finish, as MoMo's own request would: cut off, it could leave
-            # the merchant half way through handling it.
-            await asyncio.wait(tasks, timeout=2)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._http.aclose()
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _quietly(self, order: Order) -> None:
-        with contextlib.suppress(Exception):  # a background task has no caller to report to
-            await self.notify(order)
+        await self._courier.aclose()
 
     async def _redeliver(self, order: Order) -> None:
-        for wait in self._config.ipn_retry_intervals:
-            await asyncio.sleep(wait)
-            if order.acknowledged or self._faults().ipn_drop:
-                return
-            await self._send(order, "retry", notification(order))
-            if order.acknowledged:
-                return
+        await self._courier.redeliver(
+            self._config.ipn_retry_intervals,
+            lambda: order.acknowledged or self._faults().ipn_drop,
+            lambda: self._send(order, "retry", notification(order)),
+        )
 
     async def _send(self, order: Order, kind: str, body: dict[str, Any]) -> Delivery:
         delivery = Delivery(number=len(order.deliveries) + 1, kind=kind, result_code=body["resultCode"])
         order.deliveries.append(delivery)
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        try:
-            # ASGI transports ignore httpx timeouts, so the deadline is kept here for every transport.
-            async with asyncio.timeout(self._config.ipn_timeout):
-                response = await self._http.post(
-                    order.ipn_url, content=content, headers={"Content-Type": "application/json; charset=UTF-8"}
-                )
-        except TimeoutError:
-            delivery.error = f"no answer within {self._config.ipn_timeout:g}s"
-        except httpx.HTTPError as exc:
-            delivery.error = type(exc).__name__
-        else:
+        headers = {"Content-Type": "application/json; charset=UTF-8"}
+        response, delivery.error = await self._courier.send("POST", order.ipn_url, content=content, headers=headers)
+        if response is not None:
             delivery.http_status = response.status_code
         if delivery.acknowledged and kind != "stale":
             order.acknowledged = True

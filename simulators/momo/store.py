@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codes import PENDING
+from .codes import EXPIRED, PENDING
 from .config import Merchant
 
 
@@ -53,6 +53,7 @@ class Order:
     extra_data: str
     token: str
     created: dict[str, Any]  # the create answer, for a repeated requestId
+    expires_ms: int  # when the link lapses (orderExpireTime after the create): resultCode 1005 after it
     result_code: int = PENDING
     trans_id: int = 0
     pay_type: str = ""
@@ -64,6 +65,11 @@ class Order:
     @property
     def final(self) -> bool:
         return self.result_code not in {PENDING, 7000, 7002, 8000}
+
+    def lapse(self, now: int) -> None:
+        """An order the citizen never paid is expired (1005) once its orderExpireTime has passed."""
+        if self.result_code == PENDING and now >= self.expires_ms:
+            self.result_code, self.response_time = EXPIRED, now
 
     def refunded(self) -> int:
         return sum(r.amount for r in self.refunds if r.result_code == 0)

@@ -26,7 +26,8 @@ MAX_ORDER_CODE = 9_007_199_254_740_991
 MAX_AMOUNT = 9_999_999_999_999
 MAX_DESCRIPTION = 25  # an account not linked through payOS
 MAX_BODY = 16_384
-# payOS's codes: 00 success, 20 invalid request, 101 no such link, 231 the orderCode is taken.
+# payOS's codes: 00 success, 20 invalid request, 101 no such link (UNVERIFIED: no source names it), 231 the
+# orderCode is taken (as independent integrations check it, with desc "Đơn thanh toán đã tồn tại").
 INVALID, NOT_FOUND, EXISTS = "20", "101", "231"
 TEST_ORDER_CODE = 123
 

@@ -29,7 +29,12 @@ async def pay(sim: SimulatorState, link: Link) -> dict[str, Any]:
     link.status = "PAID"
     body = envelope(link.webhook_data(transfer), link.merchant)
     attempt = await sim.sender.deliver(link, body)
-    webhook: dict[str, Any] = {"url": link.merchant.webhook_url, "body": body, "dropped": attempt is None}
+    webhook: dict[str, Any] = {
+        "url": link.merchant.webhook_url,
+        "body": body,
+        "dropped": attempt is None and link.webhook_dropped,
+        "held": attempt is None and not link.webhook_dropped,  # out of order: it goes after the next one
+    }
     if attempt is not None:
         webhook.update(http_status=attempt.http_status, acknowledged=attempt.acknowledged, error=attempt.error)
     return webhook

@@ -8,13 +8,13 @@ tasks that the app cancels on shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 import structlog
+
+from simulators.kit.courier import Courier
 
 from .config import SimulatorConfig
 from .faults import Faults
@@ -38,16 +38,7 @@ class IpnDispatcher:
     ) -> None:
         self._config = config
         self._faults = faults
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self._transport, follow_redirects=False, timeout=self._config.ipn_timeout
-            )
-        return self._client
+        self._courier = Courier(config.ipn_timeout, transport)
 
     async def notify(self, txn: Transaction) -> IpnAttempt | None:
         """Send the result IPN now and schedule retries; returns the first attempt (None when dropped)."""
@@ -61,51 +52,34 @@ class IpnDispatcher:
             txn.stale_ipn_sent = True
             await self._send(txn, "stale", self._stale_params(txn))
         if not txn.ipn_acknowledged and self._config.ipn_retry_intervals:
-            self._spawn(self._retry(txn))
+            self._courier.spawn(self._retry(txn))
         return first
 
     def notify_in_background(self, txn: Transaction) -> None:
         """What the payment page does: the browser is redirected while the IPN goes out on its own."""
-        self._spawn(self._notify_quietly(txn))
+        self._courier.spawn_quietly(
+            self.notify(txn), log, "ipn.notify_failed", tmn_code=txn.tmn_code, txn_ref=txn.txn_ref
+        )
 
     async def resend(self, txn: Transaction) -> IpnAttempt:
         """One extra IPN on request of the test-control API; faults do not apply to it."""
         return await self._send(txn, "manual", txn.result_params())
 
+    @property
+    def pending(self) -> int:
+        return self._courier.pending
+
     async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _notify_quietly(self, txn: Transaction) -> None:
-        try:
-            await self.notify(txn)
-        except Exception:  # a background task has no caller to report to
-            log.exception("ipn.notify_failed", tmn_code=txn.tmn_code, txn_ref=txn.txn_ref)
+        await self._courier.aclose()
 
     async def _retry(self, txn: Transaction) -> None:
-        for wait in self._config.ipn_retry_intervals:
-            await asyncio.sleep(wait)
-            if txn.ipn_acknowledged:
-                return
-            faults = self._faults()
-            if faults.ipn_drop:
-                return
-            await self._deliver(txn, "retry", faults)
-            if txn.ipn_acknowledged:
-                return
-        log.warning("ipn.gave_up", tmn_code=txn.tmn_code, txn_ref=txn.txn_ref, attempts=len(txn.ipn_attempts))
+        settled = await self._courier.redeliver(
+            self._config.ipn_retry_intervals,
+            lambda: txn.ipn_acknowledged or self._faults().ipn_drop,
+            lambda: self._deliver(txn, "retry", self._faults()),
+        )
+        if not settled:
+            log.warning("ipn.gave_up", tmn_code=txn.tmn_code, txn_ref=txn.txn_ref, attempts=len(txn.ipn_attempts))
 
     async def _deliver(self, txn: Transaction, kind: str, faults: Faults) -> IpnAttempt:
         """One delivery: the IPN itself, then the copies the ipn_duplicate fault adds."""
@@ -137,15 +111,8 @@ class IpnDispatcher:
         )
         txn.ipn_attempts.append(attempt)
         url = append_query(txn.merchant.ipn_url, signed_query(params, txn.merchant.hash_secret))
-        try:
-            # ASGI transports ignore httpx timeouts, so the deadline is enforced here for every transport.
-            async with asyncio.timeout(self._config.ipn_timeout):
-                response = await self._http().get(url)
-        except TimeoutError:
-            attempt.error = f"timeout after {self._config.ipn_timeout:g}s"
-        except httpx.HTTPError as exc:
-            attempt.error = f"{type(exc).__name__}: {exc}"
-        else:
+        response, attempt.error = await self._courier.send("GET", url)
+        if response is not None:
             attempt.http_status = response.status_code
             self._read_ack(attempt, response)
         # A stale replay is noise the merchant must ignore; it does not count as the result's delivery.

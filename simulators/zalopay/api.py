@@ -23,7 +23,7 @@ from .store import CANCELLED, FAILED, PAID, Order, Refund, now_ms, today_vn
 
 MAX_BODY = 16_384
 TRANS_ID = re.compile(r"(\d{6})_[A-Za-z0-9_-]{1,33}")
-REFUND_ID = re.compile(r"\d{6}_(\d+)_[A-Za-z0-9_-]+")
+REFUND_ID = re.compile(r"(\d{6})_(\d+)_[A-Za-z0-9_-]+")
 DIGITS = re.compile(r"[0-9]{1,15}")
 MIN_EXPIRY, MAX_EXPIRY, DEFAULT_EXPIRY = 300, 2_592_000, 900
 
@@ -203,13 +203,16 @@ async def refund(request: Request[Any, Any, Any]) -> Response[Any]:
         return _refused(-402)
     m_refund_id = p.get("m_refund_id", "")
     shape = REFUND_ID.fullmatch(m_refund_id)
-    if shape is None or shape.group(1) != str(app.app_id) or len(m_refund_id) > 45:
+    if shape is None or shape.group(2) != str(app.app_id) or len(m_refund_id) > 45:
         return _refused(-401)
     if not all(DIGITS.fullmatch(p.get(name, "")) for name in ("amount", "timestamp", "zp_trans_id")):
         return _refused(-401)
     known = sim.store.refunds.get((app.app_id, m_refund_id))
     if known is not None:  # the same refund asked again: its state, never a second refund
         return _answer(known.return_code, 1, refund_id=known.refund_id)
+    # A new m_refund_id begins with the day it is sent in GMT+7 (ZaloPay's refund spec), as app_trans_id does.
+    if shape.group(1) != today_vn():
+        return _refused(-401)
     order = sim.store.by_zp_trans_id.get((app.app_id, int(p["zp_trans_id"])))
     if order is None:
         return _refused(-92)

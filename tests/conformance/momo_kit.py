@@ -34,6 +34,7 @@ from tests.conformance.kit import (
     Variant,
 )
 
+QUERY_REQUEST_ID = "q-0001"
 PARTNER_CODE = "MOMOCONF0001"
 ACCESS_KEY = "CONFACCESSKEY"
 SECRET = "CONFORMANCESECRETMOMO00000000001"
@@ -151,7 +152,8 @@ class MoMoKit:
 
     def provider(self) -> PaymentProvider:
         config = MoMoConfig(partner_code=PARTNER_CODE, access_key=ACCESS_KEY, secret_key=SECRET, api_url=HOST)
-        return MoMoProvider(config, transport=self.desk)
+        # A query's requestId is fresh each time; the answers below echo this one.
+        return MoMoProvider(config, transport=self.desk, request_ids=lambda: QUERY_REQUEST_ID)
 
     # Notifications: a POST of JSON; amount, resultCode, transId and responseTime are JSON numbers.
 
@@ -413,7 +415,7 @@ class MoMoKit:
         fields: dict[str, object] = {
             "partnerCode": PARTNER_CODE,
             "orderId": REFERENCE,
-            "requestId": "q-0001",
+            "requestId": QUERY_REQUEST_ID,
             "extraData": "",
             "amount": _Bare(wire_amount if wire_amount is not None else str(AMOUNT)),
             "transId": _Bare(TRANSACTION_ID if code == 0 else "0"),

@@ -67,7 +67,7 @@ async def test_a_refund_query_answer_means_what_its_codes_say(kit: Kit, case: Ou
     _needs(kit, Capability.REFUND_STATUS)
     with respx.mock() as router:
         kit.query_route(router).mock(return_value=kit.query_answer(case.codes))
-        call = kit.provider().query_refund(PAYMENT, REFUND.request_id)
+        call = kit.provider().query_refund(PAYMENT, REFUND.request_id, REFUND.requested_at)
         if isinstance(case.expected, type):
             with pytest.raises(case.expected):
                 await call

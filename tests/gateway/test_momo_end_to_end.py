@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -213,6 +214,26 @@ async def test_a_payment_whose_ipn_never_came_is_settled_by_the_query(momo_world
     assert (await momo_world.get_payment(payment["id"]))["status"] != "succeeded"
     assert await momo_world.app.state.resolver.run_once() >= 1
     assert (await momo_world.get_payment(payment["id"]))["status"] == "succeeded"
+
+
+@pytest.mark.anyio
+async def test_a_momo_link_left_unpaid_lapses_at_momo_and_the_query_ends_the_payment(
+    momo_world: MoMoWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulators.momo import app as momo_app
+
+    payment = await momo_world.create_payment()
+    order_id = await _reference(momo_world, payment)
+    assert (await momo_world.sim.get(f"/_sim/momo/orders/{order_id}")).json()["resultCode"] == 1000
+    created = datetime.fromisoformat(payment["created_at"].replace("Z", "+00:00"))
+    expires = datetime.fromisoformat(payment["expires_at"].replace("Z", "+00:00"))
+    start = momo_app.now_ms()
+    # The gateway sent orderExpireTime: once that many minutes have passed at MoMo, the link is 1005.
+    monkeypatch.setattr(momo_app, "now_ms", lambda: start + int((expires - created).total_seconds() * 1000) + 61_000)
+    assert (await momo_world.sim.get(f"/_sim/momo/orders/{order_id}")).json()["resultCode"] == 1005
+    await momo_world.app.state.resolver.resolve(payment["id"])
+    after = await momo_world.get_payment(payment["id"])
+    assert after["status"] == "failed" and after["paid_at"] is None
 
 
 @pytest.mark.anyio

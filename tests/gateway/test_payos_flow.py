@@ -1,23 +1,33 @@
 """payOS end to end, in process and without a browser: the gateway creates a payment link at the payOS
 simulator, the citizen's transfer lands, the simulator's webhook reaches the gateway and settles the
-payment, the portal hears of it; and a refund of a payOS payment is refused, as payOS has no refund API."""
+payment, the portal hears of it; and a refund of a payOS payment is refused, as payOS has no refund API.
+
+The browser return: payOS sends the citizen back with an unsigned query (code, id, cancel, status,
+orderCode). The gateway believes none of it: orderCode only says which payment link to ask payOS about,
+payOS's signed answer settles the payment, and the browser goes on to that payment's own return_url. A
+forged query credits nothing; one naming no payment gets the neutral page and costs payOS no call."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from adapters.payos.settings import PayOSSettings
 from adapters.vnpay.settings import VNPaySettings
 from gateway.app import create_app
 from gateway.auth import new_client
 from gateway.clock import Clock
+from gateway.db.models import ProviderNotification
+from gateway.notifications import service as notification_service
 from gateway.settings import Settings
 from simulators.payos import Merchant, SimulatorConfig
 from simulators.payos import create_app as create_simulator
@@ -158,7 +168,11 @@ async def test_a_refund_of_a_payos_payment_is_refused_as_payos_has_no_refund_api
     )
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert "payos cannot refund" in r.json()["detail"]
+    problem = r.json()
+    assert problem["type"].endswith("/refund-not-offered") and problem["provider"] == "payos"
+    assert "has no refund API" in problem["detail"] and "another way" in problem["detail"]
+    listed = await w.http.get(f"/v1/payments/{payment['id']}/refunds", headers=w.auth())
+    assert listed.json() == []  # nothing reserved
 
 
 @pytest.mark.anyio
@@ -197,3 +211,168 @@ async def test_duplicated_webhooks_credit_once(payos_world: PayOSWorld) -> None:
     assert r.json()["status"] == "succeeded"
     assert await w.app.state.dispatcher.run_once() >= 1
     assert [e["type"] for e in w.portal.events()] == ["payment.succeeded"]
+
+
+@pytest.mark.anyio
+async def test_out_of_order_webhooks_credit_once_and_the_final_state_stands(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    first, second = await w.create_payment(), await w.create_payment()
+    first_link, second_link = await w.link(first), await w.link(second)
+    faults = {"webhook_duplicate": 1, "webhook_out_of_order": True}
+    assert (await w.sim.put("/_sim/payos/faults", json=faults)).status_code == 200
+    held = await w.sim.post(f"/_sim/payos/payment-requests/{first_link['orderCode']}/pay")
+    assert held.json()["webhook"]["held"] is True
+    assert (await status_of(w, first))["status"] == "pending"
+    # Meanwhile the resolver asks payOS and settles the first payment from its signed answer.
+    await w.app.state.resolver.resolve(first["id"])
+    assert (await status_of(w, first))["status"] == "succeeded"
+    # The second link's webhook goes out (twice), then the first's, late: neither credits anything again.
+    await w.sim.post(f"/_sim/payos/payment-requests/{second_link['orderCode']}/pay")
+    late = (await w.sim.get(f"/_sim/payos/payment-requests/{first_link['orderCode']}/webhooks")).json()
+    assert late["acknowledged"] is True and [(a["kind"], a["http_status"]) for a in late["attempts"]] == [
+        ("notify", 200)
+    ]
+    async with w.app.state.sessionmaker() as session:
+        acks = await session.scalars(
+            select(ProviderNotification.ack_code)
+            .where(ProviderNotification.reference == str(first_link["orderCode"]))
+            .order_by(ProviderNotification.id)
+        )
+        assert list(acks) == ["02"]  # the late webhook found the payment already final: nothing changed
+    for payment in (first, second):
+        after = await status_of(w, payment)
+        assert (after["status"], after["amount"]) == ("succeeded", payment["amount"])
+    await w.app.state.dispatcher.run_once()
+    assert [e["type"] for e in w.portal.events()] == ["payment.succeeded"] * 2
+
+
+# -- the browser return ----------------------------------------------------------------------------------
+
+
+def back(link: dict, *, status: str, cancel: bool = False, **changes: object) -> str:
+    query = {"code": "00", "id": link["id"], "cancel": str(cancel).lower(), "status": status}
+    query["orderCode"] = link["orderCode"]
+    query.update({k: str(v) for k, v in changes.items()})
+    return "/callbacks/payos/return?" + urlencode(query)
+
+
+async def status_of(w: PayOSWorld, payment: dict) -> dict:
+    return (await w.http.get(f"/v1/payments/{payment['id']}", headers=w.auth())).json()
+
+
+def redirected_to(r: httpx.Response, payment: dict) -> dict[str, str]:
+    assert r.status_code in (302, 303), r.text
+    location = urlsplit(r.headers["location"])
+    portal = urlsplit(payment_body(provider="payos")["return_url"])  # the one the payment was created with
+    assert (location.scheme, location.netloc, location.path) == (portal.scheme, portal.netloc, portal.path)
+    return dict(parse_qsl(location.query))
+
+
+@pytest.mark.anyio
+async def test_a_forged_paid_return_for_an_unpaid_link_credits_nothing(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    r = await w.http.get(back(link, status="PAID"))
+    assert redirected_to(r, payment)["status"] == "pending"  # what payOS says, not what the query said
+    after = await status_of(w, payment)
+    assert after["status"] == "pending" and after["paid_at"] is None
+    assert await w.app.state.dispatcher.run_once() == 0 and w.portal.events() == []
+
+
+@pytest.mark.anyio
+async def test_a_paid_return_is_settled_from_payos_answer_when_the_webhook_is_lost(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    assert (await w.sim.put("/_sim/payos/faults", json={"webhook_drop": True})).status_code == 200
+    await w.sim.post(f"/_sim/payos/payment-requests/{link['orderCode']}/pay")
+    assert (await status_of(w, payment))["status"] == "pending"  # no webhook arrived
+    r = await w.http.get(back(link, status="PAID"))
+    query = redirected_to(r, payment)
+    assert (query["payment_id"], query["status"]) == (payment["id"], "succeeded")
+    assert (await status_of(w, payment))["status"] == "succeeded"
+    again = await w.http.get(back(link, status="PAID"))  # a reload changes nothing
+    assert redirected_to(again, payment)["status"] == "succeeded"
+    await w.app.state.dispatcher.run_once()
+    assert [e["type"] for e in w.portal.events()] == ["payment.succeeded"]
+
+
+@pytest.mark.anyio
+async def test_the_browser_back_from_the_simulators_page_reaches_the_portal(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    await w.sim.put("/_sim/payos/faults", json={"webhook_drop": True})
+    paid = await w.sim.post(f"/web/{link['id']}/pay")
+    assert paid.status_code == 303
+    location = httpx.URL(paid.headers["location"])
+    assert location.path == "/callbacks/payos/return"
+    r = await w.http.get(f"{location.path}?{location.query.decode()}")
+    assert redirected_to(r, payment)["status"] == "succeeded"
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_return_is_settled_as_payos_says(payos_world: PayOSWorld) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    # The query says the citizen cancelled, payOS does not: the link is still open, the payment too.
+    r = await w.http.get(back(link, status="CANCELLED", cancel=True))
+    assert redirected_to(r, payment)["status"] == "pending"
+    cancelled = await w.sim.post(f"/web/{link['id']}/cancel")
+    assert cancelled.status_code == 303
+    r = await w.http.get(back(link, status="CANCELLED", cancel=True))
+    assert redirected_to(r, payment)["status"] == (await status_of(w, payment))["status"] != "pending"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "query",
+    [
+        "code=00&status=PAID&orderCode=424242",  # no payment has it
+        "code=00&status=PAID",  # names none
+        "orderCode=12a",
+        "orderCode=0",
+        "orderCode=9007199254740992",  # past payOS's bound
+        "orderCode=1&orderCode=2",
+        "orderCode=" + "1" * 40,
+        "x=" + "a" * 2000,
+    ],
+)
+async def test_a_return_that_names_no_payment_gets_the_neutral_page_and_asks_payos_nothing(
+    payos_world: PayOSWorld, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = payos_world
+    asked = []
+    provider = w.app.state.providers.get("payos")
+
+    async def query_spy(ref: object) -> object:
+        asked.append(ref)
+        raise AssertionError("payOS must not be asked")
+
+    monkeypatch.setattr(provider, "query", query_spy)
+    r = await w.http.get(f"/callbacks/payos/return?{query}")
+    assert r.status_code == 400 and "location" not in r.headers
+    assert "Chưa xác nhận được kết quả thanh toán" in r.text
+    assert asked == []
+
+
+@pytest.mark.anyio
+async def test_when_payos_is_slow_the_browser_goes_on_with_what_is_known(
+    payos_world: PayOSWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = payos_world
+    payment = await w.create_payment()
+    link = await w.link(payment)
+    provider = w.app.state.providers.get("payos")
+    never = asyncio.Event()
+
+    async def hangs(ref: object) -> object:
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(provider, "query", hangs)
+    monkeypatch.setattr(notification_service, "RETURN_QUERY_SECONDS", 0.05)
+    r = await w.http.get(back(link, status="PAID"))
+    assert redirected_to(r, payment)["status"] == "pending"

@@ -28,6 +28,8 @@ async def test_the_enabled_providers_with_their_limits_and_health(world: World) 
         "max_amount": 9_999_999_999,
         "refund": True,
         "partial_refund": True,
+        "refund_window_days": 30,
+        "min_refund_amount": 1,
         "qr": False,
         "health": "up",
     }

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from simulators.momo import DEV_MERCHANT, SimulatorConfig, create_app
+from simulators.momo import app as momo_app
 
 BASE = "http://momo.test"
 ACCESS_KEY = "F8BBA842ECF85"
@@ -124,6 +125,10 @@ async def test_create_answers_a_pay_url_a_deeplink_and_a_qr_payload(sim: Sim) ->
         ({"orderId": "HS 0001", "requestId": "r1"}, 20),
         ({"requestType": "payWithCC"}, 20),
         ({"partnerCode": "NOBODY"}, 13),
+        ({"orderExpireTime": 0}, 20),
+        ({"orderExpireTime": "15"}, 20),
+        ({"orderExpireTime": 1.5}, 20),
+        ({"orderExpireTime": True}, 20),
     ],
 )
 async def test_create_refuses_what_momo_refuses(sim: Sim, changes: dict[str, Any], code: int) -> None:
@@ -150,6 +155,27 @@ async def test_a_paid_order_is_notified_signed_and_reads_as_paid(sim: Sim) -> No
     answer = await sim.query("HS0001")
     assert (answer["resultCode"], answer["transId"]) == (0, ipn["transId"])
     assert (await sim.query("NOSUCH"))["resultCode"] == 42
+
+
+@pytest.mark.anyio
+async def test_an_order_unpaid_past_its_order_expire_time_is_expired_1005(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = (await sim.create(orderExpireTime=2)).json()  # minutes, outside the signature
+    assert created["resultCode"] == 0
+    await sim.create("HS0002")  # MoMo's own default lifetime
+    start = momo_app.now_ms()
+    monkeypatch.setattr(momo_app, "now_ms", lambda: start + 119_000)
+    assert (await sim.query("HS0001"))["resultCode"] == 1000  # not yet
+    monkeypatch.setattr(momo_app, "now_ms", lambda: start + 121_000)
+    assert (await sim.query("HS0001"))["resultCode"] == 1005
+    assert (await sim.query("HS0002"))["resultCode"] == 1000
+    late = await sim.client.post("/_sim/momo/orders/HS0001/pay")
+    assert late.status_code == 409 and "1005" in late.text  # a lapsed link cannot be paid
+    token = httpx.URL(created["payUrl"]).params["t"]
+    page = await sim.client.get("/v2/gateway/pay", params={"t": token})
+    assert 'value="pay"' not in page.text and "hết hạn" in page.text
+    assert sim.merchant.received == []  # nothing was paid, nothing notified
 
 
 @pytest.mark.anyio

@@ -174,6 +174,20 @@ async def test_faults_answer_503_and_drop_webhooks(sim: Sim) -> None:
 
 
 @pytest.mark.anyio
+async def test_out_of_order_sends_a_webhook_after_the_next_links(sim: Sim) -> None:
+    assert (await sim.client.put("/_sim/payos/faults", json={"webhook_out_of_order": True})).status_code == 200
+    _data(await sim.create())
+    _data(await sim.create(order_code=1002))
+    held = (await sim.client.post("/_sim/payos/payment-requests/1001/pay")).json()["webhook"]
+    assert (held["held"], held["dropped"]) == (True, False) and sim.merchant.received == []
+    sent = (await sim.client.post("/_sim/payos/payment-requests/1002/pay")).json()["webhook"]
+    assert (sent["held"], sent["acknowledged"]) == (False, True)
+    assert [body["data"]["orderCode"] for body in sim.merchant.received] == [1002, 1001]
+    for body in sim.merchant.received:
+        assert body["signature"] == signed(body["data"], KEY)
+
+
+@pytest.mark.anyio
 async def test_the_page_shows_the_qr_and_pays_or_cancels(sim: Sim) -> None:
     link_id = _data(await sim.create())["paymentLinkId"]
     page = await sim.client.get(f"/web/{link_id}")

@@ -160,6 +160,6 @@ async def test_shutdown_cancels_pending_retries() -> None:
         await sandbox.open_payment()
         await sandbox.settle()
         dispatcher = app.state.vnpay_simulator.ipn
-        assert dispatcher._tasks, "a retry is waiting"
-    assert not dispatcher._tasks
+        assert dispatcher.pending, "a retry is waiting"
+    assert not dispatcher.pending
     assert len(merchant.received) == 1

@@ -146,11 +146,25 @@ def _imported_modules(path: Path) -> set[str]:
     return modules
 
 
-def test_the_simulator_imports_nothing_from_the_adapters() -> None:
+def test_the_simulators_import_nothing_from_the_adapters_or_the_gateway() -> None:
     sources = sorted(SIMULATORS.rglob("*.py"))
     assert sources, "no simulator sources found"
     offending = {
-        str(path.relative_to(SIMULATORS)): sorted(m for m in _imported_modules(path) if m.split(".")[0] == "adapters")
+        str(path.relative_to(SIMULATORS)): sorted(
+            m for m in _imported_modules(path) if m.split(".")[0] in ("adapters", "gateway")
+        )
         for path in sources
+    }
+    assert {path: modules for path, modules in offending.items() if modules} == {}
+
+
+def test_the_simulators_shared_kit_belongs_to_no_one_simulator() -> None:
+    kit = sorted((SIMULATORS / "kit").rglob("*.py"))
+    assert kit, "no simulators/kit sources found"
+    offending = {
+        str(path.relative_to(SIMULATORS)): sorted(
+            m for m in _imported_modules(path) if m.startswith("simulators.") and not m.startswith("simulators.kit")
+        )
+        for path in kit
     }
     assert {path: modules for path, modules in offending.items() if modules} == {}

@@ -255,6 +255,8 @@ async def test_refunds_in_part_never_exceed_the_payment(sim: Sim) -> None:
     assert (await refund(f"{_today()}_2553_a2", 25001))["sub_return_code"] == -13
     assert (await refund(f"{_today()}_2553_a3", 25000))["return_code"] == 3
     assert (await refund("not_the_shape", 1))["sub_return_code"] == -401
+    # A new m_refund_id begins with the day it is sent (GMT+7): yesterday's date is refused.
+    assert (await refund("010101_2553_a4", 1))["sub_return_code"] == -401
     status = {"app_id": "2553", "m_refund_id": f"{_today()}_2553_a1", "timestamp": "1795928400001"}
     status["mac"] = _mac(KEY1, "|".join(status.values()))
     assert (await sim.client.post("/v2/query_refund", data=status)).json()["return_code"] == 1

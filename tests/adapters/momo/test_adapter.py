@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import httpx
 import pytest
 import respx
 
+from adapters.momo import requests
 from adapters.momo.provider import MoMoProvider
 from adapters.momo.settings import SIMULATOR_ACCESS_KEY, SIMULATOR_SECRET_KEY, MoMoSettings
 from contracts.errors import InvalidSignature, ProviderRejected, ProviderUnavailable
@@ -32,6 +33,7 @@ ORDER = CheckoutOrder(
     client_ip="113.160.1.2",
 )
 PAYMENT = TransactionRef(reference=REFERENCE, created_at=ORDER.created_at, transaction_id="4088878653")
+SENT_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 REFUND = RefundOrder(
     request_id=REQUEST_ID,
     payment=PAYMENT,
@@ -48,8 +50,12 @@ def fixture(name: str) -> dict[str, Any]:
     return data
 
 
+QUERY_REQUEST_ID = "6f1d2c3b4a5e6f708192a3b4c5d6e7f8"  # the one query_success.json echoes
+
+
 def provider() -> MoMoProvider:
-    return MoMoProvider(MoMoSettings(api_url=HOST, _env_file=None).config())  # type: ignore[call-arg]
+    config = MoMoSettings(api_url=HOST, _env_file=None).config()  # type: ignore[call-arg]
+    return MoMoProvider(config, request_ids=lambda: QUERY_REQUEST_ID)
 
 
 def ipn(body: bytes) -> Inbound:
@@ -98,6 +104,7 @@ async def test_create_sends_a_signed_captureWallet_order_and_maps_the_answer() -
     assert (sent["amount"], sent["orderId"]) == (35000, REFERENCE)
     assert (sent["ipnUrl"], sent["redirectUrl"]) == (ORDER.notify_url, ORDER.return_url)
     assert sent["orderInfo"] == "Le phi ho so 000.00.12.H29-241123-0001"
+    assert sent["orderExpireTime"] == 15  # minutes: the link lapses with the payment (expires_at)
     expected = fixture("create_success.json")
     assert (checkout.url, checkout.deeplink, checkout.qr_code) == (
         expected["payUrl"],
@@ -134,6 +141,27 @@ async def test_query_reads_the_payment() -> None:
         result = await provider().query(PAYMENT)
     assert (result.outcome, result.amount, result.transaction_id) == (ProviderOutcome.SUCCEEDED, 35000, "4088878653")
     assert json.loads(route.calls.last.request.content)["orderId"] == REFERENCE
+
+
+def test_order_expire_time_rounds_up_to_whole_minutes_and_is_never_zero() -> None:
+    start = ORDER.created_at
+    for seconds, minutes in [(15 * 60, 15), (15 * 60 + 1, 16), (1, 1), (0, 1), (40 * 86_400, 43_200)]:
+        order = dataclasses.replace(ORDER, expires_at=start + timedelta(seconds=seconds))
+        assert requests.expire_minutes(order) == minutes
+
+
+@pytest.mark.anyio
+async def test_an_answer_to_another_request_is_not_read() -> None:
+    # MoMo signs no API answer: what it must echo is checked instead, the requestId sent among it.
+    query_answer = {**fixture("query_success.json"), "requestId": "someone-elses-request"}
+    refund_answer = {**fixture("refund_success.json"), "requestId": "someone-elses-request"}
+    with respx.mock() as router:
+        router.post(f"{HOST}/v2/gateway/api/query").mock(return_value=httpx.Response(200, json=query_answer))
+        router.post(f"{HOST}/v2/gateway/api/refund").mock(return_value=httpx.Response(200, json=refund_answer))
+        with pytest.raises(ProviderUnavailable, match="requestId"):
+            await provider().query(PAYMENT)
+        with pytest.raises(ProviderUnavailable, match="requestId"):
+            await provider().refund(REFUND)
 
 
 @pytest.mark.anyio
@@ -175,8 +203,8 @@ async def test_query_refund_answers_about_our_refund_from_refund_trans() -> None
         router.post(f"{HOST}/v2/gateway/api/query").mock(
             return_value=httpx.Response(200, json=fixture("query_success.json"))
         )
-        ours = await provider().query_refund(PAYMENT, REQUEST_ID)
-        other = await provider().query_refund(PAYMENT, "another0123456789")
+        ours = await provider().query_refund(PAYMENT, REQUEST_ID, SENT_AT)
+        other = await provider().query_refund(PAYMENT, "another0123456789", SENT_AT)
     assert ours is not None and other is not None
     assert (ours.outcome, ours.request_id, ours.transaction_id) == (ProviderOutcome.SUCCEEDED, REQUEST_ID, "4088879999")
     assert (other.outcome, other.request_id) == (ProviderOutcome.NOT_FOUND, "another0123456789")

@@ -139,8 +139,12 @@ async def test_query_reads_a_paid_and_an_unpaid_order(config: ZaloPayConfig) -> 
 
 
 @pytest.mark.anyio
-async def test_a_refund_and_its_query_name_the_same_m_refund_id(config: ZaloPayConfig) -> None:
-    provider = ZaloPayProvider(config, now=lambda: datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+async def test_a_refund_and_its_query_name_the_same_m_refund_id_dated_the_day_it_is_sent(
+    config: ZaloPayConfig,
+) -> None:
+    # The payment is of 24 November (GMT+7), the refund is sent on the 25th and asked about on the 26th:
+    # ZaloPay's m_refund_id "must be preceded by yymmdd of the current date", the refund's day.
+    provider = ZaloPayProvider(config, now=lambda: datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
     with respx.mock() as router:
         refund = router.post(f"{HOST}/v2/refund").mock(
             return_value=httpx.Response(200, json=fixture("refund_processing.json"))
@@ -149,9 +153,9 @@ async def test_a_refund_and_its_query_name_the_same_m_refund_id(config: ZaloPayC
             return_value=httpx.Response(200, json={"return_code": 1, "return_message": "ok", "sub_return_code": 1})
         )
         result = await provider.refund(REFUND)
-        later = await provider.query_refund(PAYMENT, REFUND.request_id)
+        later = await provider.query_refund(PAYMENT, REFUND.request_id, REFUND.requested_at)
     sent, asked = _form(refund.calls.last.request), _form(status.calls.last.request)
-    assert sent["m_refund_id"] == asked["m_refund_id"] == "261124_2553_abcdefghijklmnopqrstuvwx"
+    assert sent["m_refund_id"] == asked["m_refund_id"] == "261125_2553_abcdefghijklmnopqrstuvwx"
     assert sent["zp_trans_id"] == PAYMENT.transaction_id and sent["amount"] == "12000"
     assert sent["mac"] == signing.hmac_sha256(config.key1, signing.pipe_text(sent, signing.REFUND_FIELDS))
     assert (result.outcome, result.transaction_id) == (ProviderOutcome.PENDING, "240101000000771")

@@ -1,0 +1,2 @@
+"""VNPost (MyVNPost partner API) carrier adapter: quotes, bookings, cancellations, tracking and signed
+status pushes."""

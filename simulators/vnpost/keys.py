@@ -1,0 +1,50 @@
+"""The simulator's published development key pair (RSA 2048): it signs its status pushes with the private half.
+
+Published on purpose, like the payment simulators' secrets: anyone can sign a push that verifies with the
+public half, so a gateway configured with it must never run outside development (docs/simulators.md).
+"""
+
+from __future__ import annotations
+
+DEV_PRIVATE_KEY_PEM = """\
+-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCxrIEA0VhKmReu
+r/J7YhEzSHKAl2fh6D+q3j6SLllpp/8YTSoYMTa7XEp/meoFiGPsRymAhvkEpD8g
+SbR3TiDxYbTzz5w5JHbXGSG+gt8lNWQt4C9b6RJDrvJPZLcXbz0SOarqHlNag+t6
+4MWzvCDqwLVS8kpI2rlcQV7VeS8foU0xeg4uILqiaRmaziADTzGDHLE5gkiqcR2+
+rkRYwtDWiHgX0PL7HIkSnFrQTZo7XRxTGMTXU6Gz70u7OpmPPWgPj+BNkxotRJhg
+74f4rqAtnO7+Tssn3EJtbHNUQq9wpDdNlLtwSAeLysk/hasp4ZJvGMO/lpfepx4G
+QtwaGTjhAgMBAAECggEACkSDzVOhHJPYUIS5KJ7e4O3Q4CmKcVMF9Y6TuHLr69/a
+LWytgBRoAKUxZkpeFyUYpoY+RGqIaCztu6ScGeuZRRnLu+3wLe/eMPQHhTD0Svwu
+O+XMFthTRoy3qBWT7HYbO2W7FiiGfKFJsczc3/7WkCUZgB+ht1rHLNOs8qfm10Gs
+WGN54QoQiWznBYDm23h9Vj9dSadPNYTT2EVVXy6FIXveUutt+sDTdujzLA2OAsNe
+6vIBccdTtlz+SOmWIAFX2FqBK+STOrUPd4ZvL7Lev+TZgkZVO/8nceNR3gX+DVOa
+T2nCOnwLpjevsFX7uSwA5DA5cGb091ynjvEqrjAdOQKBgQDn8lNvqzfpFlnAaTOE
+txsaATLdEqSEdyNlys8B4iKqbeOZTvVy9Co5b/mDeH2XkwHrGKW5gdV5oU0VNfWN
+f8KAWDC4+dZXWa08Von9ki+59/SusVNkuTY/MAzYnFkPhB8DOo5OG7IYbfLe+rqe
+Wq9XG87Te/oSd8TL7Fb64Q+DcwKBgQDEGVsCPrBLNIqb8u1crkIv1iICC/f6wpmO
+gtIgItERGAzAlaNWJtdk4Ki9I5S/t+ZG1kIUfwiIZGtfiKh5lwTZ/iQnY+6RwcWg
+fvrf64Qvsy7wMZhAMmsy4/Z9eOExYvfG3ULKO5pAQZ91SPYJIFPBA0XF3O6q6tpI
+Tg4EgVrFWwKBgAKqPR0uWXEbKaLVUps2w1/0HZJ+sVc4SzbTMrex0nYk1xWe26Eb
+fxSz3akODFtefAooeVb9T+ea29jfite6XRC+cqjdbgII7L2hvOol8NhxKeWL8gpZ
+Om9VbQBcI4XTHcwasyHgnZY8RSsctGI3ZoZYsnKpnQDzUVaKe6FcTqJTAoGAJeuF
+RsTakGBjoU5zieWElP2CbATmeg4hZYZ0nZQ9+2E8Lg2BnUo7gp1S4+g6fmxQUkhi
+VNZPzxgkD0A82+5RGNplIVzYqEThM2z6lExVrmem3vmoKFnXkuq0IoU6frNVmJX2
+sWafKGfILwTh1tfyejNozZ8wY8qwVSUK3uIorFsCgYEA0mr//28p3buo0QW1pD+X
+27/fHxBB7bjCUIvBpiekzjBP6EJUx21wjVYNTMu1zXNPTMYz2EQh4w+hPyegmDlM
+GronOd7PKOqhAesAsPItaTknonHoKyuhUtPn/L0GEvtXR4Fmzq2Qap7A16ZD89Y9
+AIL1sVhvKqCqDUoLJR4Uhms=
+-----END PRIVATE KEY-----
+"""
+
+DEV_PUBLIC_KEY_PEM = """\
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAsayBANFYSpkXrq/ye2IR
+M0hygJdn4eg/qt4+ki5Zaaf/GE0qGDE2u1xKf5nqBYhj7EcpgIb5BKQ/IEm0d04g
+8WG088+cOSR21xkhvoLfJTVkLeAvW+kSQ67yT2S3F289Ejmq6h5TWoPreuDFs7wg
+6sC1UvJKSNq5XEFe1XkvH6FNMXoOLiC6omkZms4gA08xgxyxOYJIqnEdvq5EWMLQ
+1oh4F9Dy+xyJEpxa0E2aO10cUxjE11Ohs+9LuzqZjz1oD4/gTZMaLUSYYO+H+K6g
+LZzu/k7LJ9xCbWxzVEKvcKQ3TZS7cEgHi8rJP4WrKeGSbxjDv5aX3qceBkLcGhk4
+4QIDAQAB
+-----END PUBLIC KEY-----
+"""
