@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from gateway.cli import create_staff
 from gateway.settings import ROOT, Settings
+from tests.conftest import empty_tables
 from tests.staff.helpers import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or (os.path.exists("/usr/bin/chromium") and "/usr/bin/chromium") or None
@@ -48,8 +49,10 @@ def free_port() -> int:
 
 @contextmanager
 def served_gateway(database_url: str, factory: str | None = None) -> Iterator[str]:
-    """The gateway on a free loopback port, on `database_url`, in a process of its own: `dvc-gateway serve`,
-    or gateway/serving.py serving `factory` (module:function); its base URL while the block runs."""
+    """The gateway on a free loopback port, on `database_url` emptied first, in a process of its own:
+    `dvc-gateway serve`, or gateway/serving.py serving `factory` (module:function); its base URL while the
+    block runs."""
+    run_async(empty_tables(database_url))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {

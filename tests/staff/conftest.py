@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from gateway.app import create_app
 from gateway.clock import Clock
 from gateway.settings import Settings
+from tests.staff.browser import chromium
 from tests.staff.helpers import GATEWAY, StaffWorld
 
 
@@ -25,3 +27,10 @@ async def staff_world(settings: Settings) -> AsyncIterator[StaffWorld]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY) as http,
     ):
         yield StaffWorld(app=app, http=http, clock=clock)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one per test module (tests/staff/browser.py)."""
+    with chromium() as browser:
+        yield browser

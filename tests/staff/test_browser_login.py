@@ -8,15 +8,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from gateway.settings import Settings
-from tests.conftest import empty_tables
 from tests.staff.browser import (
     add_staff,
-    chromium,
     fits_the_screen,
     log_in,
     needs_chromium,
     phone_page,
-    run_async,
     served_gateway,
 )
 from tests.staff.helpers import PASSWORD
@@ -26,15 +23,8 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def gateway_url(database_url: str) -> Iterator[str]:
-    run_async(empty_tables(database_url))
     with served_gateway(database_url) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

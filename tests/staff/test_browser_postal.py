@@ -14,13 +14,11 @@ from playwright.sync_api import Browser, expect
 from gateway.auth import new_client
 from gateway.clock import clock
 from gateway.db.engine import create_engine, create_sessionmaker
-from tests.conftest import empty_tables
 from tests.shipments.conftest import shipment_body
 from tests.shipments.fake_carrier import OFFICE
 from tests.staff import files
 from tests.staff.browser import (
     add_staff,
-    chromium,
     fits_the_screen,
     log_in,
     needs_chromium,
@@ -34,16 +32,9 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def gateway_url(database_url: str) -> Iterator[str]:
-    run_async(empty_tables(database_url))
     # The test carrier (tests/shipments/fake_carrier.py) in the served process, in place of VNPost.
     with served_gateway(database_url, "tests.staff.served_app:create") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def book(database_url: str, gateway_url: str) -> dict[str, str]:
