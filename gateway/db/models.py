@@ -280,8 +280,8 @@ class ProofFile(Base):
     __tablename__ = "proof_files"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    shipment_id: Mapped[str] = mapped_column(String(40), index=True)
-    office_code: Mapped[str] = mapped_column(String(20))
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    office_code: Mapped[str] = mapped_column(String(20))  # the office it was recorded at
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))

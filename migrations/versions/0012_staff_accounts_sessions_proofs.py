@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("uploaded_by", sa.String(length=40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["shipment_id"], ["shipments.id"], name=op.f("fk_proof_files_shipment_id_shipments")),
         sa.ForeignKeyConstraint(
             ["uploaded_by"], ["staff_accounts.id"], name=op.f("fk_proof_files_uploaded_by_staff_accounts")
         ),

@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 
 from gateway.app import create_app
 from gateway.clock import Clock
-from gateway.db.models import ProofFile, ShipmentEvent
+from gateway.db.models import ProofFile, ShipmentEvent, StaffAccount
+from gateway.errors import NotFound
 from gateway.settings import Settings
 from gateway.staff.accounts import Role
+from gateway.staff.proofs import check_proof_async, proof_of_shipment, proof_response, store_proof
 from tests.shipments.fake_carrier import OFFICE, FakeCarrier
 from tests.staff import files
 from tests.staff.helpers import GATEWAY, StaffWorld, add_portal, book_shipment, csrf_of
@@ -233,3 +235,22 @@ async def test_a_proof_over_the_size_cap_is_refused(postal: PostalWorld, setting
     r = await postal.act(shipment["id"], "delivered", big, recipient_name="An", id_document_checked="on")
     assert r.status_code == 413
     assert await postal.count(ProofFile) == 0
+
+
+async def test_a_stored_proof_is_read_back_only_through_its_shipment(postal: PostalWorld) -> None:
+    shipment, other = await postal.book(), await postal.book()
+    async with postal.app.state.sessionmaker() as session:
+        staff_id = await session.scalar(select(StaffAccount.id).where(StaffAccount.username == "bt.an"))
+        assert staff_id is not None
+        checked = await check_proof_async(files.jpeg(), postal.app.state.settings)
+        row = await store_proof(session, checked, shipment["id"], OFFICE, staff_id, postal.clock.now())
+        await session.commit()
+    async with postal.app.state.sessionmaker() as session:
+        [stored] = list(await session.scalars(select(ProofFile)))
+        assert (stored.data, stored.size, stored.content_type) == (files.jpeg(), len(files.jpeg()), "image/jpeg")
+        assert (await proof_of_shipment(session, row.id, shipment["id"])).id == row.id
+        with pytest.raises(NotFound):
+            await proof_of_shipment(session, row.id, other["id"])
+    response = proof_response(stored)
+    assert response.media_type == "image/jpeg" and response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]

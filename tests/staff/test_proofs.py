@@ -4,15 +4,10 @@ broken and anything too big is refused, whatever it is called."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 
-from gateway.db.models import ProofFile
-from gateway.errors import NotFound
 from gateway.settings import Settings
-from gateway.staff.accounts import Role
 from gateway.staff.proofs import (
     JPEG,
     PDF,
@@ -21,13 +16,8 @@ from gateway.staff.proofs import (
     ProofTypeRefused,
     ProofUnreadable,
     check_proof,
-    check_proof_async,
-    proof_of_shipment,
-    proof_response,
-    store_proof,
 )
 from tests.staff import files
-from tests.staff.helpers import StaffWorld
 
 SETTINGS = Settings(proof_max_bytes=200_000, proof_max_pixels=4_000_000, proof_max_pdf_pages=3)
 
@@ -84,22 +74,3 @@ def test_size_pixels_and_pages_are_capped() -> None:
         check_proof(files.pdf(4), SETTINGS)
     with pytest.raises(ProofUnreadable):
         check_proof(b"", SETTINGS)
-
-
-@pytest.mark.anyio
-async def test_a_stored_proof_is_read_back_only_through_its_shipment(staff_world: StaffWorld) -> None:
-    staff_id = await staff_world.add_staff("bt.an", Role.POSTAL, "100000")
-    checked = await check_proof_async(files.jpeg(), SETTINGS)
-    async with staff_world.app.state.sessionmaker() as session:
-        row = await store_proof(session, checked, "shp_1", "100000", staff_id, datetime.now(UTC))
-        await session.commit()
-    async with staff_world.app.state.sessionmaker() as session:
-        [stored] = list(await session.scalars(select(ProofFile)))
-        assert (stored.data, stored.size, stored.content_type) == (files.jpeg(), len(files.jpeg()), JPEG)
-        assert (await proof_of_shipment(session, row.id, "shp_1")).id == row.id
-        with pytest.raises(NotFound):
-            await proof_of_shipment(session, row.id, "shp_2")
-        response = proof_response(stored)
-    assert response.media_type == JPEG
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "sandbox" in response.headers["Content-Security-Policy"]
