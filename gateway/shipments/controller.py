@@ -34,6 +34,7 @@ from gateway.request_text import PROVIDER_PROTOCOL
 from gateway.shipments.pushes import PushReceiver
 from gateway.shipments.service import ShipmentService, StaffEvent
 from gateway.shipments.views import event_out, shipment_out, tracking_out
+from gateway.staff.api_auth import staff_reporter
 
 ShipmentId = Annotated[str, PathParameter(pattern=NO_NUL, max_length=64)]
 Filter = Annotated[str | None, QueryParameter(pattern=NO_NUL, max_length=64)]
@@ -148,11 +149,20 @@ class ShipmentController(Controller):
         responses=problems(*BODY, 404, 409, 422, 503),
     )
     async def report(
-        self, data: JSONBody[ShipmentEventIn], portal: NamedDependency[ShipmentPortal], shipment_id: ShipmentId
+        self, request: Request[Any, Any, Any], state: State, data: JSONBody[ShipmentEventIn], shipment_id: ShipmentId
     ) -> ShipmentOut:
-        """Report what happened (the carrier's own systems, with their API key): forward only; 409 otherwise."""
-        service = portal.shipments
-        await service.get(portal.caller, shipment_id)
+        """Report what happened: the carrier's own systems with their API key, or a postal staff member's
+        browser with its session and X-CSRF-Token (their office's shipments only): forward only; 409 otherwise."""
+        staff = await staff_reporter(request)
+        if staff is not None:
+            service = shipment_service(state, request_session(state, request.scope))
+            await service.get_for_office(shipment_id, staff.office_code or "")
+            actor, source = staff.actor, EventSource.STAFF
+        else:
+            portal = await provide_shipment_portal(request, state)
+            service = portal.shipments
+            await service.get(portal.caller, shipment_id)
+            actor, source = portal.caller.name, EventSource.PORTAL
         event = StaffEvent(
             status=ShipmentStatus(data.status),
             reason_code=data.reason_code,
@@ -163,8 +173,8 @@ class ShipmentController(Controller):
             fees_collected=data.fees_collected,
             location=data.location,
         )
-        shipment = await service.record_event(shipment_id, event, portal.caller.name, EventSource.PORTAL)
-        await portal.session.commit()
+        shipment = await service.record_event(shipment_id, event, actor, source)
+        await service.session.commit()
         return shipment_out(shipment)
 
 
