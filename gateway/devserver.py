@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -78,6 +79,9 @@ def run(settings: Settings) -> None:
         subprocess.Popen([sys.executable, "-m", module, "--port", str(port)], cwd=ROOT)  # noqa: S603 - fixed argv
         for _, module, port in SIMULATORS
     ]
+    # uvicorn re-raises the SIGTERM it caught once it has stopped; as SystemExit it lets `finally` stop the
+    # simulators instead of leaving them running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         for _, _, port in SIMULATORS:
             _wait_until_up(f"http://127.0.0.1:{port}/")
