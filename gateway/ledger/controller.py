@@ -1,8 +1,5 @@
-"""GET /v1/ledger/balances: every account's balance, for finance.
-
-Until staff accounts with the finance role exist (gateway/staff), it takes a portal API key whose client
-is listed in `finance_client_ids`; any other key gets 403: a portal sees its own payments, not every
-agency's money."""
+"""GET /v1/ledger/balances: every account's balance, for finance staff (a /staff session of role finance,
+sent as its cookie). A portal's API key gets 403: a portal sees its own payments, not every agency's money."""
 
 from __future__ import annotations
 
@@ -13,27 +10,30 @@ from litestar.datastructures import State
 from litestar.params import FromQuery
 
 from contracts.ledger import AccountBalanceOut, BalancesOut
-from gateway.db.request_session import READ_ONLY, request_session
-from gateway.deps import provide_client
-from gateway.errors import Forbidden
+from gateway.db.request_session import request_session
+from gateway.errors import Forbidden, Unauthorized
 from gateway.ledger.accounts import NORMAL, AccountKind
 from gateway.ledger.balances import balances
-from gateway.openapi import PORTAL_KEY, problems
+from gateway.openapi import problems
+from gateway.staff.accounts import Role
+from gateway.staff.guards import session_user
 
 
 class LedgerController(Controller):
     path = "/v1/ledger"
     tags = ["ledger"]
-    security = PORTAL_KEY
 
-    @get("/balances", operation_id="ledgerBalances", opt=READ_ONLY, responses=problems(403, 422))
+    # Not READ_ONLY: resolving the staff session records when it was last seen.
+    @get("/balances", operation_id="ledgerBalances", responses=problems(401, 403, portal=False))
     async def balances(
         self, request: Request[Any, Any, Any], state: State, kind: FromQuery[AccountKind | None] = None
     ) -> BalancesOut:
         """Each account's debits, credits and balance (optionally of one kind); the totals always agree."""
-        caller = await provide_client(request, state)
-        if caller.id not in state.settings.finance_client_ids:
-            raise Forbidden("This API key's client is not a finance client (finance_client_ids).")
+        user = await session_user(request)
+        if user is None:
+            raise Unauthorized("Log in at /staff/login as finance staff; the session cookie is the credential.")
+        if user.role != Role.FINANCE.value:
+            raise Forbidden("Only finance staff read the ledger.")
         rows = await balances(request_session(state, request.scope), kind)
         return BalancesOut(
             accounts=[

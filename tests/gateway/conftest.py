@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from adapters.vnpay.settings import VNPaySettings
+from adapters.vnpost.settings import VNPostSettings
 from gateway.app import create_app
 from gateway.clock import Clock
 from gateway.settings import Settings
@@ -27,6 +28,8 @@ def settings(clean_database: str) -> Settings:
         webhook_allowed_hosts=["portal.test"],
         # One event per payment outcome, as these tests count them; tests/receipts turns receipts' on.
         receipt_webhooks_enabled=False,
+        # No carrier: these tests are the payments'; shipments have theirs (tests/shipments).
+        carriers={"vnpost": VNPostSettings(enabled=False)},
         providers={
             "vnpay": VNPaySettings(
                 tmn_code=TMN_CODE,

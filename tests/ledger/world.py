@@ -12,6 +12,7 @@ import httpx
 from hypothesis import HealthCheck, settings
 
 from adapters.vnpay.settings import VNPaySettings
+from adapters.vnpost.settings import VNPostSettings
 from gateway.app import create_app
 from gateway.clock import Clock
 from gateway.settings import Settings
@@ -38,6 +39,7 @@ def gateway_settings(database_url: str, **overrides: Any) -> Settings:
         "webhook_retry_schedule_seconds": [5, 60, 300],
         "webhook_allow_http": True,
         "webhook_allowed_hosts": ["portal.test"],
+        "carriers": {"vnpost": VNPostSettings(enabled=False)},
         "providers": {
             "vnpay": VNPaySettings(
                 tmn_code=TMN_CODE,
