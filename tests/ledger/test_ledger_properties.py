@@ -50,7 +50,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.done = asyncio.Event()
         self.world: World = self.run(self._open())
         self.paid: dict[str, int] = {}  # payment id -> amount, once the gateway says succeeded
-        self.at_vnpay: dict[str, dict[str, Any]] = {}  # the payments the citizen paid at VNPay
+        self.at_vnpay: dict[str, dict[str, Any]] = {}  # paid at VNPay: the payment and VNPay's transaction
         self.refunded: dict[str, int] = {}
 
     def run(self, coro: Any) -> Any:
@@ -104,7 +104,9 @@ class LedgerMachine(RuleBasedStateMachine):
             )
             # A transaction already finished at VNPay cannot be paid again: the simulator refuses.
             assert r.status_code in (200, 201, 409), r.text
-            self.at_vnpay[payment["id"]] = payment
+            txn = (await self.world.sim.get(f"/_sim/vnpay/transactions/{reference_of(payment)}")).json()
+            if txn["vnp_ResponseCode"] == "00":  # paid at VNPay (not refused as already finished otherwise)
+                self.at_vnpay[payment["id"]] = {"payment": payment, "txn": txn}
             await self.world.faults(ipn_drop=False, ipn_duplicate=0)
             await self._observe(payment["id"])
 
@@ -114,10 +116,13 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def replay_ipn(self, data: st.DataObject) -> None:
         """A genuine success IPN of a paid payment, sent again (VNPay retries; an attacker replays)."""
-        payment = self.at_vnpay[data.draw(st.sampled_from(sorted(self.at_vnpay)))]
+        paid = self.at_vnpay[data.draw(st.sampled_from(sorted(self.at_vnpay)))]
+        payment, txn = paid["payment"], paid["txn"]
+        # What VNPay really sent: its transaction number is what a refund later names.
+        real = {k: txn[k] for k in ("vnp_TransactionNo", "vnp_BankTranNo", "vnp_PayDate", "vnp_BankCode") if txn[k]}
 
         async def go() -> None:
-            await self.world.http.get("/callbacks/vnpay/ipn", params=signed_ipn(payment))
+            await self.world.http.get("/callbacks/vnpay/ipn", params=signed_ipn(payment, **real))
             await self._observe(payment["id"])
 
         self.run(go())
