@@ -39,6 +39,7 @@ from gateway.payments.controller import PaymentController
 from gateway.payments.providers import build_providers
 from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
+from gateway.reconciliation.controller import ReconciliationController
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
 from gateway.shipments.carriers import build_carrier
@@ -114,6 +115,7 @@ def create_app(
             ShipmentController,
             TrackingController,
             CarrierPushController,
+            ReconciliationController,
             health,
             ready,
             *([DemoController] if settings.demo_enabled else []),

@@ -79,6 +79,7 @@ class ProblemDetails(BaseModel):
 _WHY = {
     400: "The request is malformed or a field is invalid (see errors), or it holds a NUL character",
     401: "No API key, or one that is not valid",
+    403: "The API key is valid but may not do this (the finance API takes the finance clients' keys only)",
     404: "No such resource for this portal",
     409: "The resource's state does not allow this, or the same Idempotency-Key is still being processed",
     413: "The request body is too large",
