@@ -40,6 +40,7 @@ from gateway.payments.providers import build_providers
 from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
 from gateway.reconciliation.controller import ReconciliationController
+from gateway.reports.controller import ReportController
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
 from gateway.shipments.carriers import build_carrier
@@ -116,6 +117,7 @@ def create_app(
             TrackingController,
             CarrierPushController,
             ReconciliationController,
+            ReportController,
             health,
             ready,
             *([DemoController] if settings.demo_enabled else []),

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.db.models import Payment, PaymentEvent, ReconciliationItem, ReconciliationRun, WebhookEvent
-from tests.reconciliation.conftest import Finance, momo_file, momo_row
+from tests.reconciliation.world import Finance, momo_file, momo_row
 
 pytestmark = pytest.mark.anyio
 
