@@ -151,7 +151,7 @@ class ReconciliationService:
                 ReconciliationItem.kind == "payment",
             )
         )
-        for item, payment in settled.tuples():
+        for item, payment in settled:
             result = ProviderResult(
                 reference=payment.provider_ref,
                 outcome=ProviderOutcome.SUCCEEDED,

@@ -1,5 +1,7 @@
-"""The finance world (tests/reconciliation/world.py) for these tests."""
+"""The finance world (tests/reconciliation/world.py), and the VNPay world of tests/gateway for the
+end-to-end settlement-file tests."""
 
+from tests.gateway.conftest import settings, world
 from tests.reconciliation.world import finance
 
-__all__ = ["finance"]
+__all__ = ["finance", "settings", "world"]
