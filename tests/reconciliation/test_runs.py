@@ -113,3 +113,56 @@ async def test_only_finance_clients_may_import(finance: Finance) -> None:
     assert r.status_code == 403
     r = await finance.http.get("/v1/reconciliation/runs")
     assert r.status_code == 401
+
+
+async def test_vnpost_cod_remittance_matches_shipments(finance: Finance) -> None:
+    from datetime import timedelta
+
+    from gateway.db.models import Shipment
+    from tests.reconciliation.world import PAID_AT
+
+    def shipment(n: int, status: str) -> Shipment:
+        return Shipment(
+            id=f"shp_t{n}",
+            client_id=finance.client.id,
+            kind="result_delivery",
+            dossier_code=f"HS-{n}",
+            procedure="Cấp phiếu lý lịch tư pháp",
+            postage_mode="sender",
+            cod_amount=120_000,
+            carrier="vnpost",
+            service="EMS",
+            booking="booked",
+            booking_attempts=1,
+            carrier_order_id=f"ORD{n}",
+            status=status,
+            failed_attempts=0,
+            sender={},
+            recipient={},
+            parcel={},
+            documents=[],
+            note="",
+            created_at=PAID_AT - timedelta(days=2),
+            updated_at=PAID_AT,
+            version=1,
+        )
+
+    async with finance.app.state.sessionmaker() as session:
+        session.add_all([shipment(1, "delivered"), shipment(2, "in_transit")])
+        await session.commit()
+    header = "remittance_date,original_id,item_code,sale_order_code,customer_code,cod_amount,postage_collected,"
+    header += "remitted_amount,delivered_at,remitted_at"
+    at = "2026-11-20T10:00:00+07:00"
+    rows = [
+        f"2026-11-20,ORD1,EA123456789VN,shp_t1,C1,120000,0,120000,{at},{at}",
+        f"2026-11-20,ORD2,EA123456790VN,shp_t2,C1,120000,0,120000,{at},{at}",  # not delivered here
+        f"2026-11-20,ORD9,EA123456791VN,shp_t9,C1,50000,0,50000,{at},{at}",  # no such shipment
+    ]
+    r = await finance.upload(("\r\n".join([header, *rows]) + "\r\n").encode(), provider="vnpost")
+    assert r.status_code == 201, r.text
+    items = await finance.items(r.json()["id"])
+    assert [(i["shipment_id"], i["category"]) for i in items] == [
+        ("shp_t1", "matched"),
+        ("shp_t2", "status_mismatch"),
+        (None, "missing_in_gateway"),
+    ]

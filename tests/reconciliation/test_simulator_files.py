@@ -79,3 +79,13 @@ async def test_vnpay_file_settles_a_payment_whose_ipn_was_lost(world: World) -> 
     assert settled["status"] == "succeeded"
     await world.run_dispatcher()
     assert [e["type"] for e in world.portal.events()].count("payment.succeeded") == 2
+
+
+async def test_vnpost_remittance_file_is_the_layout_the_gateway_reads() -> None:
+    from simulators.vnpost import create_app as vnpost_app
+
+    app = vnpost_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim.test") as sim:
+        r = await sim.get("/_sim/vnpost/cod-remittance", params={"date": "2026-11-20"})
+        assert r.status_code == 200, r.text
+        assert list(read_rows(LAYOUTS["vnpost"], io.BytesIO(r.content))) == []
