@@ -82,7 +82,7 @@ class ReconciliationService:
                 id=new_id("rcn"),
                 provider=provider,
                 business_date=business_date.isoformat(),
-                file_name=file_name[:255],
+                file_name=file_name.replace("\x00", "\ufffd")[:255],
                 file_sha256=digest,
                 file_rows=0,
                 summary={},

@@ -166,3 +166,11 @@ async def test_vnpost_cod_remittance_matches_shipments(finance: Finance) -> None
         ("shp_t2", "status_mismatch"),
         (None, "missing_in_gateway"),
     ]
+
+
+async def test_an_upload_larger_than_a_json_body_is_taken(finance: Finance) -> None:
+    content = momo_file(*(momo_row(n) for n in range(1, 3001)))
+    assert len(content) > 64 * 1024  # the API's limit for JSON bodies
+    r = await finance.upload(content, name="momo\x00.csv")
+    assert r.status_code == 201, r.text
+    assert r.json()["summary"]["categories"]["missing_in_gateway"]["count"] == 3000
