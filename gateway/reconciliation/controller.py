@@ -1,24 +1,24 @@
 """/v1/reconciliation: thin; the rules are in gateway/reconciliation/service.py.
 
-Finance staff accounts (role `finance`) are not on main yet: until they are, these take a portal API key
-whose client is listed in settings.finance_client_ids (gateway/reconciliation/access.py).
+Finance staff (role `finance`) by their session, or a finance machine by an allow-listed API key
+(gateway/reconciliation/access.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from gateway.db.request_session import READ_ONLY, request_session
 from gateway.errors import Unprocessable
 from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, problems
-from gateway.reconciliation.access import finance_caller
+from gateway.reconciliation.access import finance_actor
 from gateway.reconciliation.layouts import LAYOUTS
 from gateway.reconciliation.service import ReconciliationService, Resolutions, RunReader
 from gateway.reconciliation.views import (
@@ -38,13 +38,41 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 RunId = Annotated[str, PathParameter(pattern=NO_NUL, max_length=64)]
 
 
-@dataclass
-class UploadForm:
-    """The multipart form of an upload (Litestar reads it into this by field name)."""
+@dataclasses.dataclass
+class UploadOperation(Operation):
+    """The upload's multipart body, declared by hand: the handler reads the form itself, after the caller is
+    known, so that nobody else can have a large body spooled to disk."""
 
-    file: UploadFile
-    provider: str
-    business_date: str
+    def __post_init__(self) -> None:
+        text = Schema(type=OpenAPIType.STRING)
+        form = Schema(
+            type=OpenAPIType.OBJECT,
+            required=["file", "provider", "business_date"],
+            properties={
+                "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                "provider": Schema(type=OpenAPIType.STRING, enum=list(LAYOUTS)),
+                "business_date": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE),
+            },
+            additional_properties=text,
+        )
+        content = {"multipart/form-data": OpenAPIMediaType(schema=form)}
+        self.request_body = RequestBody(content=content, required=True)
+
+
+async def _upload_form(request: Request[Any, Any, Any]) -> tuple[UploadFile, str, date]:
+    form = await request.form()
+    file, provider, day = form.get("file"), form.get("provider"), form.get("business_date")
+    try:
+        if not isinstance(file, UploadFile):
+            raise Unprocessable("Send the settlement file as the multipart field 'file'.", field="file")
+        if provider not in LAYOUTS:
+            raise Unprocessable(f"provider is one of {', '.join(LAYOUTS)}.", field="provider")
+        return file, str(provider), _business_date(str(day or ""))
+    except Unprocessable:
+        for value in form.values():
+            if isinstance(value, UploadFile):
+                await value.close()
+        raise
 
 
 def _business_date(value: str) -> date:
@@ -65,26 +93,18 @@ class ReconciliationController(Controller):
         status_code=201,
         request_max_body_size=MAX_UPLOAD_BYTES,
         responses=problems(*BODY, 403, 422),
+        operation_class=UploadOperation,
     )
-    async def create_run(
-        self,
-        request: Request[Any, Any, Any],
-        state: State,
-        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-    ) -> Response[RunOut]:
+    async def create_run(self, request: Request[Any, Any, Any], state: State) -> Response[RunOut]:
         """Import a provider's settlement file (multipart: file, provider, business_date) and match it.
         The same file again answers 200 with the run it made."""
-        caller = await finance_caller(request, state)
+        actor = await finance_actor(request, state)
+        file, provider, day = await _upload_form(request)
         try:
-            if data.provider not in LAYOUTS:
-                raise Unprocessable(f"provider is one of {', '.join(LAYOUTS)}.", field="provider")
-            day = _business_date(data.business_date)
             service = ReconciliationService(state.sessionmaker, state.providers, state.settings, state.clock)
-            imported = await service.import_file(
-                data.provider, day, data.file.file, data.file.filename or "upload", f"client:{caller.id}"
-            )
+            imported = await service.import_file(provider, day, file.file, file.filename or "upload", actor)
         finally:
-            await data.file.close()
+            await file.close()
         return Response(run_out(imported.run), status_code=201 if imported.created else 200)
 
     @get("/runs", operation_id="listReconciliationRuns", opt=READ_ONLY, responses=problems(403))
@@ -96,13 +116,13 @@ class ReconciliationController(Controller):
         business_date: Annotated[str | None, QueryParameter(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> RunPage:
-        await finance_caller(request, state)
+        await finance_actor(request, state)
         runs = await RunReader(request_session(state, request.scope)).runs(provider, business_date, limit)
         return RunPage(items=[run_out(r) for r in runs])
 
     @get("/runs/{run_id:str}", operation_id="getReconciliationRun", opt=READ_ONLY, responses=problems(403, 404))
     async def get_run(self, request: Request[Any, Any, Any], state: State, run_id: RunId) -> RunOut:
-        await finance_caller(request, state)
+        await finance_actor(request, state)
         return run_out(await RunReader(request_session(state, request.scope)).run(run_id))
 
     @get(
@@ -120,7 +140,7 @@ class ReconciliationController(Controller):
         cursor: Annotated[int | None, QueryParameter(ge=0)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> ItemPage:
-        await finance_caller(request, state)
+        await finance_actor(request, state)
         reader = RunReader(request_session(state, request.scope))
         rows, next_cursor = await reader.items(run_id, category, cursor, limit)
         return ItemPage(items=[item_out(i) for i in rows], next_cursor=next_cursor)
@@ -135,9 +155,7 @@ class ReconciliationController(Controller):
         self, request: Request[Any, Any, Any], state: State, item_id: FromPath[int], data: JSONBody[ResolveIn]
     ) -> ResolutionOut:
         """Resolve a discrepancy with a note and an action; audited, final."""
-        caller = await finance_caller(request, state)
+        actor = await finance_actor(request, state)
         resolutions = Resolutions(request_session(state, request.scope), state.clock)
-        item, resolution = await resolutions.resolve(
-            item_id, data.action, data.note, data.reference, f"client:{caller.id}"
-        )
+        item, resolution = await resolutions.resolve(item_id, data.action, data.note, data.reference, actor)
         return resolution_out(item, resolution)

@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 from gateway.db.request_session import request_session
 from gateway.errors import Unprocessable
 from gateway.openapi import PORTAL_KEY, problems
-from gateway.reconciliation.access import finance_caller
+from gateway.reconciliation.access import finance_actor
 from gateway.reports import formats
 from gateway.reports.totals import Report, build, day_period, month_period
 
@@ -52,7 +52,7 @@ class ReportController(Controller):
         format_: Annotated[Format, QueryParameter(name="format")] = "json",
     ) -> Response[Any]:
         """Totals of one day (Vietnam's time) by agency, procedure and provider."""
-        await finance_caller(request, state)
+        await finance_actor(request, state)
         try:
             day = date.fromisoformat(date_)
         except ValueError:
@@ -69,7 +69,7 @@ class ReportController(Controller):
         format_: Annotated[Format, QueryParameter(name="format")] = "json",
     ) -> Response[Any]:
         """Totals of one month (Vietnam's time) by agency, procedure and provider."""
-        await finance_caller(request, state)
+        await finance_actor(request, state)
         year, number = int(month[:4]), int(month[5:])
         if not 1 <= number <= 12 or year < 2000:
             raise Unprocessable("month is YYYY-MM.", field="month")
