@@ -26,6 +26,7 @@ from contracts.payments import PaymentCreate, RefundCreate
 from contracts.shipments import QuoteCreate, ShipmentCreate, ShipmentEventIn
 from contracts.webhooks import WebhookEndpointIn
 from gateway.idempotency import MAX_KEY_LENGTH
+from gateway.reconciliation.views import ResolveIn
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -126,6 +127,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     QuoteCreate,
     ShipmentCreate,
     ShipmentEventIn,
+    ResolveIn,
 )
 _ALIASES = {f.metadata.get("alias", f.name): f.name for f in dataclasses.fields(Schema)}
 _SCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems"}

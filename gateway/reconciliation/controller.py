@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
-from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from gateway.db.request_session import READ_ONLY, request_session
 from gateway.errors import Unprocessable
@@ -36,6 +36,7 @@ from gateway.reconciliation.views import (
 # A million-row file is about 100 MB; the upload is spooled to disk by Litestar, not held in memory.
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 RunId = Annotated[str, PathParameter(pattern=NO_NUL, max_length=64)]
+ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]  # the items table's INTEGER key
 
 
 @dataclasses.dataclass
@@ -137,7 +138,9 @@ class ReconciliationController(Controller):
         state: State,
         run_id: RunId,
         category: FromQuery[Category | None] = None,
-        cursor: Annotated[int | None, QueryParameter(ge=0)] = None,
+        cursor: Annotated[
+            int, QueryParameter(ge=0, le=2_147_483_647, description="The last item id of the page before")
+        ] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> ItemPage:
         await finance_actor(request, state)
@@ -152,7 +155,7 @@ class ReconciliationController(Controller):
         responses=problems(*BODY, 403, 404, 409, 422),
     )
     async def resolve(
-        self, request: Request[Any, Any, Any], state: State, item_id: FromPath[int], data: JSONBody[ResolveIn]
+        self, request: Request[Any, Any, Any], state: State, item_id: ItemId, data: JSONBody[ResolveIn]
     ) -> ResolutionOut:
         """Resolve a discrepancy with a note and an action; audited, final."""
         actor = await finance_actor(request, state)

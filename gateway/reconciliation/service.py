@@ -209,14 +209,13 @@ class RunReader:
         return run
 
     async def items(
-        self, run_id: str, category: str | None, after: int | None, limit: int
+        self, run_id: str, category: str | None, after: int, limit: int
     ) -> tuple[list[ReconciliationItem], int | None]:
         await self.run(run_id)
         query = select(ReconciliationItem).where(ReconciliationItem.run_id == run_id)
         if category:
             query = query.where(ReconciliationItem.category == category)
-        if after is not None:
-            query = query.where(ReconciliationItem.id > after)
+        query = query.where(ReconciliationItem.id > after)
         rows = list(await self.session.scalars(query.order_by(ReconciliationItem.id).limit(limit + 1)))
         return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
