@@ -41,6 +41,8 @@ from gateway.payments.providers import build_providers
 from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
 from gateway.receipts.controller import ReceiptController, ReceiptVerifyController
+from gateway.reconciliation.controller import ReconciliationController
+from gateway.reports.controller import ReportController
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
 from gateway.shipments.carriers import build_carrier, close_carrier
@@ -129,6 +131,8 @@ def create_app(
             ReceiptController,
             ReceiptVerifyController,
             LedgerController,
+            ReconciliationController,
+            ReportController,
             health,
             ready,
             *([DemoController] if settings.demo_enabled else []),

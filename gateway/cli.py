@@ -7,6 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -314,3 +315,32 @@ def dev() -> None:
     from gateway.devserver import run
 
     run(Settings())
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--provider", required=True, type=click.Choice(["vnpay", "momo", "zalopay", "payos", "vnpost"]))
+@click.option("--date", "business_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+def reconcile(file: Path, provider: str, business_date: datetime) -> None:
+    """Import a provider's settlement file for a business day and match it (as POST /v1/reconciliation/runs)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from gateway.reconciliation.errors import BadSettlementFile
+    from gateway.reconciliation.offline import reconcile_file
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn()
+    ) as bar:
+        task = bar.add_task(f"{provider} {business_date.date()}", total=file.stat().st_size)
+        try:
+            imported = asyncio.run(
+                reconcile_file(
+                    Settings(), file, provider, business_date.date(), lambda done: bar.update(task, completed=done)
+                )
+            )
+        except BadSettlementFile as exc:
+            raise click.ClickException(f"{file.name}: {exc.detail}; nothing was imported") from None
+    run = imported.run
+    click.echo(f"run {run.id}: {run.file_rows} rows" + ("" if imported.created else " (this file was imported before)"))
+    for category, totals in run.summary["categories"].items():
+        click.echo(f"  {category:<20} {totals['count']:>9}  {totals['amount']:>15} VND")

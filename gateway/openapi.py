@@ -26,6 +26,7 @@ from contracts.payments import PaymentCreate, RefundCreate
 from contracts.shipments import QuoteCreate, ShipmentCreate, ShipmentEventIn
 from contracts.webhooks import WebhookEndpointIn
 from gateway.idempotency import MAX_KEY_LENGTH
+from gateway.reconciliation.views import ResolveIn
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -79,7 +80,7 @@ class ProblemDetails(BaseModel):
 _WHY = {
     400: "The request is malformed or a field is invalid (see errors), or it holds a NUL character",
     401: "No API key, or one that is not valid",
-    403: "This caller may not do this (the ledger: finance staff only)",
+    403: "This caller may not do this (finance endpoints: a finance staff session, or a finance client's key)",
     404: "No such resource for this portal",
     409: "The resource's state does not allow this, or the same Idempotency-Key is still being processed",
     413: "The request body is too large",
@@ -126,6 +127,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     QuoteCreate,
     ShipmentCreate,
     ShipmentEventIn,
+    ResolveIn,
 )
 _ALIASES = {f.metadata.get("alias", f.name): f.name for f in dataclasses.fields(Schema)}
 _SCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems"}

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = 60
     idempotency_retention_hours: int = 24
     request_max_body_bytes: int = 64 * 1024
+    # The portal clients (by id) whose API key may use the finance API (/v1/reconciliation, /v1/reports)
+    # until staff accounts with the finance role exist; JSON in the environment: '["cli_..."]'.
+    finance_client_ids: list[str] = []
     # A process remembers a valid API key this long, saving a query per request; a deactivated
     # client is therefore refused within this many seconds on every process. 0 turns it off.
     auth_cache_seconds: float = Field(default=30.0, ge=0)

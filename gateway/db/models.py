@@ -456,6 +456,80 @@ class Receipt(Base):
     cancel_refund_id: Mapped[str | None] = mapped_column(ForeignKey("refunds.id"))
 
 
+class ReconciliationRun(Base):
+    """One provider settlement file (or VNPost COD remittance file) matched against the gateway's records."""
+
+    __tablename__ = "reconciliation_runs"
+    # The same file imported twice is the same run (idempotent re-import).
+    __table_args__ = (UniqueConstraint("provider", "file_sha256"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    business_date: Mapped[str] = mapped_column(String(10), index=True)  # YYYY-MM-DD, Vietnam's day
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_rows: Mapped[int] = mapped_column(Integer)
+    # Per category: {"count", "amount", "fee"}; and the file's gross, fees and net.
+    summary: Mapped[dict[str, Any]]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class ReconciliationItem(Base):
+    """A row of a settlement file, or a gateway record the file lacks, and the one category it ended in.
+
+    The file's rows are bulk-inserted here (the staging rows) and then matched by set-based SQL in the
+    same transaction, so a run is either wholly there or not at all."""
+
+    __tablename__ = "reconciliation_items"
+    __table_args__ = (
+        Index("ix_reconciliation_items_run_category", "run_id", "category"),
+        Index("ix_reconciliation_items_run_txn", "run_id", "kind", "provider_txn_id", "line_no"),
+        Index("ix_reconciliation_items_run_payment", "run_id", "payment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("reconciliation_runs.id"))
+    line_no: Mapped[int | None] = mapped_column(Integer)  # None: a gateway record missing from the file
+    kind: Mapped[str] = mapped_column(String(10))  # payment | refund | cod
+    category: Mapped[str | None] = mapped_column(String(24))
+    provider_txn_id: Mapped[str | None] = mapped_column(String(64))
+    order_ref: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[int | None] = mapped_column(BigInteger)  # as the file says
+    fee: Mapped[int | None] = mapped_column(BigInteger)  # the provider's charge for this row
+    file_status: Mapped[str | None] = mapped_column(String(20))  # succeeded | failed
+    occurred_at: Mapped[datetime | None]
+    payment_id: Mapped[str | None] = mapped_column(String(40))
+    refund_id: Mapped[str | None] = mapped_column(String(40))
+    shipment_id: Mapped[str | None] = mapped_column(String(40))
+    gateway_amount: Mapped[int | None] = mapped_column(BigInteger)
+    gateway_status: Mapped[str | None] = mapped_column(String(20))  # before this run settled anything
+    settled_by_file: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolved_at: Mapped[datetime | None]
+
+
+class ReconciliationResolution(Base):
+    """Append-only audit of what finance staff decided about a discrepancy, by whom, when and why."""
+
+    __tablename__ = "reconciliation_resolutions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_items.id"), unique=True)
+    action: Mapped[str] = mapped_column(String(20))  # write_off | refund | mark_paid
+    note: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(200))
+    resolved_at: Mapped[datetime]
+
+
+# Reconciliation matches a file's rows by the provider's own transaction id (gateway/reconciliation/matching.py).
+Index("ix_payments_provider_transaction", Payment.provider, Payment.provider_transaction_id)
+Index("ix_refunds_provider_transaction", Refund.provider_transaction_id)
+
+
 # Every mapper set up at import, not by whichever ORM call comes first: a mapping mistake fails when the
 # gateway starts, not in the first request that happens to touch it.
 configure_mappers()

@@ -22,6 +22,7 @@ from . import signing
 from .codes import PENDING, SETTLEMENTS, message
 from .config import DEV_MERCHANT, Merchant, SimulatorConfig
 from .notifier import Faults, Notifier, notification
+from .settlement_file import SETTLEMENT_HANDLERS
 from .store import Order, Refund, Store, now_ms
 
 ORDER_ID = re.compile(r"[0-9a-zA-Z_.:-]{1,50}")
@@ -428,6 +429,7 @@ def create_app(
             get_faults,
             put_faults,
             reset_faults,
+            *SETTLEMENT_HANDLERS,
         ],
         state=State({"momo": sim}),
         on_shutdown=[stop],

@@ -10,6 +10,7 @@ from .api import API_HANDLERS
 from .config import SimulatorConfig
 from .control import CONTROL_HANDLERS
 from .page import PAGE_HANDLERS
+from .settlement_file import SETTLEMENT_HANDLERS
 from .state import STATE_KEY, SimulatorState
 from .store import Store
 from .webhook import WebhookSender
@@ -28,7 +29,7 @@ def create_app(
         await sim.sender.aclose()
 
     return Litestar(
-        route_handlers=[*API_HANDLERS, *CONTROL_HANDLERS, *PAGE_HANDLERS],
+        route_handlers=[*API_HANDLERS, *CONTROL_HANDLERS, *PAGE_HANDLERS, *SETTLEMENT_HANDLERS],
         state=State({STATE_KEY: sim}),
         on_shutdown=[stop_webhooks],
         openapi_config=None,

@@ -24,6 +24,7 @@ from .payment_page import (
     TEST_CARD_NUMBER,
     TEST_OTP,
 )
+from .settlement_file import SETTLEMENT_HANDLERS
 from .simulator_state import STATE_KEY, SimulatorState, simulator_of
 from .store import Store
 
@@ -64,7 +65,13 @@ def create_app(
         await sim.ipn.aclose()
 
     return Litestar(
-        route_handlers=[index, *PAYMENT_PAGE_HANDLERS, *MERCHANT_API_HANDLERS, *CONTROL_HANDLERS],
+        route_handlers=[
+            index,
+            *PAYMENT_PAGE_HANDLERS,
+            *MERCHANT_API_HANDLERS,
+            *CONTROL_HANDLERS,
+            *SETTLEMENT_HANDLERS,
+        ],
         state=State({STATE_KEY: sim}),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         on_shutdown=[stop_ipn_tasks],

@@ -11,6 +11,7 @@ from .callback import CallbackDispatcher
 from .config import SimulatorConfig, default_config
 from .control import CONTROL_HANDLERS
 from .page import PAGE_HANDLERS
+from .settlement_file import SETTLEMENT_HANDLERS
 from .simulator_state import STATE_KEY, SimulatorState
 from .store import Store
 
@@ -27,7 +28,7 @@ def create_app(
         await sim.callbacks.aclose()
 
     return Litestar(
-        route_handlers=[*API_HANDLERS, *PAGE_HANDLERS, *CONTROL_HANDLERS],
+        route_handlers=[*API_HANDLERS, *PAGE_HANDLERS, *CONTROL_HANDLERS, *SETTLEMENT_HANDLERS],
         state=State({STATE_KEY: sim}),
         on_shutdown=[stop_callbacks],
         openapi_config=None,

@@ -21,6 +21,7 @@ from contracts.shipments import QuoteCreate, ShipmentCreate, ShipmentEventIn
 from contracts.webhooks import WebhookEndpointIn
 from gateway.content_type import takes_json
 from gateway.db.models import Base, Client, Payment, ProviderNotification, Refund
+from gateway.reconciliation.views import ResolveIn
 from tests.harness import World, payment_body, reference_of
 from tests.shipments.bodies import shipment_body
 
@@ -302,9 +303,12 @@ async def test_every_string_an_input_model_takes_has_its_column(world: World) ->
         if _is_string(schema)
     }
     # The shipments' own are tested beside them, with a carrier (tests/shipments/test_lengths.py).
+    from tests.reconciliation.test_lengths import RECONCILIATION_STORED
     from tests.shipments.test_lengths import SHIPMENT_STORED
 
-    assert walked == set(STORED) | set(SHIPMENT_STORED)  # a new string field needs its entry, and a test of its bound
+    assert walked == set(STORED) | set(SHIPMENT_STORED) | set(
+        RECONCILIATION_STORED
+    )  # a new string field needs its entry, and a test of its bound
 
 
 @pytest.mark.parametrize(("model", "field"), list(STORED), ids=[f"{m.__name__}.{f}" for m, f in STORED])
@@ -369,6 +373,7 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     ShipmentCreate: shipment_body(),
     QuoteCreate: {k: shipment_body()[k] for k in ("kind", "sender", "recipient", "parcel")},
     ShipmentEventIn: {"status": "picked_up"},
+    ResolveIn: {"action": "write_off", "note": "Khoản chênh lệch nhỏ"},
 }
 
 
@@ -394,7 +399,7 @@ async def test_a_json_body_not_declared_as_json_is_a_415_problem_and_changes_not
         headers = {**world.auth(), "Idempotency-Key": str(uuid.uuid4())}
         if content_type:
             headers["Content-Type"] = content_type
-        url = re.sub(r"\{\w+:\w+\}", payment["id"], path)
+        url = re.sub(r"\{\w+:\w+\}", payment["id"], re.sub(r"\{\w+:int\}", "1", path))
         r = await world.http.request(method, url, content=json.dumps(BODIES[model]), headers=headers)
         assert r.status_code == 415, (method, path, r.text)
         assert r.headers["content-type"].startswith("application/problem+json") and r.json()["status"] == 415
