@@ -21,7 +21,7 @@ from contracts.errors import ProviderError
 from contracts.payments import RefundStatus
 from contracts.providers import ProviderOutcome, RefundResult
 from gateway.clock import Clock
-from gateway.db.claims import claim
+from gateway.db.claims import Claimed, Lease, Sleep
 from gateway.db.models import Payment, Refund
 from gateway.payments import refunds
 from gateway.payments.providers import Providers
@@ -37,19 +37,30 @@ OPEN_VALUES = [s.value for s in OPEN]
 
 class Resolver:
     def __init__(
-        self, sessionmaker: async_sessionmaker[Any], providers: Providers, settings: Settings, clock: Clock
+        self,
+        sessionmaker: async_sessionmaker[Any],
+        providers: Providers,
+        settings: Settings,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.providers = providers
         self.settings = settings
         self.clock = clock
-        # Long enough for the whole batch: each query may retry three times up to the provider's timeout.
-        rounds = -(-settings.worker_batch_size // QUERY_CONCURRENCY)
-        self.lease = timedelta(seconds=settings.worker_lease_seconds + rounds * 3 * (providers.longest_timeout + 2))
+        self.sleep = sleep  # paces lease renewals; tests drive it by hand
+        # Short, and renewed while the batch runs (gateway/db/claims.py): a query that retries up to the
+        # provider's timeout keeps its claim, and a dead process's claims are due again within the lease.
+        length = timedelta(seconds=settings.worker_lease_seconds)
+        self.payment_lease = Lease(sessionmaker, Payment, Payment.next_query_at, length, clock.now)
+        self.refund_lease = Lease(sessionmaker, Refund, Refund.next_query_at, length, clock.now)
 
     async def run_once(self) -> int:
-        ids = await self._claim()
-        refund_ids = await self._claim_refunds()
+        payments = await self._claim()
+        refunds_claimed = await self._claim_refunds()
+        ids, refund_ids = list(payments.ids), list(refunds_claimed.ids)
+        if not ids and not refund_ids:
+            return 0
         # A few at a time: each holds a database connection while it waits for the provider.
         limit = asyncio.Semaphore(QUERY_CONCURRENCY)
 
@@ -65,34 +76,31 @@ class Resolver:
                     # Its next_query_at was pushed by the claim: it is tried again then.
                     log.exception("refund_resolution_error", refund_id=refund_id)
 
-        await asyncio.gather(*(one(payment_id) for payment_id in ids), *(one_refund(r) for r in refund_ids))
+        # Each row leaves the renewals once resolved: its next_query_at is then no longer the claim's mark.
+        async with (
+            self.payment_lease.holding(payments, self.sleep),
+            self.refund_lease.holding(refunds_claimed, self.sleep),
+        ):
+            await asyncio.gather(*(one(payment_id) for payment_id in ids), *(one_refund(r) for r in refund_ids))
         return len(ids) + len(refund_ids)
 
-    async def _claim(self) -> list[str]:
+    async def _claim(self) -> Claimed:
         now = self.clock.now()
         # Pushing next_query_at past a lease is the claim; the version bump makes a writer holding
         # a stale copy of the payment fail instead of overwriting.
-        return await claim(
-            self.sessionmaker,
-            Payment,
+        return await self.payment_lease.claim(
             where=[Payment.status.in_(OPEN_VALUES), Payment.next_query_at <= now],
             order_by=Payment.next_query_at,
             limit=self.settings.worker_batch_size,
-            values={
-                "next_query_at": now + self.lease,
-                "version": Payment.version + 1,
-            },
+            values={"version": Payment.version + 1},
         )
 
-    async def _claim_refunds(self) -> list[str]:
+    async def _claim_refunds(self) -> Claimed:
         now = self.clock.now()
-        return await claim(
-            self.sessionmaker,
-            Refund,
+        return await self.refund_lease.claim(
             where=[Refund.status.in_(refunds.OPEN_VALUES), Refund.next_query_at <= now],
             order_by=Refund.next_query_at,
             limit=self.settings.worker_batch_size,
-            values={"next_query_at": now + self.lease},
         )
 
     async def resolve_refund(self, refund_id: str) -> None:
