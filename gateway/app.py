@@ -41,9 +41,13 @@ from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
-from gateway.shipments.carriers import build_carrier
+from gateway.shipments.carriers import build_carrier, close_carrier
 from gateway.shipments.controller import CarrierPushController, ShipmentController, TrackingController
 from gateway.shipments.poller import ShipmentPoller
+from gateway.staff.controller import StaffController, staff_static
+from gateway.staff.postal import postal_controller
+from gateway.staff.proof_api import ProofController
+from gateway.staff.sessions import purge_expired_sessions
 from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
 from gateway.webhooks.targets import NameResolver
@@ -80,7 +84,7 @@ def create_app(
     resolver = Resolver(sessionmaker, providers, settings, clock)
     notifications = NotificationService(sessionmaker, providers, settings, clock)
     limiter = build_limiter(settings, sessionmaker, clock)
-    carrier = carrier or build_carrier(settings, clock, carrier_transport)
+    carrier = carrier or build_carrier(settings, carrier_transport)
     shipment_poller = ShipmentPoller(sessionmaker, carrier, settings, clock)
     workers = Workers(
         {"webhooks": dispatcher.run_once, "resolver": resolver.run_once, "shipments": shipment_poller.run_once},
@@ -88,6 +92,7 @@ def create_app(
         hourly={
             "idempotency-purge": partial(purge_expired, sessionmaker, clock, settings.idempotency_retention_hours),
             "rate-limit-purge": limiter.purge,
+            "staff-session-purge": partial(purge_expired_sessions, sessionmaker, clock, settings),
         },
     )
 
@@ -101,6 +106,7 @@ def create_app(
             await workers.stop()
             await dispatcher.aclose()
             await providers.aclose()
+            await close_carrier(carrier)
             await engine.dispose()
 
     plugin = problems.problem_details_plugin()
@@ -111,6 +117,10 @@ def create_app(
             ProviderController,
             WebhookController,
             NotificationController,
+            StaffController,
+            postal_controller(settings),
+            staff_static,
+            ProofController,
             ShipmentController,
             TrackingController,
             CarrierPushController,
