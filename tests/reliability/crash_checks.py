@@ -79,13 +79,17 @@ class Books:
                     select(func.count()).where(WebhookEvent.status == WebhookEventStatus.PENDING.value)
                 ),
                 "bookings": await count(select(func.count()).where(Shipment.booking == "requested")),
+                "refused bookings": await count(select(func.count()).where(Shipment.booking == "refused")),
             }
 
 
 async def provider_view(sim: httpx.AsyncClient, world: World, payment: Payment) -> ProviderView:
     url, ref = world.sim_urls[payment.provider], payment.provider_ref
     if payment.provider == "vnpay":
-        t = (await sim.get(f"{url}/_sim/vnpay/transactions/{ref}")).json()
+        r = await sim.get(f"{url}/_sim/vnpay/transactions/{ref}")
+        if r.status_code == 404:  # the citizen never reached VNPay's page
+            return ProviderView(False, 0)
+        t = r.json()
         done = sum(r["amount"] for r in t["refunds"] if r["vnp_TransactionStatus"] == "00")
         return ProviderView(t["status"] == "succeeded", done)
     if payment.provider == "momo":
@@ -149,12 +153,14 @@ async def check(books: Books, world: World, tally: Tally) -> Report:
     report.payments, report.refunds, report.events = len(payments), len(refunds), len(events)
 
     # One payment, refund and shipment per request, however often the portal had to send it.
-    for what, keys, rows in (
-        ("payments", tally.payment_keys, payments),
-        ("refunds", tally.refund_keys, refunds),
-    ):
-        if len(set(keys.values())) != len(keys) or len(rows) != len(keys):
-            p.append(f"{len(keys)} {what} asked for, {len(set(keys.values()))} ids answered, {len(rows)} stored")
+    per_key = Counter(payment.idempotency_key for payment in payments)
+    if set(per_key) != set(tally.payment_keys) or any(n > 1 for n in per_key.values()):
+        p.append(f"{len(tally.payment_keys)} payments asked for, stored per key: {per_key.most_common(3)}")
+    answered = [i for i in tally.payment_keys.values() if i]
+    if len(set(answered)) != len(answered) or not set(answered) <= {payment.id for payment in payments}:
+        p.append("a payment id answered twice, or answered and not stored")
+    if len(set(tally.refund_keys.values())) != len(tally.refund_keys) or len(refunds) != len(tally.refund_keys):
+        p.append(f"{len(tally.refund_keys)} refunds asked for, {len(refunds)} stored")
     if report.shipments != len(tally.shipment_keys):
         p.append(f"{len(tally.shipment_keys)} shipments asked for, {report.shipments} stored")
 

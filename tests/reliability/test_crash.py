@@ -73,6 +73,7 @@ async def test_sigkill_at_random_points_loses_nothing_and_makes_nothing_twice(tm
     env = {
         "DVCGW_IDEMPOTENCY_LOCK_SECONDS": "5",  # a key held by a request a crash cut short lapses soon
         "DVCGW_WORKER_LEASE_SECONDS": "10",
+        "DVCGW_PAYMENT_EXPIRY_GRACE_SECONDS": "5",
         **{f"DVCGW_{p.upper()}_TIMEOUT_SECONDS": "5" for p in ("vnpay", "momo", "zalopay", "payos", "vnpost")},
     }
     with temporary_database(tmp_path) as url, world(url, tmp_path, **env) as w:
