@@ -93,14 +93,20 @@ async def provider_view(sim: httpx.AsyncClient, world: World, payment: Payment) 
         done = sum(r["amount"] for r in t["refunds"] if r["vnp_TransactionStatus"] == "00")
         return ProviderView(t["status"] == "succeeded", done)
     if payment.provider == "momo":
-        o = (await sim.get(f"{url}/_sim/momo/orders/{ref}")).json()
+        r = await sim.get(f"{url}/_sim/momo/orders/{ref}")
+        if r.status_code == 404:  # its create never reached MoMo (cut short by a crash)
+            return ProviderView(False, 0)
+        o = r.json()
         return ProviderView(o["resultCode"] == 0, sum(r["amount"] for r in o["refundTrans"] if r["resultCode"] == 0))
     if payment.provider == "zalopay":
-        o = (await sim.get(f"{url}/_sim/zalopay/orders/{ref}")).json()
+        r = await sim.get(f"{url}/_sim/zalopay/orders/{ref}")
+        if r.status_code == 404:
+            return ProviderView(False, 0)
+        o = r.json()
         return ProviderView(o["status"] == "paid", o["refunded"])
     headers = {"x-client-id": PAYOS_MERCHANT.client_id, "x-api-key": PAYOS_MERCHANT.api_key}
     d = (await sim.get(f"{url}/v2/payment-requests/{ref}", headers=headers)).json()["data"]
-    return ProviderView(d["status"] == "PAID", 0)
+    return ProviderView(d is not None and d["status"] == "PAID", 0)  # data null: payOS has no such link
 
 
 async def settle(books: Books) -> dict[str, int]:

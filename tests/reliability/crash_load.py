@@ -59,8 +59,11 @@ class Load:
         self.tally = Tally()
         self.inflight: dict[str, int] = defaultdict(int)
         self.started: dict[str, asyncio.Event] = {k: asyncio.Event() for k in KINDS}
-        self.http = httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {world.api_key}"})
-        self.sim = httpx.AsyncClient(timeout=30)
+        # No kept-alive connections: one the server closed while idle fails the next request on it, and a
+        # simulator's control call (a payment) must not be sent twice.
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        self.http = httpx.AsyncClient(timeout=30, limits=fresh, headers={"Authorization": f"Bearer {world.api_key}"})
+        self.sim = httpx.AsyncClient(timeout=30, limits=fresh)
         self._next_gateway = 0
 
     async def aclose(self) -> None:
