@@ -128,6 +128,7 @@ class Proc:
 class Delivery:
     webhook_id: str
     body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -140,6 +141,7 @@ class Portal:
     hold: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     reached: threading.Event = field(default_factory=threading.Event)
+    hold_seconds: float = 10.0
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -158,7 +160,7 @@ class Portal:
                     portal.deliveries.append(Delivery(self.headers.get("webhook-id", ""), body))
                 if portal.hold.is_set():
                     portal.reached.set()
-                    portal.release.wait(10)
+                    portal.release.wait(portal.hold_seconds)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
