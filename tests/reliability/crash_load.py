@@ -65,6 +65,7 @@ class Load:
         self.http = httpx.AsyncClient(timeout=30, limits=fresh, headers={"Authorization": f"Bearer {world.api_key}"})
         self.sim = httpx.AsyncClient(timeout=30, limits=fresh)
         self._next_gateway = 0
+        self.latencies: list[tuple[float, float]] = []  # (sent at, seconds to the answer) of each portal request
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -94,7 +95,9 @@ class Load:
         last = ""
         while True:
             try:
+                started = time.monotonic()
                 r = await self.http.request(method, self.gateway_url() + path, **kwargs)
+                self.latencies.append((started, time.monotonic() - started))
                 if r.status_code not in RETRIED or r.status_code in final:
                     return r
                 last = f"{r.status_code} {r.text[:300]}"
