@@ -19,9 +19,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import ProviderError
 from contracts.payments import RefundStatus
-from contracts.providers import ProviderOutcome, RefundResult
+from contracts.providers import ProviderOutcome, ProviderResult, RefundResult
 from gateway.clock import Clock
-from gateway.db.claims import Claimed, Lease, Sleep
+from gateway.db.claims import Claimed, Lease, Sleep, renewing
 from gateway.db.models import Payment, Refund
 from gateway.payments import refunds
 from gateway.payments.providers import Providers
@@ -77,10 +77,11 @@ class Resolver:
                     log.exception("refund_resolution_error", refund_id=refund_id)
 
         # Each row leaves the renewals once resolved: its next_query_at is then no longer the claim's mark.
-        async with (
-            self.payment_lease.holding(payments, self.sleep),
-            self.refund_lease.holding(refunds_claimed, self.sleep),
-        ):
+        async def renew() -> None:
+            await self.payment_lease.renew_once(payments)
+            await self.refund_lease.renew_once(refunds_claimed)
+
+        async with renewing(renew, self.payment_lease.length.total_seconds() / 3, self.sleep):
             await asyncio.gather(*(one(payment_id) for payment_id in ids), *(one_refund(r) for r in refund_ids))
         return len(ids) + len(refund_ids)
 
@@ -116,6 +117,7 @@ class Resolver:
             if refund.status != RefundStatus.PROCESSING.value:
                 return
             payment = await session.get_one(Payment, refund.payment_id)
+            await session.commit()  # no transaction held while the provider answers (see resolve)
             try:
                 latest = await self.providers.get(payment.provider).query_refund(
                     transaction_ref(payment), refund.provider_request_id, refund.sent_at or refund.updated_at
@@ -147,26 +149,37 @@ class Resolver:
             payment = await session.get(Payment, payment_id)
             if payment is None or payment.status not in OPEN_VALUES:
                 return
+            ref, seen = transaction_ref(payment), payment.version
+            # No transaction held while the provider answers: on SQLite it would hold every writer back (the
+            # IPNs, the lease renewals) for as long as a slow provider takes.
+            await session.commit()
+            result: ProviderResult | None = None
+            failure: str | None = None
             try:
-                result = await self.providers.get(payment.provider).query(transaction_ref(payment))
+                result = await self.providers.get(payment.provider).query(ref)
             except ProviderError as exc:
                 self.providers.outcome(payment.provider, exc)
                 log.warning("payment_query_failed", payment_id=payment.id, error=str(exc))
-                service.note_unknown_outcome(payment, f"query failed: {exc.message}")
+                failure = f"query failed: {exc.message}"
             except Exception as exc:
                 # An answer we could not read is still an unknown outcome: back off like any failure.
                 log.exception("payment_query_error", payment_id=payment.id)
-                service.note_unknown_outcome(payment, f"query answer unreadable: {type(exc).__name__}")
+                failure = f"query answer unreadable: {type(exc).__name__}"
             else:
                 self.providers.outcome(payment.provider, None)
+            await session.refresh(payment)
+            if payment.version != seen:
+                return  # an IPN changed the payment meanwhile; it is the fresher truth
+            if result is not None:
                 service.record(payment, result, "query")
+            else:
+                service.note_unknown_outcome(payment, failure or "query failed")
             payment.query_attempts += 1
             service.schedule_query(payment)
             try:
                 await session.commit()
             except StaleDataError:
-                # An IPN changed the payment meanwhile; it is the fresher truth.
-                await session.rollback()
+                await session.rollback()  # the same, between the refresh and the commit
 
 
 def _this_refund(
