@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test lint typecheck pytest bench soak clean
 
 install: $(STAMP)
 
@@ -34,6 +34,12 @@ test: lint typecheck pytest
 bench: install
 	command -v wrk >/dev/null || apt-get install -y wrk || { echo "install wrk: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python -m bench.run
+
+# Not CI: the crash suite for longer (CRASH_SECONDS, CRASH_KILLS), then an hour of steady traffic (SOAK_SECONDS,
+# SOAK_RATE, SOAK_DB=sqlite|postgres); docs/reliability.md says what each proves. Writes bench/results/soak-latest.md.
+soak: install
+	CRASH_SECONDS=$${CRASH_SECONDS:-600} CRASH_KILLS=$${CRASH_KILLS:-60} $(BIN)/pytest -q -s -p no:cacheprovider tests/reliability/test_crash.py
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-* var/dev-portal.json var/dev-staff.json .pytest_cache .mypy_cache .ruff_cache

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     # A claimed webhook is held this long and renewed while its delivery runs: a dead process's claims
     # are taken over this soon after it stopped renewing them.
     webhook_lease_seconds: int = Field(default=30, ge=3)
-    worker_lease_seconds: int = 60
+    # The same for the payment resolver's and the shipment poller's claims (gateway/db/claims.py).
+    worker_lease_seconds: int = Field(default=30, ge=3)
 
     workers_enabled: bool = True
     worker_poll_seconds: float = 1.0

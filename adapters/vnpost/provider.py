@@ -26,6 +26,13 @@ ACCEPTED = Acknowledgement("accepted", 200, json.dumps({"status": "OK"}).encode(
 SEND_AGAIN = Acknowledgement("retry", 503, json.dumps({"status": "RETRY"}).encode(), "application/json")
 # Refusals of a cancel that say the order is past cancelling, not that the call went wrong.
 REFUSED_STATUSES = frozenset({"400", "404", "409", "422"})
+# CreateOrder's refusal of a saleOrderCode it already has ("Mã đơn hàng … đã tồn tại"). UNVERIFIED: the
+# wording is the simulator's; MyVNPost publishes no error table for it.
+ALREADY_MADE = "đã tồn tại"
+
+
+def _already_made(exc: ProviderRejected) -> bool:
+    return exc.codes.get("http_status") == "400" and ALREADY_MADE in exc.message
 
 
 class VNPostProvider:
@@ -50,10 +57,26 @@ class VNPostProvider:
 
     async def book(self, order: BookingOrder) -> Booking:
         body = requests.create_body(order)
-        # Sent again only if it never left: a second CreateOrder would be a second order.
-        answer = await self._client.call("POST", requests.CREATE_PATH, body, idempotent=False)
         office = "orgCodeCollect" if order.kind is ShipmentKind.DOSSIER_PICKUP else "orgCodeDelivery"
+        try:
+            # Sent again only if it never left: a second CreateOrder would be a second order.
+            answer = await self._client.call("POST", requests.CREATE_PATH, body, idempotent=False)
+        except ProviderRejected as exc:
+            if not _already_made(exc):
+                raise
+            # A booking tried again after its answer was lost (a timeout, a gateway that died): the first
+            # CreateOrder made the order, so it is found by our code instead of the shipment being refused.
+            return await self._booked_before(order.reference, office)
         return responses.parse_create(answer, office_field=office)
+
+    async def _booked_before(self, reference: str, office: str) -> Booking:
+        params = requests.tracking_by_reference(reference)
+        found = await self._client.call("GET", requests.TRACKING_PATH, params=params, idempotent=True)
+        if isinstance(found, dict):  # read as CreateOrder's answer, whose order id is spelt originalID
+            found = {"originalID": found.get("originalId")} | {
+                k: found.get(k) for k in ("status", "totalFee", "itemCode", office)
+            }
+        return responses.parse_create(found, office_field=office)
 
     async def cancel(self, carrier_order_id: str) -> CancelResult:
         body = requests.cancel_body(carrier_order_id)

@@ -126,6 +126,11 @@ def cancel_body(carrier_order_id: str) -> dict[str, Any]:
     return {"OriginalId": carrier_order_id}
 
 
+def tracking_by_reference(reference: str) -> dict[str, str]:
+    """orderTracking by our own order code (saleOrderCode). UNVERIFIED, like the endpoint itself."""
+    return {"saleOrderCode": reference}
+
+
 def tracking_params(carrier_order_id: str, item_number: str | None) -> dict[str, str]:
     if carrier_order_id:
         return {"originalId": carrier_order_id}

@@ -1,10 +1,18 @@
-"""Claiming due rows for one process when several share the database, and holding them while working."""
+"""Claiming due rows for one process when several share the database, and holding them while working.
+
+Every worker (webhook dispatcher, payment resolver, shipment poller) holds what it claimed by a short
+lease: a column of the row set to "now + lease" by the claim and pushed on every third of the lease while
+the work runs. A process that dies stops pushing, so its rows are due again within one lease (and are taken
+by the next poll of any process); a live process that is slow keeps its rows as long as it works on them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -13,6 +21,64 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 log = structlog.get_logger()
 Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class Claimed:
+    """What one claim took: the rows' ids and the lease's end as written on them (the claim's mark)."""
+
+    ids: list[str]
+    until: datetime
+
+
+@dataclass
+class Lease:
+    """A short lease on rows of `model`, held in `column` (a time: the row is due again at it).
+
+    `held` narrows renewals to rows that are still this process's beyond the column's value (the webhook
+    dispatcher's locked_by). A row whose work finished has a new value in `column` (delivered, rescheduled),
+    so it no longer carries the mark and is left alone.
+    """
+
+    sessionmaker: async_sessionmaker[Any]
+    model: Any
+    column: Any
+    length: timedelta
+    now: Callable[[], datetime]
+    held: list[ColumnElement[bool]] = field(default_factory=list)
+
+    async def claim(
+        self, *, where: list[ColumnElement[bool]], order_by: Any, limit: int, values: Mapping[str, Any] | None = None
+    ) -> Claimed:
+        until = self.now() + self.length
+        ids = await claim(
+            self.sessionmaker,
+            self.model,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            values={self.column.key: until, **(values or {})},
+        )
+        return Claimed(ids, until)
+
+    async def renew_once(self, claimed: Claimed) -> None:
+        if not claimed.ids:
+            return
+        until = self.now() + self.length
+        claimed.ids = await renew(
+            self.sessionmaker,
+            self.model,
+            claimed.ids,
+            held=[self.column == claimed.until, *self.held],
+            values={self.column.key: until},
+        )
+        claimed.until = until
+
+    @contextlib.asynccontextmanager
+    async def holding(self, claimed: Claimed, sleep: Sleep) -> AsyncIterator[Claimed]:
+        """Renew the claim every third of the lease while the block runs."""
+        async with renewing(lambda: self.renew_once(claimed), self.length.total_seconds() / 3, sleep):
+            yield claimed
 
 
 async def claim(

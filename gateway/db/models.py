@@ -63,6 +63,10 @@ class Payment(Base):
         # Only the payments still to be queried (next_query_at is cleared when one is final): a settled
         # payment leaves the index instead of moving within it, a page fewer in an IPN's commit, and the
         # index stays the size of the open payments rather than of every payment ever made.
+        # A retry of the request that made it (after a crash cut the first short) finds it instead of
+        # making a second payment, and a second order at the provider. Not unique: once the key is past its
+        # retention (idempotency_retention_hours) the portal may use it for a new request.
+        Index("ix_payments_client_idempotency_key", "client_id", "idempotency_key"),
         Index(
             "ix_payments_due_query",
             "status",
@@ -102,6 +106,7 @@ class Payment(Base):
     query_attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_codes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     # The fee lines as the portal sent them: fixed once the payment exists, and always read with it,
     # so they live in the row rather than in a table of their own (one statement to write, one to read).
     lines: Mapped[list[dict[str, Any]]]

@@ -108,7 +108,11 @@ class PaymentController(Controller):
         """Create a fee payment for a dossier; answers the provider's checkout for the citizen."""
 
         async def work() -> tuple[int, Any]:
-            payment = await portal.payments.create(portal.caller, data, caller_ip(request))
+            payment = await portal.payments.requested_with(portal.caller, idempotency_key)
+            if payment is None:
+                payment = await portal.payments.create(portal.caller, data, caller_ip(request), idempotency_key)
+            else:
+                payment = await portal.payments.resume(payment)
             # As JSON once: the same bytes are stored for a replay and sent.
             return 201, payment_out(payment).model_dump_json().encode()
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import ProviderError
 from contracts.payments import RefundStatus
-from contracts.providers import ProviderOutcome, RefundResult
+from contracts.providers import ProviderOutcome, ProviderResult, RefundResult
 from gateway.clock import Clock
-from gateway.db.claims import claim
+from gateway.db.claims import Claimed, Lease, Sleep, renewing
 from gateway.db.models import Payment, Refund
 from gateway.payments import refunds
 from gateway.payments.providers import Providers
@@ -37,19 +37,30 @@ OPEN_VALUES = [s.value for s in OPEN]
 
 class Resolver:
     def __init__(
-        self, sessionmaker: async_sessionmaker[Any], providers: Providers, settings: Settings, clock: Clock
+        self,
+        sessionmaker: async_sessionmaker[Any],
+        providers: Providers,
+        settings: Settings,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.providers = providers
         self.settings = settings
         self.clock = clock
-        # Long enough for the whole batch: each query may retry three times up to the provider's timeout.
-        rounds = -(-settings.worker_batch_size // QUERY_CONCURRENCY)
-        self.lease = timedelta(seconds=settings.worker_lease_seconds + rounds * 3 * (providers.longest_timeout + 2))
+        self.sleep = sleep  # paces lease renewals; tests drive it by hand
+        # Short, and renewed while the batch runs (gateway/db/claims.py): a query that retries up to the
+        # provider's timeout keeps its claim, and a dead process's claims are due again within the lease.
+        length = timedelta(seconds=settings.worker_lease_seconds)
+        self.payment_lease = Lease(sessionmaker, Payment, Payment.next_query_at, length, clock.now)
+        self.refund_lease = Lease(sessionmaker, Refund, Refund.next_query_at, length, clock.now)
 
     async def run_once(self) -> int:
-        ids = await self._claim()
-        refund_ids = await self._claim_refunds()
+        payments = await self._claim()
+        refunds_claimed = await self._claim_refunds()
+        ids, refund_ids = list(payments.ids), list(refunds_claimed.ids)
+        if not ids and not refund_ids:
+            return 0
         # A few at a time: each holds a database connection while it waits for the provider.
         limit = asyncio.Semaphore(QUERY_CONCURRENCY)
 
@@ -65,34 +76,32 @@ class Resolver:
                     # Its next_query_at was pushed by the claim: it is tried again then.
                     log.exception("refund_resolution_error", refund_id=refund_id)
 
-        await asyncio.gather(*(one(payment_id) for payment_id in ids), *(one_refund(r) for r in refund_ids))
+        # Each row leaves the renewals once resolved: its next_query_at is then no longer the claim's mark.
+        async def renew() -> None:
+            await self.payment_lease.renew_once(payments)
+            await self.refund_lease.renew_once(refunds_claimed)
+
+        async with renewing(renew, self.payment_lease.length.total_seconds() / 3, self.sleep):
+            await asyncio.gather(*(one(payment_id) for payment_id in ids), *(one_refund(r) for r in refund_ids))
         return len(ids) + len(refund_ids)
 
-    async def _claim(self) -> list[str]:
+    async def _claim(self) -> Claimed:
         now = self.clock.now()
         # Pushing next_query_at past a lease is the claim; the version bump makes a writer holding
         # a stale copy of the payment fail instead of overwriting.
-        return await claim(
-            self.sessionmaker,
-            Payment,
+        return await self.payment_lease.claim(
             where=[Payment.status.in_(OPEN_VALUES), Payment.next_query_at <= now],
             order_by=Payment.next_query_at,
             limit=self.settings.worker_batch_size,
-            values={
-                "next_query_at": now + self.lease,
-                "version": Payment.version + 1,
-            },
+            values={"version": Payment.version + 1},
         )
 
-    async def _claim_refunds(self) -> list[str]:
+    async def _claim_refunds(self) -> Claimed:
         now = self.clock.now()
-        return await claim(
-            self.sessionmaker,
-            Refund,
+        return await self.refund_lease.claim(
             where=[Refund.status.in_(refunds.OPEN_VALUES), Refund.next_query_at <= now],
             order_by=Refund.next_query_at,
             limit=self.settings.worker_batch_size,
-            values={"next_query_at": now + self.lease},
         )
 
     async def resolve_refund(self, refund_id: str) -> None:
@@ -108,6 +117,7 @@ class Resolver:
             if refund.status != RefundStatus.PROCESSING.value:
                 return
             payment = await session.get_one(Payment, refund.payment_id)
+            await session.commit()  # no transaction held while the provider answers (see resolve)
             try:
                 latest = await self.providers.get(payment.provider).query_refund(
                     transaction_ref(payment), refund.provider_request_id, refund.sent_at or refund.updated_at
@@ -139,26 +149,37 @@ class Resolver:
             payment = await session.get(Payment, payment_id)
             if payment is None or payment.status not in OPEN_VALUES:
                 return
+            ref, seen = transaction_ref(payment), payment.version
+            # No transaction held while the provider answers: on SQLite it would hold every writer back (the
+            # IPNs, the lease renewals) for as long as a slow provider takes.
+            await session.commit()
+            result: ProviderResult | None = None
+            failure: str | None = None
             try:
-                result = await self.providers.get(payment.provider).query(transaction_ref(payment))
+                result = await self.providers.get(payment.provider).query(ref)
             except ProviderError as exc:
                 self.providers.outcome(payment.provider, exc)
                 log.warning("payment_query_failed", payment_id=payment.id, error=str(exc))
-                service.note_unknown_outcome(payment, f"query failed: {exc.message}")
+                failure = f"query failed: {exc.message}"
             except Exception as exc:
                 # An answer we could not read is still an unknown outcome: back off like any failure.
                 log.exception("payment_query_error", payment_id=payment.id)
-                service.note_unknown_outcome(payment, f"query answer unreadable: {type(exc).__name__}")
+                failure = f"query answer unreadable: {type(exc).__name__}"
             else:
                 self.providers.outcome(payment.provider, None)
+            await session.refresh(payment)
+            if payment.version != seen:
+                return  # an IPN changed the payment meanwhile; it is the fresher truth
+            if result is not None:
                 service.record(payment, result, "query")
+            else:
+                service.note_unknown_outcome(payment, failure or "query failed")
             payment.query_attempts += 1
             service.schedule_query(payment)
             try:
                 await session.commit()
             except StaleDataError:
-                # An IPN changed the payment meanwhile; it is the fresher truth.
-                await session.rollback()
+                await session.rollback()  # the same, between the refresh and the commit
 
 
 def _this_refund(

@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.errors import ProviderError, ProviderRejected
+from contracts.errors import ProviderError, ProviderRejected, ProviderUnavailable
 from contracts.payments import PaymentCreate, PaymentStatus
 from contracts.providers import CheckoutOrder, ProviderOutcome, ProviderResult, TransactionRef
 from gateway.auth import Caller
@@ -63,7 +63,35 @@ class PaymentService:
         self.settings = settings
         self.clock = clock
 
-    async def create(self, client: Caller, data: PaymentCreate, client_ip: str) -> Payment:
+    async def requested_with(self, client: Caller, key: str | None) -> Payment | None:
+        """The payment an earlier run of this request made, if a crash cut that run short."""
+        if not key:
+            return None
+        # Within the key's retention only: past it the key names a new request (gateway/idempotency.py).
+        since = self.clock.now() - timedelta(hours=self.settings.idempotency_retention_hours)
+        return await self.session.scalar(
+            select(Payment)
+            .where(Payment.client_id == client.id, Payment.idempotency_key == key, Payment.created_at >= since)
+            .order_by(Payment.created_at.desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+
+    async def resume(self, payment: Payment) -> Payment:
+        """Finish the request that made `payment` instead of making another payment and provider order.
+
+        With its checkout recorded, that is the answer. Without one, the first run died while the provider
+        was being asked: whether an order exists there is unknown, and asking again with the same reference
+        could be refused as a duplicate (failing a payment the provider holds), so it is queried now and the
+        portal told the outcome is unknown, as for a provider that did not answer.
+        """
+        if payment.checkout_url is not None or payment.status != S.PENDING.value:
+            return payment
+        payment.next_query_at = self.clock.now()
+        await self.session.commit()
+        raise ProviderUnavailable(payment.provider, "the checkout of this request was cut short; it is being resolved")
+
+    async def create(self, client: Caller, data: PaymentCreate, client_ip: str, key: str | None = None) -> Payment:
         """A new payment, committed pending before the provider is called and again with its checkout.
 
         No transaction is held across the provider's call. If the call fails, the payment stays behind
@@ -110,6 +138,7 @@ class PaymentService:
             query_attempts=0,
             provider_codes={},
             lines=[line.model_dump(mode="json") for line in data.fee_lines],
+            idempotency_key=key,
         )
         self.session.add(payment)
         self.audit(payment, None, S.PENDING, "portal", detail="created")
@@ -141,6 +170,8 @@ class PaymentService:
 
     async def _checkout_failed(self, payment: Payment, exc: ProviderError) -> None:
         await self.session.rollback()
+        # The portal is told of the failure and may send the request again: that makes a new payment.
+        payment.idempotency_key = None
         if isinstance(exc, ProviderRejected):
             self.transition(payment, S.FAILED, "provider", exc.codes, f"checkout refused: {exc.message}")
         else:

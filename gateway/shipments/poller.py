@@ -7,6 +7,7 @@ final or `shipment_poll_max_days` after it was made.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from contracts.errors import ProviderError
 from contracts.shipping import Carrier
 from gateway.clock import Clock
-from gateway.db.claims import claim
+from gateway.db.claims import Lease, Sleep
 from gateway.db.models import Shipment
 from gateway.logging import note
 from gateway.settings import Settings
@@ -28,35 +29,47 @@ log = structlog.get_logger()
 
 class ShipmentPoller:
     def __init__(
-        self, sessionmaker: async_sessionmaker[Any], carrier: Carrier | None, settings: Settings, clock: Clock
+        self,
+        sessionmaker: async_sessionmaker[Any],
+        carrier: Carrier | None,
+        settings: Settings,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.carrier = carrier
         self.settings = settings
         self.clock = clock
-        self.lease = timedelta(seconds=settings.worker_lease_seconds)
+        self.sleep = sleep  # paces lease renewals; tests drive it by hand
+        # Short and renewed while the batch runs (gateway/db/claims.py); a shipment polled or booked gets a new
+        # next_poll_at, which ends its renewals.
+        self.lease = Lease(
+            sessionmaker, Shipment, Shipment.next_poll_at, timedelta(seconds=settings.worker_lease_seconds), clock.now
+        )
 
     async def run_once(self) -> int:
         if self.carrier is None:
             return 0
         now = self.clock.now()
         # Pushing next_poll_at past a lease is the claim (gateway/db/claims.py).
-        ids = await claim(
-            self.sessionmaker,
-            Shipment,
+        claimed = await self.lease.claim(
             where=[Shipment.next_poll_at <= now],
             order_by=Shipment.next_poll_at,
             limit=self.settings.shipment_poll_batch_size,
-            values={"next_poll_at": now + self.lease, "version": Shipment.version + 1},
+            values={"version": Shipment.version + 1},
         )
-        for shipment_id in ids:
-            try:
-                await self.poll(shipment_id)
-            except StaleDataError:
-                pass  # a push changed it meanwhile: its next poll is scheduled from that
-            except Exception:
-                # Its next_poll_at was pushed by the claim: it is tried again then.
-                log.exception("shipment_poll_error", shipment_id=shipment_id)
+        ids = list(claimed.ids)
+        if not ids:
+            return 0
+        async with self.lease.holding(claimed, self.sleep):
+            for shipment_id in ids:
+                try:
+                    await self.poll(shipment_id)
+                except StaleDataError:
+                    pass  # a push changed it meanwhile: its next poll is scheduled from that
+                except Exception:
+                    # Its next_poll_at was pushed by the claim: it is tried again a lease later.
+                    log.exception("shipment_poll_error", shipment_id=shipment_id)
         return len(ids)
 
     async def poll(self, shipment_id: str) -> None:

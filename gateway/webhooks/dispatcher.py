@@ -13,7 +13,6 @@ import asyncio
 import time
 from collections import defaultdict
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts.webhooks import WebhookEventStatus
 from gateway.clock import Clock
-from gateway.db.claims import Sleep, claim, renew, renewing
+from gateway.db.claims import Claimed, Lease, Sleep
 from gateway.db.models import Client, WebhookAttempt, WebhookEvent
 from gateway.ids import new_id
 from gateway.settings import Settings
@@ -58,7 +57,15 @@ class Dispatcher:
         self.targets = Targets(settings, resolver)
         self.sleep = sleep  # paces lease renewals; tests drive it by hand
         self.token = new_id("dsp")  # whose claim a row is
-        self.lease = timedelta(seconds=settings.webhook_lease_seconds)
+        self.lease = Lease(
+            sessionmaker,
+            WebhookEvent,
+            WebhookEvent.locked_until,
+            timedelta(seconds=settings.webhook_lease_seconds),
+            clock.now,
+            # A row another process took over after this one stalled past its lease is not renewed.
+            held=[WebhookEvent.locked_by == self.token],
+        )
         self.http = httpx.AsyncClient(
             timeout=settings.webhook_timeout_seconds,
             transport=transport,
@@ -73,10 +80,11 @@ class Dispatcher:
         await self.http.aclose()
 
     async def run_once(self) -> int:
-        ids = await self._claim()
+        claimed = await self._claim()
+        ids = list(claimed.ids)
         if not ids:
             return 0
-        async with renewing(partial(self._renew, ids), self.lease.total_seconds() / 3, self.sleep):
+        async with self.lease.holding(claimed, self.sleep):
             # Portals in parallel; each portal's events one after another, oldest first. A failed event
             # does not hold back the next one, so order is best effort and receivers still use timestamps.
             async with self.sessionmaker() as session:
@@ -95,11 +103,10 @@ class Dispatcher:
         for event_id in event_ids:
             await self._deliver(event_id)
 
-    async def _claim(self) -> list[str]:
+    async def _claim(self) -> Claimed:
         now = self.clock.now()
-        return await claim(
-            self.sessionmaker,
-            WebhookEvent,
+        # Events already delivered or rescheduled have locked_until cleared: renewals leave them alone.
+        return await self.lease.claim(
             where=[
                 WebhookEvent.status == PENDING,
                 WebhookEvent.next_attempt_at <= now,
@@ -107,17 +114,7 @@ class Dispatcher:
             ],
             order_by=WebhookEvent.created_at,
             limit=self.settings.worker_batch_size,
-            values={"locked_until": now + self.lease, "locked_by": self.token},
-        )
-
-    async def _renew(self, ids: list[str]) -> None:
-        # Events already delivered or rescheduled are no longer held; nor is one another process took over.
-        await renew(
-            self.sessionmaker,
-            WebhookEvent,
-            ids,
-            held=[WebhookEvent.locked_by == self.token],
-            values={"locked_until": self.clock.now() + self.lease},
+            values={"locked_by": self.token},
         )
 
     async def _deliver(self, event_id: str) -> None:

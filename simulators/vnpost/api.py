@@ -227,7 +227,12 @@ async def order_tracking(request: Request[Any, Any, Any]) -> Response[bytes]:
     sim, _ = await _read(request)
     account = _account(sim, request)
     original_id, item_code = request.query_params.get("originalId"), request.query_params.get("itemCode")
-    order = sim.store.find(original_id, item_code)
+    sale_order_code = request.query_params.get("saleOrderCode")
+    if sale_order_code and not (original_id or item_code):
+        # The partner's own order code: how a partner whose CreateOrder answer was lost finds the order.
+        order = sim.store.by_sale_order.get((account.customer_code, sale_order_code[:50]))
+    else:
+        order = sim.store.find(original_id, item_code)
     if order is None or order.account != account:
         raise Refusal(404, "Không tìm thấy đơn hàng")
     last = order.events[-1]
@@ -235,6 +240,10 @@ async def order_tracking(request: Request[Any, Any, Any]) -> Response[bytes]:
         {
             "originalId": order.original_id,
             "itemCode": order.item_code,
+            "saleOrderCode": order.sale_order_code,
+            "totalFee": order.total_fee,
+            "orgCodeCollect": order.office_collect,
+            "orgCodeDelivery": order.office_delivery,
             "status": order.status,
             "statusName": last.wire()["statusName"],
             "events": [e.wire() for e in order.events],

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select, update
 
 from gateway.db.models import IdempotencyKey, Payment
 from tests.harness import World, payment_body
@@ -187,3 +187,35 @@ async def test_releasing_a_key_whose_response_was_stored_keeps_it(world: World) 
     async with state.sessionmaker() as session:
         kept = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "k-cancelled"))
     assert kept is not None and kept.response_status == 201
+
+
+async def _crash_after_commit(world: World, idem: str, *, checkout: bool) -> str:
+    """A create whose process died after the payment (and, with `checkout`, its checkout) was committed but
+    before its response was stored: the key's row is gone once its lock lapsed and nothing was kept."""
+    first = await world.create_payment(idem=idem)
+    assert first.status_code == 201
+    async with world.app.state.sessionmaker() as session:
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == idem))
+        if not checkout:
+            await session.execute(update(Payment).where(Payment.id == first.json()["id"]).values(checkout_url=None))
+        await session.commit()
+        assert await session.scalar(select(func.count()).select_from(Payment)) == 1
+    return str(first.json()["id"])
+
+
+async def test_a_create_retried_after_a_crash_answers_the_payment_it_made(world: World) -> None:
+    made = await _crash_after_commit(world, "cut-short", checkout=True)
+    again = await world.create_payment(idem="cut-short")
+    assert again.status_code == 201 and again.json()["id"] == made
+    assert again.json()["checkout_url"]
+
+
+async def test_a_create_cut_short_at_the_provider_makes_no_second_order_on_retry(world: World) -> None:
+    await _crash_after_commit(world, "cut-at-provider", checkout=False)
+    again = await world.create_payment(idem="cut-at-provider")
+    assert again.status_code == 504, again.text
+    async with world.app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Payment)) == 1
+        payment = await session.scalar(select(Payment))
+        assert payment is not None and payment.next_query_at is not None
+        assert payment.next_query_at <= world.clock.now()  # the resolver asks the provider at once

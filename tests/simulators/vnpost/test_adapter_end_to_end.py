@@ -104,6 +104,20 @@ async def test_quote_book_advance_push_track(world: World) -> None:
     assert await world.provider.track("", delivered.item_number) == tracked
 
 
+async def test_a_booking_sent_again_after_its_answer_was_lost_finds_the_order_the_first_made(world: World) -> None:
+    # The gateway died (or timed out) after VNPost made the order: the retry must not end refused while
+    # VNPost holds a live order, nor make a second one.
+    first = await world.provider.book(ORDER)
+    again = await world.provider.book(ORDER)
+    assert again == first
+    assert len(simulator_of(world.app.state).store.orders) == 1  # type: ignore[attr-defined]
+
+
+async def test_a_booking_refused_for_another_reason_is_still_refused(world: World) -> None:
+    with pytest.raises(ProviderRejected):
+        await world.provider.book(replace(ORDER, service="NOPE01"))
+
+
 async def test_returned_to_the_agency_with_reasons(world: World) -> None:
     booking = await world.provider.book(replace(ORDER, reference="shp_returned", cod_amount=0))
     r = await world.sim.put(f"/_sim/vnpost/orders/{booking.carrier_order_id}/scenario", json={"scenario": "returned"})
