@@ -44,6 +44,10 @@ from gateway.settings import Settings, check_production_safety
 from gateway.shipments.carriers import build_carrier
 from gateway.shipments.controller import CarrierPushController, ShipmentController, TrackingController
 from gateway.shipments.poller import ShipmentPoller
+from gateway.staff.controller import StaffController, staff_static
+from gateway.staff.postal import postal_controller
+from gateway.staff.proof_api import ProofController
+from gateway.staff.sessions import purge_expired_sessions
 from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
 from gateway.webhooks.targets import NameResolver
@@ -88,6 +92,7 @@ def create_app(
         hourly={
             "idempotency-purge": partial(purge_expired, sessionmaker, clock, settings.idempotency_retention_hours),
             "rate-limit-purge": limiter.purge,
+            "staff-session-purge": partial(purge_expired_sessions, sessionmaker, clock, settings),
         },
     )
 
@@ -111,6 +116,10 @@ def create_app(
             ProviderController,
             WebhookController,
             NotificationController,
+            StaffController,
+            postal_controller(settings),
+            staff_static,
+            ProofController,
             ShipmentController,
             TrackingController,
             CarrierPushController,

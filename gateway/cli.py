@@ -1,4 +1,4 @@
-"""`dvc-gateway`: database migrations, portal clients, and serving."""
+"""`dvc-gateway`: database migrations, portal clients, staff accounts, and serving."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import click
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from gateway.db.models import Client
 
 
@@ -166,6 +168,128 @@ def clients_revoke(client_id: str) -> None:
         click.echo(f"client {client_id} revoked: {_cache_note(settings)}")
     else:
         click.echo(f"client {client_id} was already revoked")
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts for /staff (post office staff, finance); docs/staff.md."""
+
+
+def _password(password_stdin: bool) -> str:
+    """The password from one line of standard input, or typed twice at a hidden prompt: never from the
+    command line, where the shell history and the process list would keep it."""
+    if password_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+_password_stdin = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from one line of standard input instead of a prompt."
+)
+
+
+@asynccontextmanager
+async def _staff_session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A database session committed when the block ends; a domain error or a refused password becomes a
+    ClickException, and nothing is written."""
+    from gateway.db.engine import create_engine, create_sessionmaker
+    from gateway.errors import DomainError
+    from gateway.staff.passwords import WeakPassword
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            try:
+                yield session
+            except DomainError as exc:
+                raise click.ClickException(exc.detail) from exc
+            except WeakPassword as exc:
+                raise click.ClickException(str(exc)) from exc
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def create_staff(settings: Settings, username: str, password: str, role: str, office: str | None) -> str:
+    from gateway.clock import clock
+    from gateway.staff.accounts import Role, create_account
+
+    async with _staff_session(settings) as session:
+        account = await create_account(session, username, password, Role(role), office, clock.now())
+        return account.username
+
+
+async def disable_staff(settings: Settings, username: str) -> bool:
+    from gateway.staff.accounts import disable_account
+
+    async with _staff_session(settings) as session:
+        return await disable_account(session, username)
+
+
+async def reset_staff_password(settings: Settings, username: str, password: str) -> None:
+    from gateway.staff.accounts import reset_password
+
+    async with _staff_session(settings) as session:
+        await reset_password(session, username, password)
+
+
+@staff.command("create")
+@click.option("--username", required=True, help="3 to 64 of a-z, 0-9, '.', '_', '-' (kept in lower case).")
+@click.option("--role", type=click.Choice(["postal", "finance"]), required=True)
+@click.option("--office", default=None, help="The post office's code (role postal only), as the carrier names it.")
+@_password_stdin
+def staff_create(username: str, role: str, office: str | None, password_stdin: bool) -> None:
+    """Create a staff account; only the password's Argon2id hash is stored."""
+    from gateway.errors import DomainError
+    from gateway.staff.accounts import Role, check_office, check_username
+
+    try:  # before the password is asked for
+        check_username(username)
+        check_office(Role(role), office)
+    except DomainError as exc:
+        raise click.UsageError(exc.detail) from exc
+    password = _password(password_stdin)
+    name = asyncio.run(create_staff(Settings(), username, password, role, office))
+    click.echo(f"staff account {name} created ({role}{f', office {office.strip()}' if office else ''})")
+
+
+@staff.command("disable")
+@click.option("--username", required=True)
+def staff_disable(username: str) -> None:
+    """Disable a staff account: its sessions end at once and it can no longer log in."""
+    if asyncio.run(disable_staff(Settings(), username)):
+        click.echo(f"staff account {username.strip().lower()} disabled; its sessions are ended")
+    else:
+        click.echo(f"staff account {username.strip().lower()} was already disabled")
+
+
+async def enable_staff(settings: Settings, username: str) -> bool:
+    from gateway.staff.accounts import enable_account
+
+    async with _staff_session(settings) as session:
+        return await enable_account(session, username)
+
+
+@staff.command("enable")
+@click.option("--username", required=True)
+def staff_enable(username: str) -> None:
+    """Let a disabled staff account log in again (with the password it had, or reset it first)."""
+    if asyncio.run(enable_staff(Settings(), username)):
+        click.echo(f"staff account {username.strip().lower()} enabled")
+    else:
+        click.echo(f"staff account {username.strip().lower()} was already enabled")
+
+
+@staff.command("reset-password")
+@click.option("--username", required=True)
+@_password_stdin
+def staff_reset_password(username: str, password_stdin: bool) -> None:
+    """Give a staff account a new password: its lockout is lifted and its sessions end."""
+    password = _password(password_stdin)
+    asyncio.run(reset_staff_password(Settings(), username, password))
+    click.echo(f"staff account {username.strip().lower()}: new password set; its sessions are ended")
 
 
 @main.command()

@@ -86,6 +86,21 @@ class Settings(BaseSettings):
     breaker_failures: int = Field(default=5, ge=1)
     breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
 
+    # Staff at /staff (gateway/staff/, docs/staff.md). A session ends after this long without a request,
+    # and at the latest this long after login; a postal round is a working day.
+    staff_session_idle_seconds: int = Field(default=2 * 3600, ge=60)
+    staff_session_absolute_seconds: int = Field(default=12 * 3600, ge=60)
+    # This many wrong passwords in a row lock an account for staff_lockout_seconds.
+    staff_lockout_failures: int = Field(default=5, ge=1)
+    staff_lockout_seconds: int = Field(default=15 * 60, ge=1)
+    # Wrong logins per source address and rate-limit window, whatever the username: guessing across accounts.
+    staff_login_failures_per_address: int = Field(default=30, ge=1)
+    # The session cookie is Secure unless this says otherwise; unset: Secure outside development.
+    staff_cookie_secure: bool | None = None
+    # A proof of delivery (JPEG, PNG or PDF) is refused past this size, or past this many pixels or pages.
+    proof_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    proof_max_pixels: int = Field(default=50_000_000, ge=1)
+    proof_max_pdf_pages: int = Field(default=20, ge=1)
     # Postal delivery (gateway/shipments): the carrier shipments are booked with (gateway/shipments/carriers.py).
     shipment_carrier: str = "vnpost"
     # After this many failed delivery attempts a shipment is held at the post office (then returned).
@@ -110,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def staff_cookies_secure(self) -> bool:
+        return not self.is_development if self.staff_cookie_secure is None else self.staff_cookie_secure
 
 
 class UnsafeSettings(Exception):
