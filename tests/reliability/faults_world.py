@@ -113,6 +113,17 @@ class Rail:
         await self.drain_deliveries()
 
 
+def _faults_named(notification: str) -> dict[str, dict[str, Any]]:
+    """The suite's faults in one simulator's words (`notification`: what it calls its notifications)."""
+    return {
+        "drop": {f"{notification}_drop": True},
+        "duplicate": {f"{notification}_duplicate": 2},
+        "out_of_order": {f"{notification}_out_of_order": True},
+        "api_5xx": {"api_http_5xx": 3},
+        "slow": {"api_delay_ms": 50},
+    }
+
+
 def _vnpay_status(view: dict[str, Any]) -> str:
     if view["vnp_ResponseCode"] is None:
         return "unpaid"
@@ -297,13 +308,7 @@ async def everything(settings: Settings, clock: Clock | None = None) -> AsyncIte
                 app=vnpay_app,
                 client=clients["vnpay.test"],
                 control="/_sim/vnpay",
-                faults_on={
-                    "drop": {"ipn_drop": True},
-                    "duplicate": {"ipn_duplicate": 2},
-                    "out_of_order": {"ipn_out_of_order": True},
-                    "api_5xx": {"api_http_5xx": 3},
-                    "slow": {"api_delay_ms": 50},
-                },
+                faults_on=_faults_named("ipn"),
                 pay_path=lambda ref: f"/_sim/vnpay/transactions/{ref}",
                 pay_body={"response_code": "00"},
                 resend_path=lambda ref: f"/_sim/vnpay/transactions/{ref}/ipn",
@@ -316,13 +321,7 @@ async def everything(settings: Settings, clock: Clock | None = None) -> AsyncIte
                 app=momo_app,
                 client=clients["momo.test"],
                 control="/_sim/momo",
-                faults_on={
-                    "drop": {"ipn_drop": True},
-                    "duplicate": {"ipn_duplicate": 2},
-                    "out_of_order": {"ipn_out_of_order": True},
-                    "api_5xx": {"api_http_5xx": 3},
-                    "slow": {"api_delay_ms": 50},
-                },
+                faults_on=_faults_named("ipn"),
                 pay_path=lambda ref: f"/_sim/momo/orders/{ref}/pay",
                 pay_body={},
                 resend_path=lambda ref: f"/_sim/momo/orders/{ref}/notify",
@@ -335,13 +334,7 @@ async def everything(settings: Settings, clock: Clock | None = None) -> AsyncIte
                 app=zalopay_app,
                 client=clients["zalopay.test"],
                 control="/_sim/zalopay",
-                faults_on={
-                    "drop": {"callback_drop": True},
-                    "duplicate": {"callback_duplicate": 2},
-                    "out_of_order": {"callback_out_of_order": True},
-                    "api_5xx": {"api_http_5xx": 3},
-                    "slow": {"api_delay_ms": 50},
-                },
+                faults_on=_faults_named("callback"),
                 pay_path=lambda ref: f"/_sim/zalopay/orders/{ref}/pay",
                 pay_body={},
                 resend_path=lambda ref: f"/_sim/zalopay/orders/{ref}/callback",
@@ -354,13 +347,7 @@ async def everything(settings: Settings, clock: Clock | None = None) -> AsyncIte
                 app=payos_app,
                 client=clients["payos.test"],
                 control="/_sim/payos",
-                faults_on={
-                    "drop": {"webhook_drop": True},
-                    "duplicate": {"webhook_duplicate": 2},
-                    "out_of_order": {"webhook_out_of_order": True},
-                    "api_5xx": {"api_http_5xx": 3},
-                    "slow": {"api_delay_ms": 50},
-                },
+                faults_on=_faults_named("webhook"),
                 pay_path=lambda ref: f"/_sim/payos/payment-requests/{ref}/pay",
                 pay_body={},
                 resend_path=lambda ref: f"/_sim/payos/payment-requests/{ref}/webhook",
