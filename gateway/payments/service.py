@@ -334,7 +334,7 @@ class PaymentService:
         if payment.status != S.PENDING.value:
             raise InvalidTransition(
                 f"Payment is {payment.status}; only a pending payment can be cancelled.",
-                status=payment.status,
+                current_status=payment.status,
             )
         self.transition(payment, S.CANCELLED, "portal", detail="cancelled by the portal")
         return payment

@@ -127,7 +127,8 @@ def _faults_named(notification: str) -> dict[str, dict[str, Any]]:
 def _vnpay_status(view: dict[str, Any]) -> str:
     if view["vnp_ResponseCode"] is None:
         return "unpaid"
-    return "paid" if view["vnp_ResponseCode"] == "00" and view["vnp_TransactionStatus"] == "00" else "failed"
+    # Paid is for good: a refund later changes vnp_TransactionStatus (05, 06, 09), not that it was paid.
+    return "paid" if view["vnp_ResponseCode"] == "00" else "failed"
 
 
 def _momo_status(view: dict[str, Any]) -> str:
