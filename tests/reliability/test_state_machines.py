@@ -42,7 +42,7 @@ from tests.reliability.faults_world import Everything, everything, gateway_setti
 from tests.shipments.conftest import shipment_body
 
 T = TypeVar("T")
-EXAMPLES = int(os.environ.get("DVCGW_HYPOTHESIS_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("DVCGW_HYPOTHESIS_EXAMPLES", "8"))
 CI = settings(
     max_examples=EXAMPLES,
     stateful_step_count=12,
