@@ -36,4 +36,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var/*.db var/*.db-* var/dev-portal.json .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var/*.db var/*.db-* var/dev-portal.json var/dev-staff.json .pytest_cache .mypy_cache .ruff_cache

@@ -21,12 +21,16 @@ from contracts.shipping import PostalAddress
 DATASET_VERSION = vietnam_provinces.__data_version__
 
 ProvinceCodeText = Annotated[
-    str, StringConstraints(pattern=r"^[0-9]{2}$"), Field(description="Mã tỉnh, two digits (e.g. 01 Hà Nội)")
+    str,
+    StringConstraints(max_length=2, pattern=r"^[0-9]{2}$"),
+    Field(description="Mã tỉnh, two digits (e.g. 01 Hà Nội)"),
 ]
 # A mobile (0 + 9 digits) or a landline with its area code (0 + 10 digits, e.g. 024 3926 0000).
-Phone = Annotated[str, StringConstraints(pattern=r"^(\+84|0)[0-9]{9,10}$")]
+Phone = Annotated[str, StringConstraints(max_length=13, pattern=r"^(\+84|0)[0-9]{9,10}$")]
 WardCodeText = Annotated[
-    str, StringConstraints(pattern=r"^[0-9]{5}$"), Field(description="Mã xã/phường, five digits (e.g. 00070)")
+    str,
+    StringConstraints(max_length=5, pattern=r"^[0-9]{5}$"),
+    Field(description="Mã xã/phường, five digits (e.g. 00070)"),
 ]
 
 

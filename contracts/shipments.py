@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from contracts.addresses import AddressIn
 from contracts.money import MAX_VND
@@ -163,33 +163,24 @@ class ShipmentEventOut(BaseModel):
     proof_id: str | None
 
 
-# What the carrier's own systems (or the portal) report through POST /v1/shipments/{id}/events.
-REPORTABLE = (
-    ShipmentStatus.PICKED_UP,
-    ShipmentStatus.IN_TRANSIT,
-    ShipmentStatus.OUT_FOR_DELIVERY,
-    ShipmentStatus.DELIVERED,
-    ShipmentStatus.DELIVERY_FAILED,
-    ShipmentStatus.ON_HOLD,
-    ShipmentStatus.RETURN_TO_SENDER,
-    ShipmentStatus.RETURNED_TO_AGENCY,
-    ShipmentStatus.EXCEPTION,
-)
+class ReportedStatus(StrEnum):
+    """What the carrier's own systems (or the portal) may report through POST /v1/shipments/{id}/events."""
+
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    DELIVERY_FAILED = "delivery_failed"
+    ON_HOLD = "on_hold"
+    RETURN_TO_SENDER = "return_to_sender"
+    RETURNED_TO_AGENCY = "returned_to_agency"
+    EXCEPTION = "exception"
 
 
 class ShipmentEventIn(_In):
-    status: Literal[
-        "picked_up",
-        "in_transit",
-        "out_for_delivery",
-        "delivered",
-        "delivery_failed",
-        "on_hold",
-        "return_to_sender",
-        "returned_to_agency",
-        "exception",
-    ]
-    occurred_at: AwareDatetime | None = Field(default=None, description="When it happened; now if left out")
+    """A report of what happened, now (the time it is received is the time it is recorded)."""
+
+    status: ReportedStatus
     location: Code | None = Field(default=None, description="Post office code")
     reason_code: Code | None = Field(default=None, description="For delivery_failed: a code of the carrier's list")
     note: Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\u0000]*$")] = ""

@@ -41,7 +41,7 @@ from gateway.payments.providers_controller import ProviderController
 from gateway.payments.resolver import Resolver
 from gateway.request_text import refuse_nul
 from gateway.settings import Settings, check_production_safety
-from gateway.shipments.carriers import build_carrier
+from gateway.shipments.carriers import build_carrier, close_carrier
 from gateway.shipments.controller import CarrierPushController, ShipmentController, TrackingController
 from gateway.shipments.poller import ShipmentPoller
 from gateway.staff.controller import StaffController, staff_static
@@ -84,7 +84,7 @@ def create_app(
     resolver = Resolver(sessionmaker, providers, settings, clock)
     notifications = NotificationService(sessionmaker, providers, settings, clock)
     limiter = build_limiter(settings, sessionmaker, clock)
-    carrier = carrier or build_carrier(settings, clock, carrier_transport)
+    carrier = carrier or build_carrier(settings, carrier_transport)
     shipment_poller = ShipmentPoller(sessionmaker, carrier, settings, clock)
     workers = Workers(
         {"webhooks": dispatcher.run_once, "resolver": resolver.run_once, "shipments": shipment_poller.run_once},
@@ -106,6 +106,7 @@ def create_app(
             await workers.stop()
             await dispatcher.aclose()
             await providers.aclose()
+            await close_carrier(carrier)
             await engine.dispose()
 
     plugin = problems.problem_details_plugin()

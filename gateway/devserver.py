@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -13,12 +15,15 @@ import uvicorn
 
 from adapters.carriers import CARRIERS
 from adapters.registry import REGISTRY
-from gateway.cli import create_client
+from gateway.cli import create_client, create_staff
 from gateway.db.migrate import upgrade
 from gateway.demo.controller import DEMO_CLIENT_NAME
 from gateway.settings import ROOT, Settings
 
 DEV_CLIENT_FILE = ROOT / "var" / "dev-portal.json"
+DEV_STAFF_FILE = ROOT / "var" / "dev-staff.json"
+# The VNPost simulator assigns a shipment to the post office of its province: 011000 for Hà Nội (01).
+DEV_STAFF = [("buudien.hanoi", "postal", "011000"), ("taichinh", "finance", None)]
 SIMULATORS = [
     (s.title, s.module, s.port)
     for s in [e.simulator for e in REGISTRY.values()] + [c.simulator for c in CARRIERS.values()]
@@ -40,6 +45,20 @@ def _dev_client(settings: Settings) -> dict[str, str]:
     return data
 
 
+def _dev_staff(settings: Settings) -> list[dict[str, str]]:
+    """Staff accounts for /staff, made once with random passwords kept in var/ (like the dev portal's key)."""
+    if DEV_STAFF_FILE.exists():
+        return list(json.loads(DEV_STAFF_FILE.read_text()))
+    accounts = []
+    for username, role, office in DEV_STAFF:
+        password = secrets.token_urlsafe(12)
+        asyncio.run(create_staff(settings, username, password, role, office))
+        accounts.append({"username": username, "password": password, "role": role, "office": office or "-"})
+    DEV_STAFF_FILE.write_text(json.dumps(accounts, indent=2, ensure_ascii=False))
+    DEV_STAFF_FILE.chmod(0o600)
+    return accounts
+
+
 def _wait_until_up(url: str, seconds: float = 15) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -55,10 +74,14 @@ def run(settings: Settings) -> None:
     (ROOT / "var").mkdir(exist_ok=True)
     upgrade(settings.database_url)
     client = _dev_client(settings)
+    staff = _dev_staff(settings)
     children = [
         subprocess.Popen([sys.executable, "-m", module, "--port", str(port)], cwd=ROOT)  # noqa: S603 - fixed argv
         for _, module, port in SIMULATORS
     ]
+    # uvicorn re-raises the SIGTERM it caught once it has stopped; as SystemExit it lets `finally` stop the
+    # simulators instead of leaving them running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         for _, _, port in SIMULATORS:
             _wait_until_up(f"http://127.0.0.1:{port}/")
@@ -73,7 +96,9 @@ dvc-gateway is starting at {base}
     API key         {client["api_key"]}
     webhook secret  {client["webhook_secret"]}
     webhook URL     {client["webhook_url"]}
+  staff pages       {base}/staff/login
 """
+            + "".join(f"    {a['role']:<8} {a['username']} / {a['password']} (office {a['office']})\n" for a in staff)
             + "\n".join(f"  {name} simulator  http://127.0.0.1:{port}/" for name, _, port in SIMULATORS)
             + "\n\nCtrl-C stops everything.\n",
             flush=True,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# RFC 9457's own members: an extension by one of these names would overwrite them in the problem body.
+_PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
+
 
 class DomainError(Exception):
     status = 400
@@ -11,6 +14,8 @@ class DomainError(Exception):
     title = "Bad request"
 
     def __init__(self, detail: str, **extra: Any) -> None:
+        if clash := _PROBLEM_MEMBERS & extra.keys():
+            raise TypeError(f"a problem's extension may not be named {sorted(clash)}")
         super().__init__(detail)
         self.detail = detail
         self.extra = extra

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.carriers import carrier_settings_from_environment
 from adapters.registry import settings_from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +118,8 @@ class Settings(BaseSettings):
 
     # Each provider's own settings (adapters/registry.py), read from its DVCGW_<NAME>_ variables.
     providers: dict[str, Any] = Field(default_factory=settings_from_environment)
+    # Each carrier's own settings (adapters/carriers.py), read from its DVCGW_<NAME>_ variables.
+    carriers: dict[str, Any] = Field(default_factory=carrier_settings_from_environment)
 
     @property
     def is_sqlite(self) -> bool:
@@ -142,6 +145,11 @@ def check_production_safety(settings: Settings) -> None:
         f"DVCGW_{name.upper()}_* uses the simulator's published secret"
         for name, provider in settings.providers.items()
         if provider.enabled and provider.uses_simulator_secret()
+    ]
+    problems += [
+        f"DVCGW_{name.upper()}_* uses the simulator's published secret"
+        for name, carrier in settings.carriers.items()
+        if carrier.enabled and carrier.uses_simulator_secret()
     ]
     if settings.demo_enabled:
         problems.append("DVCGW_DEMO_ENABLED is on: /demo lets anyone create payments")

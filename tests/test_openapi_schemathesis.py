@@ -23,6 +23,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
 
 from adapters.payos.settings import PayOSSettings
+from adapters.vnpost.settings import VNPostSettings
 from contracts.money import MAX_VND
 from gateway.app import create_app
 from gateway.auth import hash_key, new_client
@@ -31,6 +32,9 @@ from gateway.db.engine import create_engine, create_sessionmaker
 from gateway.settings import Settings
 from simulators.payos import SimulatorConfig
 from simulators.payos import create_app as create_payos_simulator
+from simulators.vnpost import DEV_ACCOUNT
+from simulators.vnpost import SimulatorConfig as VNPostSimulatorConfig
+from simulators.vnpost import create_app as create_vnpost_simulator
 from tests.conftest import empty_tables
 from tests.harness import GATEWAY, LateASGI
 
@@ -100,6 +104,7 @@ def _no_provider(request: httpx.Request) -> httpx.Response:
 
 
 PAYOS = "http://payos.test"
+VNPOST = "http://vnpost.test"
 
 
 class _Providers(httpx.AsyncBaseTransport):
@@ -142,11 +147,18 @@ def gateway(database_url: str) -> Iterator[None]:
         rate_limit_auth_failures_per_address=10**9,
         # payOS's checkout is a call to payOS: its simulator answers it (VNPay's is a URL, no call).
         providers={"payos": PayOSSettings(api_url=PAYOS)},
+        # Shipments are booked with VNPost's simulator, which pushes back to the gateway.
+        carriers={"vnpost": VNPostSettings(_env_file=None, api_url=VNPOST)},  # type: ignore[call-arg]
+    )
+    vnpost = create_vnpost_simulator(
+        VNPostSimulatorConfig(accounts=[DEV_ACCOUNT], callback_url=f"{GATEWAY}/callbacks/vnpost"),
+        push_transport=httpx.ASGITransport(app=GATEWAY_APP),
     )
     GATEWAY_APP.target = create_app(
         settings,
         clock=clock,
         provider_transport=_Providers(),
+        carrier_transport=httpx.ASGITransport(app=vnpost),
         webhook_transport=httpx.MockTransport(lambda _: httpx.Response(200)),
     )
     try:

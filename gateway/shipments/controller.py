@@ -28,12 +28,13 @@ from gateway.deps import PortalContext, provide_client
 from gateway.errors import NotFound
 from gateway.limits import source_address
 from gateway.notifications.controller import inbound_of
-from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, IdempotentOperation, problems
+from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, IdempotentOperation, ok, problems
 from gateway.payments.controller import IdempotencyKeyHeader, idempotent
 from gateway.request_text import PROVIDER_PROTOCOL
 from gateway.shipments.pushes import PushReceiver
 from gateway.shipments.service import ShipmentService, StaffEvent
 from gateway.shipments.views import event_out, shipment_out, tracking_out
+from gateway.staff.api_auth import staff_reporter
 
 ShipmentId = Annotated[str, PathParameter(pattern=NO_NUL, max_length=64)]
 Filter = Annotated[str | None, QueryParameter(pattern=NO_NUL, max_length=64)]
@@ -79,7 +80,8 @@ class ShipmentController(Controller):
         "/",
         operation_id="createShipment",
         status_code=201,
-        responses=problems(*BODY, 409, 422, 502, 503, 504),
+        responses=problems(*BODY, 409, 422, 502, 503, 504)
+        | ok(ShipmentOut, "Not booked yet: the carrier's answer is awaited (booking: requested)", 202),
         operation_class=IdempotentOperation,
     )
     async def create(
@@ -147,11 +149,20 @@ class ShipmentController(Controller):
         responses=problems(*BODY, 404, 409, 422, 503),
     )
     async def report(
-        self, data: JSONBody[ShipmentEventIn], portal: NamedDependency[ShipmentPortal], shipment_id: ShipmentId
+        self, request: Request[Any, Any, Any], state: State, data: JSONBody[ShipmentEventIn], shipment_id: ShipmentId
     ) -> ShipmentOut:
-        """Report what happened (the carrier's own systems, with their API key): forward only; 409 otherwise."""
-        service = portal.shipments
-        await service.get(portal.caller, shipment_id)
+        """Report what happened: the carrier's own systems with their API key, or a postal staff member's
+        browser with its session and X-CSRF-Token (their office's shipments only): forward only; 409 otherwise."""
+        staff = await staff_reporter(request)
+        if staff is not None:
+            service = shipment_service(state, request_session(state, request.scope))
+            await service.get_for_office(shipment_id, staff.office_code or "")
+            actor, source = staff.actor, EventSource.STAFF
+        else:
+            portal = await provide_shipment_portal(request, state)
+            service = portal.shipments
+            await service.get(portal.caller, shipment_id)
+            actor, source = portal.caller.name, EventSource.PORTAL
         event = StaffEvent(
             status=ShipmentStatus(data.status),
             reason_code=data.reason_code,
@@ -161,10 +172,9 @@ class ShipmentController(Controller):
             document_count=data.document_count,
             fees_collected=data.fees_collected,
             location=data.location,
-            occurred_at=data.occurred_at,
         )
-        shipment = await service.record_event(shipment_id, event, portal.caller.name, EventSource.PORTAL)
-        await portal.session.commit()
+        shipment = await service.record_event(shipment_id, event, actor, source)
+        await service.session.commit()
         return shipment_out(shipment)
 
 

@@ -225,6 +225,12 @@ class ShipmentService:
         try:
             booking = await self.carrier.book(self.booking_order(shipment))
         except ProviderRejected as exc:
+            if shipment.booking_attempts:
+                # An earlier attempt's answer was lost: the carrier may well hold that order (MyVNPost refuses
+                # a second one with the same reference). Its first push names this shipment and links it.
+                self._booking_unconfirmed(shipment, exc.message)
+                await self.session.commit()
+                return shipment
             now = self.clock.now()
             shipment.booking = "refused"
             shipment.next_poll_at = None
@@ -253,6 +259,39 @@ class ShipmentService:
             description=f"booking outcome unknown, will be tried again: {message}"[:500],
         )
         log.warning("shipment_booking_unknown", shipment_id=shipment.id, attempts=shipment.booking_attempts)
+
+    def _booking_unconfirmed(self, shipment: Shipment, message: str) -> None:
+        now = self.clock.now()
+        shipment.next_poll_at = None  # booking again would be refused again
+        shipment.updated_at = now
+        self._record(
+            shipment,
+            EventSource.SYSTEM,
+            S.PENDING,
+            now,
+            applied=True,
+            description=f"booked again and refused, so an earlier attempt may have booked it: {message}"[:500],
+        )
+        log.error("shipment_booking_unconfirmed", shipment_id=shipment.id, attempts=shipment.booking_attempts)
+
+    async def _adopt(self, carrier_order_id: str, events: list[CarrierEvent]) -> Shipment | None:
+        """The shipment whose booking's answer was lost, named by the carrier's events as their order's
+        reference (MyVNPost's orderCode, the saleOrderCode it was booked with), linked to that order."""
+        reference = next((e.raw["orderCode"] for e in events if e.raw.get("orderCode")), None)
+        shipment = await self.session.get(Shipment, reference) if reference else None
+        if shipment is None or shipment.carrier != self.carrier.name or shipment.booking != "requested":
+            return None
+        now = self.clock.now()
+        shipment.booking = "booked"
+        shipment.carrier_order_id = carrier_order_id[:64]
+        shipment.updated_at = now
+        shipment.next_poll_at = now + timedelta(seconds=self.settings.shipment_poll_stale_seconds)
+        self._record(
+            shipment, EventSource.SYSTEM, S.PENDING, now, applied=True, description="linked to the carrier's order"
+        )
+        enqueue(self.session, shipment.client_id, EventType.SHIPMENT_BOOKED, shipment_event_data(shipment), now)
+        note(log, "shipment_adopted", shipment_id=shipment.id, carrier=shipment.carrier)
+        return shipment
 
     def _booked(self, shipment: Shipment, booking: Booking) -> None:
         now = self.clock.now()
@@ -373,7 +412,7 @@ class ShipmentService:
         else:
             applied = not late and target == current and current not in FINAL_STATUSES
             if applied:
-                shipment.status_at = occurred_at
+                shipment.status_at = max(occurred_at, shipment.status_at) if shipment.status_at else occurred_at
                 shipment.updated_at = self.clock.now()
                 if target is S.DELIVERY_FAILED:  # another attempt failed: the portal hears of each
                     data = shipment_event_data(shipment)
@@ -411,6 +450,7 @@ class ShipmentService:
             shipment = await self.session.scalar(
                 select(Shipment).where(Shipment.carrier == self.carrier.name, Shipment.carrier_order_id == order_id)
             )
+            shipment = shipment or await self._adopt(order_id, order_events)
             if shipment is None:
                 log.warning("carrier_event_unknown_order", carrier=self.carrier.name, carrier_order_id=order_id[:64])
                 continue
@@ -436,7 +476,7 @@ class ShipmentService:
                 strict=False,
                 code=event.code,
                 dedupe_key=dedupe_key(event),
-                description=event.description,
+                description=_described(shipment, event),
                 location=_cut(event.location, 64),
                 reason_code=_cut(event.reason_code, 64),
                 reason=_cut(event.reason, 500),
@@ -640,6 +680,14 @@ class ShipmentService:
             .limit(1)
         )
         return _found(shipment, item_number[:13])
+
+
+def _described(shipment: Shipment, event: CarrierEvent) -> str:
+    # A dossier's sender is the citizen: "returned" brings it back to them, not to the agency. The status
+    # set has one returned end (contracts/shipping.py), so the event says which.
+    if event.status is S.RETURNED_TO_AGENCY and shipment.kind == ShipmentKind.DOSSIER_PICKUP.value:
+        return f"returned to its sender, the citizen: {event.description}"
+    return event.description
 
 
 def _found(shipment: Shipment | None, shipment_id: str) -> Shipment:

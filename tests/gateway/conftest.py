@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from adapters.vnpay.settings import VNPaySettings
+from adapters.vnpost.settings import VNPostSettings
 from gateway.app import create_app
 from gateway.clock import Clock
 from gateway.settings import Settings
@@ -25,6 +26,8 @@ def settings(clean_database: str) -> Settings:
         # The recording portal (tests/harness.py) is http and has no public address.
         webhook_allow_http=True,
         webhook_allowed_hosts=["portal.test"],
+        # No carrier: these tests are the payments'; shipments have theirs (tests/shipments).
+        carriers={"vnpost": VNPostSettings(enabled=False)},
         providers={
             "vnpay": VNPaySettings(
                 tmn_code=TMN_CODE,

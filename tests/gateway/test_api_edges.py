@@ -17,10 +17,12 @@ from sqlalchemy import func, select
 
 from contracts.limits import URL_MAX_SENT
 from contracts.payments import FeeLineIn, Payer, PaymentCreate, RefundCreate
+from contracts.shipments import QuoteCreate, ShipmentCreate, ShipmentEventIn
 from contracts.webhooks import WebhookEndpointIn
 from gateway.content_type import takes_json
 from gateway.db.models import Base, Client, Payment, ProviderNotification, Refund
 from tests.harness import World, payment_body, reference_of
+from tests.shipments.bodies import shipment_body
 
 pytestmark = pytest.mark.anyio
 
@@ -299,7 +301,10 @@ async def test_every_string_an_input_model_takes_has_its_column(world: World) ->
         for name, schema in model.model_json_schema()["properties"].items()
         if _is_string(schema)
     }
-    assert walked == set(STORED)  # a new string field needs its entry, and so a test of its bound
+    # The shipments' own are tested beside them, with a carrier (tests/shipments/test_lengths.py).
+    from tests.shipments.test_lengths import SHIPMENT_STORED
+
+    assert walked == set(STORED) | set(SHIPMENT_STORED)  # a new string field needs its entry, and a test of its bound
 
 
 @pytest.mark.parametrize(("model", "field"), list(STORED), ids=[f"{m.__name__}.{f}" for m, f in STORED])
@@ -361,6 +366,9 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     PaymentCreate: payment_body(),
     RefundCreate: {"reason": "Hồ sơ bị từ chối"},
     WebhookEndpointIn: {"url": "https://portal.example.vn/hooks"},
+    ShipmentCreate: shipment_body(),
+    QuoteCreate: {k: shipment_body()[k] for k in ("kind", "sender", "recipient", "parcel")},
+    ShipmentEventIn: {"status": "picked_up"},
 }
 
 

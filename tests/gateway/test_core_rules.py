@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from pydantic import SecretStr
 
 from adapters.vnpay.settings import SIMULATOR_HASH_SECRET, VNPaySettings
+from adapters.vnpost.settings import VNPostSettings
 from contracts.providers import Capability
 from gateway.app import create_app
 from gateway.cli import main
@@ -39,9 +40,21 @@ async def test_a_provider_that_cannot_refund_refuses_every_refund(
     assert (await world.get_payment(payment["id"]))["refunded_amount"] == 0
 
 
+# A key of VNPost's own, not the simulator's (only compared here: the gateway is never built with it).
+REAL_PUSH_KEY = (
+    "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA0real\n-----END PUBLIC KEY-----\n"
+)
+
+
 def _production(**changes: object) -> Settings:
     vnpay = VNPaySettings(hash_secret=SecretStr("a-real-secret-from-the-vnpay-merchant-portal"))
-    values: dict[str, object] = {"environment": "production", "demo_enabled": False, "providers": {"vnpay": vnpay}}
+    vnpost = VNPostSettings(password=SecretStr("a-real-myvnpost-password"), push_public_key=REAL_PUSH_KEY)
+    values: dict[str, object] = {
+        "environment": "production",
+        "demo_enabled": False,
+        "providers": {"vnpay": vnpay},
+        "carriers": {"vnpost": vnpost},
+    }
     return Settings(**(values | changes))  # type: ignore[arg-type]
 
 
@@ -54,8 +67,10 @@ def test_production_settings_with_real_secrets_and_no_demo_start() -> None:
     [
         ({"demo_enabled": True}, "DVCGW_DEMO_ENABLED"),
         ({"providers": {"vnpay": VNPaySettings(hash_secret=SecretStr(SIMULATOR_HASH_SECRET))}}, "DVCGW_VNPAY_"),
+        ({"carriers": {"vnpost": VNPostSettings(push_public_key=REAL_PUSH_KEY)}}, "DVCGW_VNPOST_"),
+        ({"carriers": {"vnpost": VNPostSettings(password=SecretStr("a-real-myvnpost-password"))}}, "DVCGW_VNPOST_"),
     ],
-    ids=["demo", "simulator-secret"],
+    ids=["demo", "simulator-secret", "carrier-simulator-password", "carrier-simulator-push-key"],
 )
 def test_outside_development_the_gateway_refuses_unsafe_settings(changes: dict[str, object], named: str) -> None:
     with pytest.raises(UnsafeSettings, match=named):

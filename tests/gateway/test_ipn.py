@@ -100,6 +100,17 @@ async def test_success_for_cancelled_payment_is_recorded(world: World) -> None:
     assert (await world.get_payment(payment["id"]))["status"] == "succeeded"
 
 
+async def test_a_paid_payment_cannot_be_cancelled(world: World) -> None:
+    payment = (await world.create_payment()).json()
+    assert (await ipn(world, signed_ipn(payment)))["RspCode"] == "00"
+    r = await world.http.post(f"/v1/payments/{payment['id']}/cancel", headers=world.auth())
+    assert r.status_code == 409
+    problem = r.json()
+    assert problem["status"] == 409 and problem["current_status"] == "succeeded"
+    assert problem["type"].endswith("/invalid-transition")
+    assert (await world.get_payment(payment["id"]))["status"] == "succeeded"
+
+
 async def test_suspicious_07_keeps_payment_open(world: World) -> None:
     payment = (await world.create_payment()).json()
     assert (await ipn(world, signed_ipn(payment, "07", "00")))["RspCode"] == "00"

@@ -96,6 +96,7 @@ class FakeCarrier:
                     "location": e.location,
                     "reason_code": e.reason_code,
                     "item": e.item_number,
+                    "description": e.description,
                 }
                 for e in events
             ]
@@ -118,6 +119,7 @@ class FakeCarrier:
                 location=e["location"],
                 reason_code=e["reason_code"],
                 item_number=e["item"],
+                description=e["description"],
             )
             for e in json.loads(body["data"])
         ]

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from contracts.payments import PaymentStatus
 from gateway.db.models import Payment, Shipment, ShipmentEvent
-from tests.shipments.conftest import ShipWorld, address, shipment_body
+from tests.shipments.bodies import address, shipment_body
+from tests.shipments.conftest import ShipWorld
 from tests.shipments.fake_carrier import OFFICE
 
 pytestmark = pytest.mark.anyio

@@ -15,6 +15,7 @@ from gateway.db.models import NotificationRejection
 from gateway.errors import NotFound
 from gateway.shipments.errors import ShipmentTransition
 from gateway.shipments.service import StaffEvent
+from tests.shipments.bodies import shipment_body
 from tests.shipments.conftest import ShipWorld
 from tests.shipments.fake_carrier import OFFICE
 
@@ -264,3 +265,22 @@ async def test_a_bad_check_digit_is_kept_and_logged_masked(ship: ShipWorld, caps
     out = capsys.readouterr().out
     assert "item_number_check_failed" in out
     assert "Nguyễn" not in out and "0912345678" not in out
+
+
+async def test_a_dossier_returned_goes_back_to_the_citizen(ship: ShipWorld) -> None:
+    s = await ship.booked(shipment_body(kind="dossier_pickup"))
+    returned = ev(s, "19", S.RETURNED_TO_AGENCY, 60, description="Chuyển hoàn thành công")
+    await ship.push(ship.carrier.push_body([ev(s, "18", S.RETURN_TO_SENDER, 30), returned]))
+    last = (await ship.events(s["id"]))[-1]
+    assert last["status_after"] == "returned_to_agency"
+    assert last["description"].startswith("returned to its sender, the citizen")
+
+
+async def test_a_push_over_its_size_bound_is_refused_unread(ship: ShipWorld) -> None:
+    s = await ship.booked()
+    events = [ev(s, "6", S.PICKED_UP, minutes) for minutes in range(200)]
+    body = ship.carrier.push_body(events)
+    assert len(body) > ship.settings.callback_max_body_bytes
+    r = await ship.push(body)
+    assert r.status_code == 413
+    assert (await ship.get(s["id"]))["status"] == "pending"

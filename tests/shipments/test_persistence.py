@@ -16,7 +16,8 @@ from contracts.shipping import CarrierEvent, ShipmentStatus
 from gateway.auth import Caller
 from gateway.db.models import Shipment
 from gateway.shipments.service import ShipmentService, StaffEvent
-from tests.shipments.conftest import ShipWorld, shipment_body
+from tests.shipments.bodies import shipment_body
+from tests.shipments.conftest import ShipWorld
 
 pytestmark = pytest.mark.anyio
 S = ShipmentStatus

@@ -254,3 +254,24 @@ async def test_a_stored_proof_is_read_back_only_through_its_shipment(postal: Pos
     response = proof_response(stored)
     assert response.media_type == "image/jpeg" and response.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+async def test_a_staff_session_reports_an_event_of_its_office_through_the_api(postal: PostalWorld) -> None:
+    shipment = await postal.book()
+    await postal.login("bt.an")
+    csrf = csrf_of((await postal.http.get("/staff/postal")).text)
+    path = f"/v1/shipments/{shipment['id']}/events"
+    assert (await postal.http.post(path, json={"status": "out_for_delivery"})).status_code == 403  # no token
+    r = await postal.http.post(path, json={"status": "out_for_delivery"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    last = (await postal.events(shipment["id"]))[-1]
+    assert (last["status_after"], last["actor"], last["source"]) == ("out_for_delivery", "staff:bt.an", "staff")
+
+    postal.http.cookies.clear()
+    await postal.login("bt.khac")  # another office
+    csrf = csrf_of((await postal.http.get("/staff/postal")).text)
+    failed = {"status": "delivery_failed", "reason_code": "KVN"}
+    assert (await postal.http.post(path, json=failed, headers={"X-CSRF-Token": csrf})).status_code == 404
+    postal.http.cookies.clear()  # the portal's key works as before
+    r = await postal.http.post(path, json=failed, headers={"Authorization": f"Bearer {postal.api_key}"})
+    assert r.status_code == 200, r.text
