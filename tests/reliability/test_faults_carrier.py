@@ -18,7 +18,7 @@ from adapters.vnpost.codes import status_of
 from gateway.db.models import ShipmentEvent
 from tests.reliability.faults_checks import check_webhooks
 from tests.reliability.faults_world import Everything, everything, gateway_settings
-from tests.shipments.conftest import shipment_body
+from tests.shipments.bodies import shipment_body
 
 pytestmark = pytest.mark.anyio
 

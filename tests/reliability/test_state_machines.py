@@ -39,7 +39,7 @@ from gateway.shipments.transitions import can_move as shipment_can_move
 from tests.conftest import empty_tables
 from tests.reliability.faults_checks import business_fact, check_credited_once, check_ledger, check_webhooks
 from tests.reliability.faults_world import Everything, everything, gateway_settings
-from tests.shipments.conftest import shipment_body
+from tests.shipments.bodies import shipment_body
 
 T = TypeVar("T")
 EXAMPLES = int(os.environ.get("DVCGW_HYPOTHESIS_EXAMPLES", "8"))
