@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gateway.db.models import Payment, PaymentEvent, WebhookEvent
+from gateway.db.models import Payment, PaymentEvent, Refund, WebhookEvent
 from tests.reliability.faults_world import Everything
 
 FINAL_UNPAID = {"failed", "cancelled", "expired"}
@@ -37,6 +37,22 @@ async def check_payments_agree_with_providers(e: Everything) -> dict[str, str]:
         else:
             assert p.status != "succeeded", f"{p.provider} shows {p.id} unpaid, the gateway says succeeded"
     return seen
+
+
+async def check_refunds_agree_with_providers(e: Everything) -> None:
+    """What each payment has refunded here equals what its provider refunded, once no refund is open."""
+    async with e.app.state.sessionmaker() as session:
+        payments = (await session.execute(select(Payment))).scalars().all()
+        open_refunds = set(
+            (await session.execute(select(Refund.payment_id).where(Refund.status.in_(["pending", "processing"]))))
+            .scalars()
+            .all()
+        )
+    for p in payments:
+        if p.id in open_refunds:
+            continue
+        there = await e.rails[p.provider].refunded(p.provider_ref)
+        assert p.refunded_amount == there, f"{p.id}: refunded {p.refunded_amount} here, {there} at {p.provider}"
 
 
 async def check_credited_once(e: Everything) -> None:
@@ -96,6 +112,7 @@ async def check_all(e: Everything) -> Counter[str]:
     """Settle everything, then every check; answers the count of payments by status."""
     await e.settle_everything()
     statuses = await check_payments_agree_with_providers(e)
+    await check_refunds_agree_with_providers(e)
     await check_credited_once(e)
     await check_webhooks(e)
     await check_ledger(e)

@@ -56,8 +56,18 @@ class Deadline(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.seconds: float | None = None
+        # The next request this matches reaches the provider, which acts on it, but its answer is lost on
+        # the way back: the gateway sees a timeout and cannot know what happened.
+        self.lose_answer_to: Callable[[httpx.Request], bool] | None = None
+        self.lost: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.lose_answer_to is not None and self.lose_answer_to(request):
+            self.lose_answer_to = None
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            self.lost.append(f"{request.method} {request.url.path} -> {response.status_code}")
+            raise httpx.ReadTimeout("the provider's answer was lost", request=request)
         if self.seconds is None:
             return await self.inner.handle_async_request(request)
         try:
@@ -82,6 +92,7 @@ class Rail:
     provider_status: Callable[[dict[str, Any]], str]  # "paid", "unpaid" or "failed", from its order view
     order_path: Callable[[str], str]
     drain_deliveries: Callable[[], Awaitable[None]]
+    provider_refunded: Callable[[dict[str, Any]], int] = lambda _: 0  # VND refunded there, from its order view
 
     async def faults(self, **switches: Any) -> None:
         r = await self.client.put(f"{self.control}/faults", json=switches)
@@ -108,6 +119,10 @@ class Rail:
             return "absent"  # the provider never made it (a create that failed before it arrived)
         assert r.status_code == 200, r.text
         return self.provider_status(r.json())
+
+    async def refunded(self, reference: str) -> int:
+        r = await self.client.get(self.order_path(reference))
+        return self.provider_refunded(r.json()) if r.status_code == 200 else 0
 
     async def drain(self) -> None:
         await self.drain_deliveries()
@@ -314,6 +329,7 @@ async def everything(settings: Settings, clock: Clock | None = None) -> AsyncIte
                 pay_body={"response_code": "00"},
                 resend_path=lambda ref: f"/_sim/vnpay/transactions/{ref}/ipn",
                 provider_status=_vnpay_status,
+                provider_refunded=lambda view: int(view["refunded_amount"]),
                 order_path=lambda ref: f"/_sim/vnpay/transactions/{ref}",
                 drain_deliveries=vnpay_state(vnpay_app.state).ipn.drain,
             ),
@@ -327,6 +343,7 @@ async def everything(settings: Settings, clock: Clock | None = None) -> AsyncIte
                 pay_body={},
                 resend_path=lambda ref: f"/_sim/momo/orders/{ref}/notify",
                 provider_status=_momo_status,
+                provider_refunded=lambda view: sum(r["amount"] for r in view["refundTrans"] if r["resultCode"] == 0),
                 order_path=lambda ref: f"/_sim/momo/orders/{ref}",
                 drain_deliveries=momo_app.state["momo"].notifier.drain,
             ),
@@ -340,6 +357,7 @@ async def everything(settings: Settings, clock: Clock | None = None) -> AsyncIte
                 pay_body={},
                 resend_path=lambda ref: f"/_sim/zalopay/orders/{ref}/callback",
                 provider_status=_zalopay_status,
+                provider_refunded=lambda view: int(view["refunded"]),
                 order_path=lambda ref: f"/_sim/zalopay/orders/{ref}",
                 drain_deliveries=zalopay_state(zalopay_app.state).callbacks.drain,
             ),
