@@ -255,3 +255,19 @@ async def test_a_refund_whose_answer_was_lost_is_refunded_once(e: Everything, pr
     assert (await e.world.get_payment(payment["id"]))["refunded_amount"] == payment["amount"]
     refund_events = [ev for ev in e.world.portal.events() if ev["type"].startswith("refund.")]
     assert [ev["type"] for ev in refund_events] == ["refund.succeeded"]
+
+
+@pytest.mark.parametrize("provider", CALLED_ON_CREATE)
+async def test_a_create_whose_answer_was_lost_is_settled_by_the_provider(e: Everything, provider: str) -> None:
+    """The provider made the order but its answer was lost: the portal hears 504, the payment stays open
+    for the resolver, and if the order is paid after all the payment is credited, once."""
+    rail = e.rails[provider]
+    e.deadline.lose_answer_to = lambda request: request.method == "POST"
+    lost = await e.create(provider)
+    assert lost.status_code == 504, lost.text
+    ref = await _only_pending_reference(e)
+    assert await rail.status(ref) == "unpaid"  # the order exists at the provider
+    await _queries_due(e)
+    await rail.pay(ref)  # paid there after all (a payment page the citizen still had open)
+    counts = await check_all(e)
+    assert counts["succeeded"] == 1
