@@ -13,11 +13,17 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import exc as sa_exc
 
 from contracts.errors import ProviderRejected, ProviderUnavailable
 from gateway.errors import DomainError
 
 TYPE_BASE = "https://dvc-gateway.gov.vn/problems/"
+# How long a portal is told to wait when the database is out of reach or busy: the pool reconnects on the
+# next request after it is back (gateway/db/engine.py pre-pings), so a short wait is enough.
+DATABASE_RETRY_AFTER_SECONDS = 5
+# SQLite's OperationalError also says a statement is wrong; these say the database is there but wrong.
+_NOT_AN_OUTAGE = ("no such ", "syntax error", "has no column")
 log = structlog.get_logger()
 
 
@@ -67,15 +73,47 @@ def from_provider_rejected(exc: ProviderRejected) -> ProblemDetailsException:
     return _problem(502, "provider-rejected", "The payment provider refused the request", exc.message)
 
 
-def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
-    problem = _problem(
+def _internal() -> ProblemDetailsException:
+    return _problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "internal",
         "Internal error",
         "The gateway could not complete the request; nothing was changed by this failure.",
     )
-    return problem.to_response(request)
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    return _internal().to_response(request)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached, dropped the connection or is locked by another
+    writer (worth trying again shortly), rather than that a statement or the data is wrong."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+            return True
+        if isinstance(exc, sa_exc.OperationalError):
+            return not any(marker in str(exc.orig).lower() for marker in _NOT_AN_OUTAGE)
+        return False
+    # Pool exhausted, or a new connection refused, reset or timed out: asyncpg raises the OS's own error
+    # when it connects, which SQLAlchemy passes through unwrapped.
+    return isinstance(exc, (sa_exc.TimeoutError, sa_exc.DisconnectionError, ConnectionError, TimeoutError))
+
+
+def from_database_error(exc: Exception) -> ProblemDetailsException:
+    if not database_unavailable(exc):
+        log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+        return _internal()
+    log.warning("database_unavailable", error=type(exc).__name__)
+    problem = _problem(
+        503,
+        "database-unavailable",
+        "The database is unavailable",
+        "The gateway cannot reach its database just now; nothing was changed. Send the request again later.",
+    )
+    problem.headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    return problem
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:
@@ -86,6 +124,12 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 HTTPException: from_http,
                 ProviderUnavailable: from_provider_unavailable,
                 ProviderRejected: from_provider_rejected,
+                # The database out of reach or locked: 503 with Retry-After, not a 500.
+                sa_exc.DBAPIError: from_database_error,
+                sa_exc.TimeoutError: from_database_error,
+                sa_exc.DisconnectionError: from_database_error,
+                ConnectionError: from_database_error,
+                TimeoutError: from_database_error,
             }
         )
     )

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.errors import ProviderError, ProviderRejected, ProviderUnavailable
@@ -160,11 +160,23 @@ class PaymentService:
             await self._checkout_failed(payment, exc)
             raise
         self.providers.outcome(provider.name, None)
-        payment.checkout_url = checkout.url
-        payment.qr_code = checkout.qr_code
-        payment.deeplink = checkout.deeplink
-        payment.provider_order_id = checkout.provider_order_id
-        payment.updated_at = self.clock.now()
+        # The provider's notification may have settled the payment while its answer was on the way (the
+        # citizen paid at once): the checkout is written beside the status it has now, never over it, so
+        # the portal still gets its 201 (a version conflict here would answer 409 and invite a second
+        # payment for a fee already paid).
+        await self.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(
+                checkout_url=checkout.url,
+                qr_code=checkout.qr_code,
+                deeplink=checkout.deeplink,
+                provider_order_id=checkout.provider_order_id,
+                version=Payment.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(payment)
         note(log, "payment_created", payment_id=payment.id, provider=payment.provider, amount=payment.amount)
         return payment
 

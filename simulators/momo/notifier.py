@@ -92,6 +92,10 @@ class Notifier:
     async def resend(self, order: Order) -> Delivery:
         return await self._send(order, "manual", notification(order))
 
+    async def drain(self) -> None:
+        """Wait for every delivery in flight and every re-delivery scheduled."""
+        await self._courier.drain()
+
     async def aclose(self) -> None:
         await self._courier.aclose()
 

@@ -77,6 +77,17 @@ async def control_pay(request: Request[Any, Any, Any], order_code: FromPath[int]
     return {"status": link.status, "webhook": webhook}
 
 
+@post("/_sim/payos/payment-requests/{order_code:int}/webhook", status_code=200)
+async def control_resend(request: Request[Any, Any, Any], order_code: FromPath[int]) -> dict[str, Any]:
+    """The paid link's webhook once more, exactly as first sent (a replay), faults aside."""
+    link = _link(simulator_of(request.app.state), order_code, request.query_params.get("client_id"))
+    if link.status != "PAID" or not link.transfers:
+        raise HTTPException(status_code=409, detail=f"the link is {link.status}: it has no webhook to send again")
+    body = envelope(link.webhook_data(link.transfers[-1]), link.merchant)
+    attempt = await simulator_of(request.app.state).sender.resend(link, body)
+    return {"http_status": attempt.http_status, "acknowledged": attempt.acknowledged, "error": attempt.error}
+
+
 @get("/_sim/payos/payment-requests/{order_code:int}/webhooks")
 async def control_webhooks(request: Request[Any, Any, Any], order_code: FromPath[int]) -> dict[str, Any]:
     link = _link(simulator_of(request.app.state), order_code, request.query_params.get("client_id"))
@@ -111,4 +122,4 @@ async def reset_faults(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return sim.faults.model_dump()
 
 
-CONTROL_HANDLERS = [control_pay, control_webhooks, get_faults, put_faults, reset_faults]
+CONTROL_HANDLERS = [control_pay, control_resend, control_webhooks, get_faults, put_faults, reset_faults]

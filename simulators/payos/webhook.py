@@ -62,6 +62,14 @@ class WebhookSender:
         self._schedule_redelivery(link, body)
         return first
 
+    async def resend(self, link: Link, body: dict[str, Any]) -> WebhookAttempt:
+        """One more webhook as sent before, faults aside (a replay: payOS's dashboard can resend one)."""
+        return await self._send(link, body, "resend")
+
+    async def drain(self) -> None:
+        """Wait for every webhook in flight and every re-delivery scheduled."""
+        await self._courier.drain()
+
     def _schedule_redelivery(self, link: Link, body: dict[str, Any]) -> None:
         if not link.webhook_acknowledged and self._config.webhook_retry_intervals:
             self._courier.spawn(self._redeliver(link, body))

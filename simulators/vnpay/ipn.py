@@ -69,6 +69,10 @@ class IpnDispatcher:
     def pending(self) -> int:
         return self._courier.pending
 
+    async def drain(self) -> None:
+        """Wait for every delivery in flight and every re-delivery scheduled."""
+        await self._courier.drain()
+
     async def aclose(self) -> None:
         await self._courier.aclose()
 

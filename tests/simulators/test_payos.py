@@ -228,3 +228,15 @@ async def test_the_control_api_cancels_and_lists_webhook_attempts(sim: Sim) -> N
         "acknowledged": True,
         "attempts": [{"number": 1, "kind": "notify", "http_status": 200, "error": None}],
     }
+
+
+@pytest.mark.anyio
+async def test_a_paid_links_webhook_is_sent_again_exactly_as_first_sent(sim: Sim) -> None:
+    _data(await sim.create())
+    assert (await sim.client.post("/_sim/payos/payment-requests/1001/webhook")).status_code == 409  # not paid
+    first = (await sim.client.post("/_sim/payos/payment-requests/1001/pay")).json()["webhook"]
+    replay = await sim.client.post("/_sim/payos/payment-requests/1001/webhook")
+    assert replay.status_code == 200 and replay.json()["acknowledged"] is True
+    assert sim.merchant.received == [first["body"], first["body"]]
+    attempts = (await sim.client.get("/_sim/payos/payment-requests/1001/webhooks")).json()["attempts"]
+    assert [a["kind"] for a in attempts] == ["notify", "resend"]
