@@ -4,9 +4,11 @@
 
 The bare app (bench/bare_app.py) is measured first, then the gateway on each database: a throw-away
 database, migrated and given a portal client through `dvc-gateway`, served by `dvc-gateway serve` beside
-the VNPay simulator. The bench talks to the gateway over HTTP only. Each scenario has two phases of S
-seconds (10): saturation with wrk (32 connections, closed loop), then a fixed rate of half that
-throughput (bench/loadgen.py, open loop) for p50 and p99. Writes bench/results/latest.md and latest.json.
+the VNPay and VNPost simulators: payments (create, IPN, read), then shipments (VNPost's push, a postal
+staff member's report; set up by bench/postal.py). The bench talks to the gateway over HTTP only. Each
+scenario has two phases of S seconds (10): saturation with wrk (32 connections, closed loop), then a fixed
+rate of half that throughput (bench/loadgen.py, open loop) for p50 and p99. Writes bench/results/latest.md
+and latest.json.
 """
 
 from __future__ import annotations
