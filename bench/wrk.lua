@@ -1,9 +1,11 @@
 -- The bench's requests for wrk (bench/run.py writes the files and reads the last line).
--- wrk -t1 -c32 -d10s -s bench/wrk.lua URL -- PATHS KEY BODY PREFIX CAPTURE
---   PATHS    file of paths, one a line: GET each in turn, starting again at the end
+-- wrk -t1 -c32 -d10s -s bench/wrk.lua URL -- PATHS KEY BODY PREFIX CAPTURE HEADERS
+--   PATHS    file of paths, one a line: GET each in turn, starting again at the end; a line
+--            "path<TAB>body" is a POST of that JSON body instead (a push, a staff report)
 --   KEY      API key sent as "Authorization: Bearer KEY", or -
 --   BODY     file holding a JSON body to POST to the first path, with Idempotency-Key PREFIX-n, or -
 --   CAPTURE  file to append "id vnp_TxnRef vnp_Amount" of each payment created (201) to, or -
+--   HEADERS  file of further headers, "Name: value" a line (a staff session's cookie and CSRF token), or -
 -- Its last line: BENCH {"requests":..,"sent":..,"us":..,"socket_errors":..,"statuses":{..},"rspcodes":{..}}
 
 local threads = {}
@@ -19,6 +21,14 @@ function init(args)
   if args[2] ~= "-" then
     headers["Authorization"] = "Bearer " .. args[2]
   end
+  if args[6] and args[6] ~= "-" then
+    for line in io.lines(args[6]) do
+      local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+      if name then
+        headers[name] = value
+      end
+    end
+  end
   if args[3] ~= "-" then
     local f = assert(io.open(args[3], "rb"))
     body = f:read("*a")
@@ -27,7 +37,14 @@ function init(args)
     prefix = args[4] .. "-" .. tid .. "-"
   end
   for line in io.lines(args[1]) do
-    if line ~= "" then
+    local path, posted = string.match(line, "^([^\t]*)\t(.*)$")
+    if posted then
+      local own = {["Content-Type"] = "application/json"}
+      for k, v in pairs(headers) do
+        own[k] = v
+      end
+      table.insert(requests_, wrk.format("POST", path, own, posted))
+    elseif line ~= "" then
       table.insert(requests_, body and line or wrk.format("GET", line, headers))
     end
   end
