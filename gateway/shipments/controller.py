@@ -3,12 +3,14 @@ in gateway/shipments/service.py."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from contracts.shipments import (
@@ -25,6 +27,7 @@ from contracts.shipments import (
 from contracts.shipping import ShipmentStatus
 from gateway.db.request_session import READ_ONLY, request_session
 from gateway.deps import PortalContext, provide_client
+from gateway.documents.slips import render_slip
 from gateway.errors import NotFound
 from gateway.limits import source_address
 from gateway.notifications.controller import inbound_of
@@ -32,12 +35,14 @@ from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, IdempotentOperation, ok, p
 from gateway.payments.controller import IdempotencyKeyHeader, idempotent
 from gateway.request_text import PROVIDER_PROTOCOL
 from gateway.shipments.pushes import PushReceiver
-from gateway.shipments.service import ShipmentService, StaffEvent
+from gateway.shipments.service import ShipmentService, StaffEvent, slip_of
 from gateway.shipments.views import event_out, shipment_out, tracking_out
 from gateway.staff.api_auth import staff_reporter
 
 ShipmentId = Annotated[str, PathParameter(pattern=NO_NUL, max_length=64)]
 Filter = Annotated[str | None, QueryParameter(pattern=NO_NUL, max_length=64)]
+SlipSize = Annotated[Literal["A5", "A6"], QueryParameter()]
+SLIP = {200: ResponseSpec(data_container=bytes, media_type="application/pdf", description="The slip as a PDF")}
 ItemNumberPath = Annotated[str, PathParameter(pattern=r"^[A-Za-z]{2}[0-9]{9}[A-Za-z]{2}$")]
 
 
@@ -123,6 +128,24 @@ class ShipmentController(Controller):
     @get("/{shipment_id:str}", operation_id="getShipment", opt=READ_ONLY, responses=problems(404))
     async def get_shipment(self, portal: NamedDependency[ShipmentPortal], shipment_id: ShipmentId) -> ShipmentOut:
         return shipment_out(await portal.shipments.get(portal.caller, shipment_id))
+
+    @get(
+        "/{shipment_id:str}/slip",
+        operation_id="getShipmentSlip",
+        opt=READ_ONLY,
+        responses={**SLIP, **problems(404, 409)},
+        media_type="application/pdf",
+    )
+    async def slip(
+        self, portal: NamedDependency[ShipmentPortal], shipment_id: ShipmentId, size: SlipSize = "A6"
+    ) -> Response[bytes]:
+        """The dossier handover slip (phiếu gửi hồ sơ) or the result delivery slip, as a PDF label (A6, or
+        A5) with the item number's Code 128: 409 until the carrier has booked the shipment."""
+        shipment = await portal.shipments.get(portal.caller, shipment_id)
+        pdf = await asyncio.to_thread(render_slip, slip_of(shipment), size)
+        name = f"{shipment.item_number or shipment.id}.pdf"
+        disposition = {"Content-Disposition": f'inline; filename="{name}"'}
+        return Response(pdf, media_type="application/pdf", headers=disposition)
 
     @get("/{shipment_id:str}/events", operation_id="listShipmentEvents", opt=READ_ONLY, responses=problems(404))
     async def list_events(

@@ -37,6 +37,7 @@ from contracts.webhooks import EventType
 from gateway.auth import Caller
 from gateway.clock import VN_TZ, Clock
 from gateway.db.models import Payment, Shipment, ShipmentEvent
+from gateway.documents.slips import Slip
 from gateway.errors import NotFound, Unprocessable
 from gateway.ids import new_id
 from gateway.ledger.entries import cod_collected
@@ -83,6 +84,25 @@ def _stored_address(address: PostalAddress) -> dict[str, Any]:
 
 def _postal_address(stored: dict[str, Any]) -> PostalAddress:
     return PostalAddress(**stored)
+
+
+def slip_of(shipment: Shipment) -> Slip:
+    """What the handover or delivery slip prints of a booked shipment."""
+    if shipment.carrier_order_id is None:
+        raise ShipmentTransition("The carrier has not booked this shipment yet; its slip has no order to name.")
+    return Slip(
+        kind=ShipmentKind(shipment.kind),
+        item_number=shipment.item_number,
+        carrier_order_id=shipment.carrier_order_id,
+        dossier_code=shipment.dossier_code,
+        procedure=shipment.procedure,
+        sender=_postal_address(shipment.sender),
+        recipient=_postal_address(shipment.recipient),
+        documents=[f"{d['title']} ({d.get('copies', 1)})" for d in shipment.documents],
+        weight_grams=int(shipment.parcel["weight_grams"]),
+        service=shipment.service,
+        created_at=shipment.created_at,
+    )
 
 
 def _parcel(stored: dict[str, Any]) -> Parcel:

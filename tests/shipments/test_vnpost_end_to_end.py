@@ -309,3 +309,24 @@ async def test_a_booking_whose_answer_was_lost_is_linked_by_the_carriers_push(e2
         "picked_up",
     )
     assert (await e2e.webhooks())[:2] == ["shipment.booked", "shipment.status_changed"]
+
+
+async def test_the_slip_names_the_item_the_addresses_and_the_documents(e2e: E2E) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    s = await e2e.book()
+    await e2e.to_the_end(s["carrier_order_id"])
+    done = await e2e.get(s["id"])
+    r = await e2e.http.get(f"/v1/shipments/{s['id']}/slip", headers=e2e.world.auth())
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/pdf")
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(r.content)).pages)
+    assert done["item_number"] in text
+    for printed in ("Nguyễn Văn An", "Trích lục khai sinh", s["dossier_code"]):
+        assert printed in text
+    a5 = await e2e.http.get(f"/v1/shipments/{s['id']}/slip?size=A5", headers=e2e.world.auth())
+    assert a5.status_code == 200 and a5.content != r.content
+    assert (await e2e.http.get(f"/v1/shipments/{s['id']}/slip?size=A4", headers=e2e.world.auth())).status_code == 400
+    assert (await e2e.http.get(f"/v1/shipments/{s['id']}/slip")).status_code == 401
