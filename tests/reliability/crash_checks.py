@@ -21,7 +21,9 @@ from adapters.vnpost.codes import status_of
 from contracts.payments import PaymentStatus, RefundStatus
 from contracts.webhooks import WebhookEventStatus
 from gateway.db.engine import create_engine, create_sessionmaker
-from gateway.db.models import Payment, Refund, Shipment, WebhookEvent
+from gateway.db.models import Payment, Posting, Refund, Shipment, WebhookEvent
+from gateway.ledger.accounts import AccountKind
+from gateway.ledger.checks import check_ledger
 from gateway.payments import refunds as refund_rules
 from gateway.payments.transitions import OPEN
 from simulators.payos.config import DEV_MERCHANT as PAYOS_MERCHANT
@@ -175,9 +177,11 @@ async def check(books: Books, world: World, tally: Tally) -> Report:
     for r in refunds:
         if r.status == RefundStatus.SUCCEEDED.value:
             succeeded_refunds[r.payment_id] += r.amount
+    providers_hold: dict[str, int] = defaultdict(int)  # per provider: paid less refunded, as it shows
     async with httpx.AsyncClient(timeout=30) as sim:
         for payment in payments:
             view = await provider_view(sim, world, payment)
+            providers_hold[payment.provider] += (payment.amount if view.paid else 0) - view.refunded
             ours = payment.status == PaymentStatus.SUCCEEDED.value
             if ours != view.paid:
                 p.append(
@@ -191,7 +195,20 @@ async def check(books: Books, world: World, tally: Tally) -> Report:
                     f"(refund rows {succeeded_refunds[payment.id]}), provider {view.refunded}"
                 )
 
-    # Money in the gateway's books equals the providers' (the ledger joins this check once it lands).
+    # Money in the gateway's books equals the providers': each clearing account holds what its provider
+    # shows as paid less refunded, and the ledger's own invariants hold.
+    async with books.sessionmaker() as session:
+        violations = await check_ledger(session)
+        rows = await session.execute(
+            select(Posting.account_key, func.sum(Posting.amount))
+            .where(Posting.account_kind == AccountKind.PROVIDER_CLEARING.value)
+            .group_by(Posting.account_key)
+        )
+        cleared = {key: int(total or 0) for key, total in rows}
+    p.extend(f"ledger: {v}" for v in violations)
+    for provider in set(providers_hold) | set(cleared):
+        if cleared.get(provider, 0) != providers_hold[provider]:
+            p.append(f"ledger: {provider} clearing {cleared.get(provider)}, provider shows {providers_hold[provider]}")
     # Every portal event delivered at least once, and no business event under two ids.
     delivered = world.portal.snapshot()
     report.deliveries = len(delivered)
