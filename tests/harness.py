@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from gateway.payments.resolver import Resolver
 from gateway.webhooks.dispatcher import Dispatcher
 
 GATEWAY = "http://gateway.test"
+
+# The suite runs on PostgreSQL when DVCGW_TEST_DATABASE_URL names one (tests/conftest.py), else on SQLite.
+ON_POSTGRES = os.environ.get("DVCGW_TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 class LoopTicks:

@@ -15,12 +15,12 @@ from urllib.parse import parse_qsl
 import structlog
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import InvalidSignature
 from contracts.providers import Acknowledgement, Inbound, PaymentProvider, ProviderResult, Verdict
 from gateway.clock import Clock
 from gateway.db.models import Payment, ProviderNotification
+from gateway.db.races import RACE_ERRORS, lost_race
 from gateway.logging import note, notes_undone_on_error
 from gateway.notifications.rejections import record_rejection
 from gateway.payments.providers import Providers
@@ -85,7 +85,11 @@ class NotificationService:
                 with notes_undone_on_error():
                     verdict = await self._apply(provider, result, evidence, verdict if result is None else None)
                 break
-            except StaleDataError:
+            except RACE_ERRORS as exc:
+                if not lost_race(exc):
+                    log.exception("notification_error", provider=provider.name)
+                    verdict = Verdict.RETRY
+                    break
                 # A duplicate or a query changed the payment first (nothing was written): read it again.
                 verdict = Verdict.RETRY
             except Exception:
@@ -151,7 +155,9 @@ class NotificationService:
             payments.citizen_returned(payment)
             try:
                 await session.commit()
-            except StaleDataError:
+            except RACE_ERRORS as exc:
+                if not lost_race(exc):
+                    raise
                 await session.rollback()  # the notification or a query got there first: it knows more
                 payment = await session.scalar(
                     _BY_REFERENCE, {"provider": provider.name, "reference": result.reference}

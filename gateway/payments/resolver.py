@@ -15,7 +15,6 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import ProviderError
 from contracts.payments import RefundStatus
@@ -23,6 +22,7 @@ from contracts.providers import ProviderOutcome, ProviderResult, RefundResult
 from gateway.clock import Clock
 from gateway.db.claims import Claimed, Lease, Sleep, renewing
 from gateway.db.models import Payment, Refund
+from gateway.db.races import RACE_ERRORS, lost_race
 from gateway.payments import refunds
 from gateway.payments.providers import Providers
 from gateway.payments.refunds import RefundService
@@ -178,7 +178,9 @@ class Resolver:
             service.schedule_query(payment)
             try:
                 await session.commit()
-            except StaleDataError:
+            except RACE_ERRORS as exc:
+                if not lost_race(exc):
+                    raise
                 await session.rollback()  # the same, between the refresh and the commit
 
 

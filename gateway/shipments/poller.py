@@ -13,13 +13,13 @@ from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import ProviderError
 from contracts.shipping import Carrier
 from gateway.clock import Clock
 from gateway.db.claims import Lease, Sleep
 from gateway.db.models import Shipment
+from gateway.db.races import RACE_ERRORS, lost_race
 from gateway.logging import note
 from gateway.settings import Settings
 from gateway.shipments.service import ShipmentService
@@ -65,8 +65,10 @@ class ShipmentPoller:
             for shipment_id in ids:
                 try:
                     await self.poll(shipment_id)
-                except StaleDataError:
-                    pass  # a push changed it meanwhile: its next poll is scheduled from that
+                except RACE_ERRORS as exc:
+                    if not lost_race(exc):
+                        log.exception("shipment_poll_error", shipment_id=shipment_id)
+                    # else a push changed it meanwhile: its next poll is scheduled from that
                 except Exception:
                     # Its next_poll_at was pushed by the claim: it is tried again a lease later.
                     log.exception("shipment_poll_error", shipment_id=shipment_id)

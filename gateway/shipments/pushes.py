@@ -9,15 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import InvalidSignature
 from contracts.providers import Acknowledgement, Inbound
 from contracts.shipping import Carrier, CarrierEvent
 from gateway.clock import Clock
 from gateway.db.models import ProviderNotification
+from gateway.db.races import RACE_ERRORS, lost_race
 from gateway.logging import note
 from gateway.notifications.rejections import record_rejection
 from gateway.notifications.service import evidence_of
@@ -59,8 +58,10 @@ class PushReceiver:
                 accepted = True
                 note(log, "carrier_push", carrier=self.carrier.name, events=len(events), new=new)
                 break
-            except (StaleDataError, IntegrityError):
-                continue
+            except RACE_ERRORS as exc:
+                if not lost_race(exc):
+                    log.exception("carrier_push_error", carrier=self.carrier.name)
+                    break
             except Exception:
                 log.exception("carrier_push_error", carrier=self.carrier.name)
                 break

@@ -6,7 +6,6 @@ again by the provider and credited once."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -16,13 +15,13 @@ from sqlalchemy.engine import make_url
 
 from gateway.db import engine as db_engine
 from gateway.workers import Workers
+from tests.harness import ON_POSTGRES
 from tests.reliability.faults_checks import check_all
 from tests.reliability.faults_tcp import CuttableProxy
 from tests.reliability.faults_world import Everything, everything, gateway_settings
 
 pytestmark = pytest.mark.anyio
 
-ON_POSTGRES = os.environ.get("DVCGW_TEST_DATABASE_URL", "").startswith("postgresql")
 postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL trouble: run with DVCGW_TEST_DATABASE_URL")
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's own lock: the run is on PostgreSQL")
 

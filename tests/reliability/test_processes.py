@@ -20,13 +20,14 @@ from sqlalchemy import select
 from contracts.examples import payment_create_body
 from gateway.db.models import Payment, WebhookEvent
 from tests.conftest import temporary_database
+from tests.harness import ON_POSTGRES
 from tests.reliability.crash_checks import Books, check
 from tests.reliability.crash_load import Killer, Load
 from tests.reliability.crash_world import Proc, World, free_port, world
 from tests.reliability.test_crash import describe
 
 pytestmark = pytest.mark.skipif(
-    not os.environ.get("DVCGW_TEST_DATABASE_URL", "").startswith("postgresql"),
+    not ON_POSTGRES,
     reason="several gateway processes need PostgreSQL (DVCGW_TEST_DATABASE_URL); SQLite serves one process",
 )
 
