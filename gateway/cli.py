@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from gateway.db.models import Client
+    from gateway.ledger.backfill import Backfilled
 
 
 @click.group()
@@ -344,3 +345,39 @@ def reconcile(file: Path, provider: str, business_date: datetime) -> None:
     click.echo(f"run {run.id}: {run.file_rows} rows" + ("" if imported.created else " (this file was imported before)"))
     for category, totals in run.summary["categories"].items():
         click.echo(f"  {category:<20} {totals['count']:>9}  {totals['amount']:>15} VND")
+
+
+@main.group()
+def ledger() -> None:
+    """The fee ledger."""
+
+
+async def backfill_ledger(settings: Settings, dry_run: bool) -> tuple[Backfilled, int]:
+    """What `ledger backfill` posted, and how many violations check_ledger finds afterwards."""
+    from gateway.clock import clock
+    from gateway.db.engine import create_engine, create_sessionmaker
+    from gateway.ledger.backfill import backfill
+    from gateway.ledger.checks import check_ledger
+
+    engine = create_engine(settings.database_url)
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        done = await backfill(sessionmaker, clock.now(), dry_run=dry_run)
+        async with sessionmaker() as session:
+            return done, len(await check_ledger(session))
+    finally:
+        await engine.dispose()
+
+
+@ledger.command("backfill")
+@click.option("--dry-run", is_flag=True, help="Count what would be posted; post nothing.")
+def ledger_backfill(dry_run: bool) -> None:
+    """Post the entries of payments, refunds and COD that succeeded before the ledger existed."""
+    done, violations = asyncio.run(backfill_ledger(Settings(), dry_run))
+    verb = "would post" if dry_run else "posted"
+    click.echo(f"{verb}: {done.payments} payments, {done.refunds} refunds, {done.cod} COD collections")
+    for refused in done.refused:
+        click.echo(f"refused (does not balance): {refused}", err=True)
+    click.echo(f"check_ledger: {violations} violations")
+    if done.refused or (violations and not dry_run):
+        sys.exit(1)

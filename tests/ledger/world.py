@@ -9,13 +9,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, settings
 
 from adapters.vnpay.settings import VNPaySettings
 from adapters.vnpost.settings import VNPostSettings
 from gateway.app import create_app
 from gateway.clock import Clock
+from gateway.ledger import money_events
 from gateway.settings import Settings
+from gateway.shipments import service as shipments_service
 from simulators.vnpay import Merchant, SimulatorConfig
 from simulators.vnpay import create_app as create_simulator
 from tests.harness import GATEWAY, HASH_SECRET, SIMULATOR, TMN_CODE, FakeDNS, Flaky, LateASGI, Portal, World
@@ -84,3 +87,17 @@ async def open_world(settings: Settings) -> AsyncIterator[World]:
         world = World(app=app, sim_app=sim_app, http=http, sim=sim, portal=portal, clock=clock, vnpay=vnpay, dns=dns)
         world.client, world.api_key = await world.add_client()
         yield world
+
+
+def before_the_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code before migration 0014: a success changed the status and posted nothing."""
+
+    async def no_refund_entry(*_: Any) -> None:
+        return None
+
+    async def no_cod_entry(*_: Any) -> bool:
+        return False
+
+    monkeypatch.setattr(money_events, "payment_succeeded", lambda *_: None)
+    monkeypatch.setattr(money_events, "refund_succeeded", no_refund_entry)
+    monkeypatch.setattr(shipments_service, "post_once", no_cod_entry)
