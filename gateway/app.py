@@ -15,7 +15,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.shipping import Carrier
 from gateway import problems
@@ -26,7 +25,6 @@ from gateway.content_type import require_json
 from gateway.db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from gateway.db.request_session import DbSessionMiddleware, request_session
 from gateway.demo.controller import DemoController
-from gateway.errors import Conflict
 from gateway.health import health, ready
 from gateway.idempotency import purge_expired
 from gateway.ledger.controller import LedgerController
@@ -56,10 +54,6 @@ from gateway.webhooks.controller import WebhookController
 from gateway.webhooks.dispatcher import Dispatcher
 from gateway.webhooks.targets import NameResolver
 from gateway.workers import Workers
-
-
-def _stale_to_conflict(exc: StaleDataError) -> problems.ProblemDetailsException:
-    return problems.from_domain(Conflict("The resource changed while this request ran; send it again."))
 
 
 async def _before_request(request: Request[Any, Any, Any]) -> None:
@@ -114,7 +108,6 @@ def create_app(
             await engine.dispose()
 
     plugin = problems.problem_details_plugin()
-    plugin.config.exception_to_problem_detail_map[StaleDataError] = _stale_to_conflict  # type: ignore[index]
     return Litestar(
         route_handlers=[
             PaymentController,

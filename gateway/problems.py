@@ -14,9 +14,11 @@ from litestar.plugins.problem_details import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.errors import ProviderRejected, ProviderUnavailable
-from gateway.errors import DomainError
+from gateway.db.races import lost_race
+from gateway.errors import Conflict, DomainError
 
 TYPE_BASE = "https://dvc-gateway.gov.vn/problems/"
 # How long a portal is told to wait when the database is out of reach or busy: the pool reconnects on the
@@ -101,7 +103,13 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, (sa_exc.TimeoutError, sa_exc.DisconnectionError, ConnectionError, TimeoutError))
 
 
+def from_lost_race(exc: Exception) -> ProblemDetailsException:
+    return from_domain(Conflict("The resource changed while this request ran; send it again."))
+
+
 def from_database_error(exc: Exception) -> ProblemDetailsException:
+    if lost_race(exc):  # another request changed the same rows first: this one wrote nothing
+        return from_lost_race(exc)
     if not database_unavailable(exc):
         log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
         return _internal()
@@ -122,6 +130,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
             exception_to_problem_detail_map={
                 DomainError: from_domain,
                 HTTPException: from_http,
+                StaleDataError: from_lost_race,
                 ProviderUnavailable: from_provider_unavailable,
                 ProviderRejected: from_provider_rejected,
                 # The database out of reach or locked: 503 with Retry-After, not a 500.

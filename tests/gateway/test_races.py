@@ -13,6 +13,7 @@ from gateway.auth import Caller
 from gateway.db.models import JournalEntry, Payment, PaymentEvent
 from gateway.db.races import RACE_ERRORS, lost_race
 from gateway.payments.service import PaymentService, Recorded
+from gateway.problems import from_database_error
 from tests.harness import ON_POSTGRES, World, payment_body
 
 pytestmark = pytest.mark.anyio
@@ -48,6 +49,10 @@ async def test_the_second_writer_of_a_success_loses_a_race_and_nothing_is_posted
         with pytest.raises(RACE_ERRORS) as lost:
             await second.commit()
         assert lost_race(lost.value)
+        # The unit of work inserts the journal entry before it updates the payment: the unique cause is met
+        # first. An API request that meets it answers 409 like one that meets a stale version.
+        assert isinstance(lost.value, IntegrityError)
+        assert from_database_error(lost.value).status_code == 409
     async with state.sessionmaker() as session:
         entries = await session.scalar(select(func.count()).where(JournalEntry.cause_id == created.id))
         assert entries == 1
@@ -59,3 +64,4 @@ async def test_a_writers_own_integrity_mistake_is_not_a_race(world: World) -> No
         with pytest.raises(IntegrityError) as mistake:
             await session.commit()
     assert not lost_race(mistake.value)
+    assert from_database_error(mistake.value).status_code == 500
