@@ -52,7 +52,8 @@ from gateway.staff.sessions import StaffUser
 log = structlog.get_logger()
 
 PATH = "/staff/finance"
-RESOLVE_MAX_BODY = 16 * 1024  # a note of 2,000 characters, a reference, the filters and the token
+# A note of 2,000 Vietnamese characters percent-encoded (up to 9 bytes each), a reference, the filters, the token.
+RESOLVE_MAX_BODY = 32 * 1024
 
 
 def _not_found(_: Request[Any, Any, Any], __: NotFound) -> Response[Any]:
@@ -147,7 +148,8 @@ class FinanceController(Controller):
                     asked.provider, asked.business_date, upload.file, upload.filename or "upload", staff.actor
                 )
             except BadSettlementFile as exc:
-                message = f"Tệp không đọc được, lỗi ở dòng {exc.line}: {exc.detail}. Chưa nhập dòng nào."
+                detail = exc.detail.removeprefix(f"line {exc.line}: ")
+                message = f"Tệp không đọc được, lỗi ở dòng {exc.line}: {detail}. Chưa nhập dòng nào."
                 return await self._runs_view(request, state, staff, 422, {"file": message}, entered)
         finally:
             for value in form.values():

@@ -139,3 +139,26 @@ def test_import_filter_resolve_chart_and_export(browser: Browser, gateway_url: s
         assert text.splitlines()[0].startswith("agency_code,procedure_code,provider")
         assert "SO-TP,1.001,momo,1,30000,0,20000,0,0,30000" in text
         assert problems == []
+
+
+def test_on_a_desktop_the_page_is_wider_and_postal_staff_are_refused(
+    browser: Browser, gateway_url: str, database_url: str
+) -> None:
+    add_staff(database_url, "ketoan.minh", None, "finance")
+    add_staff(database_url, "buuta.binh", "100000", "postal")
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=gateway_url, locale="vi-VN")
+    try:
+        desk = context.new_page()
+        log_in(desk, "ketoan.minh")
+        expect(desk.get_by_role("heading", name="Đối soát với nhà cung cấp")).to_be_visible()
+        desk.goto("/staff/finance/totals")
+        expect(desk.locator("#groups")).to_be_visible()
+        assert fits_the_screen(desk)
+        assert float(desk.evaluate("document.querySelector('main').getBoundingClientRect().width")) > 800
+    finally:
+        context.close()
+    with phone_page(browser, gateway_url) as phone:
+        log_in(phone, "buuta.binh")
+        response = phone.goto("/staff/finance")
+        assert response is not None and response.status == 403
+        expect(phone.get_by_role("heading", name="Không có quyền")).to_be_visible()

@@ -140,7 +140,7 @@ async def test_a_bad_file_names_its_line_and_imports_nothing(fp: FinancePage) ->
     assert r.status_code == 422
     assert "lỗi ở dòng 3" in r.text and "Chưa nhập dòng nào" in r.text
     r = await fp.upload(b"orderId,amount\r\nREF1,10000\r\n")
-    assert r.status_code == 422 and "lỗi ở dòng 1" in r.text
+    assert r.status_code == 422 and "lỗi ở dòng 1: the header is not momo" in r.text
     r = await fp.upload(None)
     assert r.status_code == 422 and "Chọn tệp đối soát." in r.text
     r = await fp.upload(FILE, provider="bitcoin", day="20/11/2026")
@@ -203,6 +203,8 @@ async def test_resolve_shows_success_and_every_refusal(fp: FinancePage) -> None:
     assert r.status_code == 422 and "Chọn cách xử lý." in r.text
     r = await fp.resolve(first, action="write_off", note="x" * 2001)
     assert r.status_code == 422 and "tối đa 2000 ký tự" in r.text
+    r = await fp.resolve(first, action="write_off", note="ữ" * 2000, reference="x" * 101)
+    assert r.status_code == 422 and "Mã tham chiếu tối đa 100 ký tự." in r.text  # the longest note is let through
     r = await fp.resolve(first, action="mark_paid", note="Khách đã chuyển khoản")
     assert r.status_code == 422 and "cần mã tham chiếu" in r.text
     assert "Khách đã chuyển khoản" in r.text  # what was typed is kept
