@@ -38,12 +38,14 @@ from gateway.staff.finance_form import (
     ACTION_LABELS,
     CATEGORY_LABELS,
     MAX_ITEM_ID,
+    MAX_NOTE,
     STATE_LABELS,
     read_filters,
     read_page,
     read_period,
     read_resolve,
     read_upload,
+    text,
 )
 from gateway.staff.guards import provide_staff, requires_staff
 from gateway.staff.pages import page
@@ -81,12 +83,20 @@ _RESOLVE_MESSAGES = {
     "already-resolved": "Khoản này đã được xử lý trước đó; kết quả xử lý là cuối cùng.",
     "nothing-to-resolve": "Khoản đã khớp, không cần xử lý.",
 }
+# Refusals whose reason only the service can give: its detail follows a Vietnamese lead.
+_RESOLVE_LEADS = {
+    "not-refundable": "Không hoàn tiền được",
+    "cannot-mark-paid": "Không đánh dấu đã thanh toán được",
+    "paid-by-another-charge": "Khoản thanh toán đã được trả bằng giao dịch khác",
+}
 
 
-def _resolve_message(exc: DomainError) -> tuple[str, str]:
+def _resolve_message(exc: DomainError, reference: str | None) -> tuple[str, str]:
     """The field a refusal concerns and its message."""
-    if exc.extra.get("field") == "reference":
-        return "reference", "Cách xử lý “Đã thanh toán” cần mã tham chiếu của giao dịch đã thanh toán."
+    if exc.extra.get("field") == "reference" and not reference:
+        return "reference", "Cách xử lý “Đã thanh toán” cần mã tham chiếu của khoản thanh toán."
+    if exc.type_slug in _RESOLVE_LEADS:
+        return "action", f"{_RESOLVE_LEADS[exc.type_slug]}: {exc.detail}"
     return "action", _RESOLVE_MESSAGES.get(exc.type_slug, exc.detail)
 
 
@@ -138,7 +148,7 @@ class FinanceController(Controller):
         file = form.get("file")
         upload = file if isinstance(file, UploadFile) and file.filename else None
         asked = read_upload(form, upload is not None)
-        entered = {"provider": asked.provider, "business_date": str(form.get("business_date", ""))[:10]}
+        entered = {"provider": asked.provider, "business_date": text(form, "business_date", 10)}
         try:
             if asked.errors or upload is None or asked.business_date is None:
                 return await self._runs_view(request, state, staff, 422, asked.errors, entered)
@@ -217,8 +227,7 @@ class FinanceController(Controller):
         form = await request.form()
         where = read_filters(form).where  # the list's filters, to go back to
         asked, errors = read_resolve(form)
-        entered = {"action": asked.action if asked else "", "note": str(form.get("note", ""))[:2000]}
-        entered["reference"] = str(form.get("reference", ""))[:100]
+        entered = {name: text(form, name, MAX_NOTE) for name in ("action", "note", "reference")}  # shown again
         session = request_session(state, request.scope)
         if asked is None:
             return await self._items_view(
@@ -232,7 +241,7 @@ class FinanceController(Controller):
             raise
         except DomainError as exc:
             await session.rollback()
-            field, message = _resolve_message(exc)
+            field, message = _resolve_message(exc, asked.reference)
             return await self._items_view(
                 request, state, staff, where, {field: message}, exc.status, failed_item=item_id, entered=entered
             )

@@ -129,11 +129,12 @@ def read_period(query: Mapping[str, object], today: date) -> Period:
     """The totals' period: `from` and `to` (YYYY-MM-DD, Vietnam's days), the last seven days by default,
     at most MAX_DAYS days, never after today."""
     errors: dict[str, str] = {}
-    last = read_day(text(query, "to", 10)) if text(query, "to", 11) else today
+    # Read at 11 characters: cut at 10, "2026-11-200" would pass for a day.
+    last = read_day(text(query, "to", 11)) if text(query, "to", 11) else today
     if last is None or last > today or last.year < 2000:
         errors["to"] = "Ngày kết thúc không hợp lệ (không sau hôm nay)."
         last = today
-    first = read_day(text(query, "from", 10)) if text(query, "from", 11) else last - timedelta(days=6)
+    first = read_day(text(query, "from", 11)) if text(query, "from", 11) else last - timedelta(days=6)
     if first is None or first > last or first.year < 2000:
         errors["from"] = "Ngày bắt đầu không hợp lệ (không sau ngày kết thúc)."
         first = last - timedelta(days=6)
@@ -155,7 +156,7 @@ def read_upload(form: Mapping[str, object], has_file: bool) -> Upload:
     provider = text(form, "provider", 20)
     if provider not in LAYOUTS:
         errors["provider"] = "Chọn nhà cung cấp."
-    day = read_day(text(form, "business_date", 10))
+    day = read_day(text(form, "business_date", 11))
     if day is None:
         errors["business_date"] = "Chọn ngày đối soát."
     if not has_file:

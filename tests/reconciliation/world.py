@@ -21,38 +21,6 @@ DAY = "2026-11-20"
 PAID_AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
-def payment_row(n: int, client_id: str, provider: str = "momo", status: str = "succeeded", **over: Any) -> Payment:
-    """Payment n of `client_id` (reference REF<n>, transaction T<n>), made and paid at `at` (PAID_AT by default)."""
-    now = over.pop("at", PAID_AT)
-    return Payment(
-        id=f"pay_t{n:06d}",
-        client_id=client_id,
-        dossier_code=f"HS-{n}",
-        agency_code=over.pop("agency_code", "SO-TP"),
-        procedure_code=over.pop("procedure_code", "1.001"),
-        payer_name="Nguyễn Văn A",
-        provider=provider,
-        provider_ref=f"REF{n:06d}",
-        provider_transaction_id=(f"T{n:06d}" if status == "succeeded" else None),
-        amount=over.pop("amount", 50_000),
-        refunded_amount=0,
-        currency="VND",
-        status=status,
-        return_url="https://portal.example/back",
-        client_ip="203.0.113.9",
-        created_at=now - timedelta(minutes=5),
-        updated_at=now,
-        expires_at=now + timedelta(minutes=10),
-        paid_at=over.pop("paid_at", now if status == "succeeded" else None),
-        next_query_at=None if status == "succeeded" else now,
-        query_attempts=0,
-        provider_codes={},
-        lines=over.pop("lines", [{"kind": "fee", "code": "LP", "description": "Lệ phí", "amount": 50_000}]),
-        version=1,
-        **over,
-    )
-
-
 @dataclass
 class Finance:
     app: Litestar
@@ -66,7 +34,34 @@ class Finance:
         return {"Authorization": f"Bearer {key or self.key}"}
 
     async def add_payment(self, n: int, provider: str = "momo", status: str = "succeeded", **over: Any) -> Payment:
-        payment = payment_row(n, self.client.id, provider, status, **over)
+        now = PAID_AT
+        payment = Payment(
+            id=f"pay_t{n:06d}",
+            client_id=self.client.id,
+            dossier_code=f"HS-{n}",
+            agency_code=over.pop("agency_code", "SO-TP"),
+            procedure_code=over.pop("procedure_code", "1.001"),
+            payer_name="Nguyễn Văn A",
+            provider=provider,
+            provider_ref=f"REF{n:06d}",
+            provider_transaction_id=(f"T{n:06d}" if status == "succeeded" else None),
+            amount=over.pop("amount", 50_000),
+            refunded_amount=0,
+            currency="VND",
+            status=status,
+            return_url="https://portal.example/back",
+            client_ip="203.0.113.9",
+            created_at=now - timedelta(minutes=5),
+            updated_at=now,
+            expires_at=now + timedelta(minutes=10),
+            paid_at=over.pop("paid_at", now if status == "succeeded" else None),
+            next_query_at=None if status == "succeeded" else now,
+            query_attempts=0,
+            provider_codes={},
+            lines=over.pop("lines", [{"kind": "fee", "code": "LP", "description": "Lệ phí", "amount": 50_000}]),
+            version=1,
+            **over,
+        )
         async with self.app.state.sessionmaker() as session:
             session.add(payment)
             await session.commit()

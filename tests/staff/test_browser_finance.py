@@ -13,11 +13,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from gateway.app import create_app
 from gateway.auth import new_client
 from gateway.clock import VN_TZ
-from gateway.db.engine import create_engine, create_sessionmaker
+from gateway.settings import Settings
 from simulators.momo import create_app as momo_app
-from tests.reconciliation.world import payment_row
+from tests.reconciliation.world import Finance
 from tests.staff.browser import (
     add_staff,
     fits_the_screen,
@@ -42,17 +43,16 @@ def gateway_url(database_url: str) -> Iterator[str]:
 
 
 async def _paid_an_hour_ago(database_url: str) -> None:
-    """A MoMo payment the gateway counts as paid today, which MoMo's file will not show."""
-    engine = create_engine(database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            client, _ = new_client("Cổng DVC tỉnh", datetime.now(UTC), None)
+    """A MoMo payment the gateway counts as paid today, which MoMo's file will not show: added as the finance
+    tests add theirs (tests/reconciliation/world.py), by an app of its own on the served database."""
+    app = create_app(Settings(database_url=database_url, workers_enabled=False, demo_enabled=False))
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        async with app.state.sessionmaker() as session:
+            client, key = new_client("Cổng DVC tỉnh", datetime.now(UTC), None)
             session.add(client)
-            await session.flush()
-            session.add(payment_row(1, client.id, at=datetime.now(UTC) - timedelta(hours=1), lines=LINES))
             await session.commit()
-    finally:
-        await engine.dispose()
+        world = Finance(app, http, client, key, key, app.state.clock)
+        await world.add_payment(1, lines=LINES, paid_at=datetime.now(UTC) - timedelta(hours=1))
 
 
 async def _momo_file(day: str) -> bytes:

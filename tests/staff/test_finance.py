@@ -145,6 +145,8 @@ async def test_a_bad_file_names_its_line_and_imports_nothing(fp: FinancePage) ->
     assert r.status_code == 422 and "Chọn tệp đối soát." in r.text
     r = await fp.upload(FILE, provider="bitcoin", day="20/11/2026")
     assert r.status_code == 422 and "Chọn nhà cung cấp." in r.text and "Chọn ngày đối soát." in r.text
+    r = await fp.upload(FILE, day=DAY + "0")
+    assert r.status_code == 422 and "Chọn ngày đối soát." in r.text
     assert await fp.count(ReconciliationRun) == 0
     assert await fp.count(ReconciliationItem) == 0
 
@@ -210,13 +212,13 @@ async def test_resolve_shows_success_and_every_refusal(fp: FinancePage) -> None:
     assert "Khách đã chuyển khoản" in r.text  # what was typed is kept
     assert await fp.count(ReconciliationResolution) == 0
 
-    r = await fp.resolve(first, action="mark_paid", note="Khách đã chuyển khoản", reference="FT26112000123")
+    r = await fp.resolve(first, action="write_off", note="Khách đã chuyển khoản", reference="BB-2026-11-20")
     assert r.status_code == 303
     page = await fp.http.get(r.headers["location"])
     assert f"Đã xử lý khoản #{first}." in page.text
     resolved = (await fp.items(state="resolved"))[1]
     card = resolved.split(f'id="item-{first}"')[1]
-    assert "Đã thanh toán · tham chiếu FT26112000123 · staff:ketoan.hoa" in card
+    assert "Ghi giảm (xoá nợ) · tham chiếu BB-2026-11-20 · staff:ketoan.hoa" in card
     assert "Khách đã chuyển khoản" in card
 
     r = await fp.resolve(first, action="write_off", note="lần nữa")
@@ -259,6 +261,8 @@ async def test_totals_chart_and_exports_in_the_session(fp: FinancePage) -> None:
 
     r = await fp.http.get("/staff/finance/totals", params={"from": "2026-01-01", "to": DAY})
     assert r.status_code == 422 and "Chọn tối đa 31 ngày." in r.text
+    r = await fp.http.get("/staff/finance/totals", params={"from": DAY + "0", "to": DAY})
+    assert r.status_code == 422 and "Ngày bắt đầu không hợp lệ" in r.text
     r = await fp.http.get("/staff/finance/totals", params={"from": "x", "to": "2999-01-01"})
     assert r.status_code == 422 and "không sau hôm nay" in r.text
 
