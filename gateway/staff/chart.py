@@ -7,7 +7,7 @@ from dataclasses import dataclass
 WIDTH = 640
 HEIGHT = 240
 TOP = 12
-BOTTOM = 36  # room for the day labels
+BOTTOM = 40  # room for the day labels
 LEFT = 4
 
 
