@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from gateway.db.models import ReconciliationItem, ReconciliationResolution, ReconciliationRun
 from gateway.staff.accounts import Role
+from gateway.staff.chart import BOTTOM, TOP, bar_chart
 from tests.reconciliation.world import DAY, Finance, momo_file, momo_row
 from tests.staff.helpers import StaffWorld, csrf_of
 
@@ -270,3 +271,13 @@ async def test_totals_chart_and_exports_in_the_session(fp: FinancePage) -> None:
 async def test_postal_staff_may_not_download_the_exports(fp: FinancePage) -> None:
     await fp.log_in("bt.an", Role.POSTAL, "100000")
     assert (await fp.http.get("/v1/reports/daily?date=2026-11-20&format=csv")).status_code == 403
+
+
+def test_the_chart_puts_zero_where_the_values_say() -> None:
+    chart = bar_chart([("01/11", 300), ("02/11", -100), ("03/11", 0)])
+    up, down, flat = chart.bars
+    assert up.y + up.height == chart.zero_y == down.y  # both stand on the axis, one above, one below
+    assert up.height == 3 * down.height and flat.height == 0
+    assert not up.negative and down.negative
+    assert up.y == TOP and down.y + down.height == chart.height - BOTTOM  # the scale spans the plot exactly
+    assert [b.height for b in bar_chart([("01/11", 0)]).bars] == [0]  # nothing to scale: no division by zero
