@@ -23,7 +23,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from gateway.clock import VN_TZ
-from gateway.db.request_session import READ_ONLY, request_session
+from gateway.db.request_session import request_session
 from gateway.errors import DomainError, NotFound
 from gateway.reconciliation.controller import MAX_UPLOAD_BYTES
 from gateway.reconciliation.errors import BadSettlementFile
@@ -107,7 +107,8 @@ class FinanceController(Controller):
     exception_handlers = {**STAFF_EXCEPTION_HANDLERS, NotFound: _not_found}
     dependencies = {"staff": Provide(provide_staff)}
 
-    @get("/", opt=READ_ONLY)
+    # No page here is READ_ONLY: resolving the staff session records when it was last seen (an UPDATE).
+    @get("/")
     async def runs(
         self, request: Request[Any, Any, Any], state: State, staff: NamedDependency[StaffUser]
     ) -> Response[str]:
@@ -169,7 +170,7 @@ class FinanceController(Controller):
         query = urlencode({"imported": imported.run.id, **({} if imported.created else {"again": "1"})})
         return Redirect(f"{PATH}?{query}", status_code=303)
 
-    @get("/discrepancies", opt=READ_ONLY)
+    @get("/discrepancies")
     async def discrepancy_list(
         self, request: Request[Any, Any, Any], state: State, staff: NamedDependency[StaffUser]
     ) -> Response[str]:
@@ -248,7 +249,6 @@ class FinanceController(Controller):
         log.info("staff_reconciliation_resolved", item_id=item_id, action=asked.action, staff_id=staff.id)
         return Redirect(f"{PATH}/discrepancies?{_filter_query(where, resolved=item_id)}", status_code=303)
 
-    # Not READ_ONLY: the reports stream payments through a server-side cursor, which PostgreSQL opens in a transaction.
     @get("/totals")
     async def totals(
         self, request: Request[Any, Any, Any], state: State, staff: NamedDependency[StaffUser]
