@@ -47,6 +47,7 @@ from gateway.shipments.carriers import build_carrier, close_carrier
 from gateway.shipments.controller import CarrierPushController, ShipmentController, TrackingController
 from gateway.shipments.poller import ShipmentPoller
 from gateway.staff.controller import StaffController, staff_static
+from gateway.staff.finance import FinanceController
 from gateway.staff.postal import postal_controller
 from gateway.staff.proof_api import ProofController
 from gateway.staff.sessions import purge_expired_sessions
@@ -116,6 +117,7 @@ def create_app(
             NotificationController,
             StaffController,
             postal_controller(settings),
+            FinanceController,
             staff_static,
             ProofController,
             ShipmentController,

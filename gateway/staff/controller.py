@@ -40,8 +40,8 @@ STALE_FORM = "Trang đăng nhập đã hết hạn. Vui lòng nhập lại."
 TOO_MANY = "Có quá nhiều lần đăng nhập sai từ máy này. Vui lòng thử lại sau ít phút."
 
 
-# Where each role lands after login; finance's page comes with reconciliation (issue 24).
-HOME = {"postal": "/staff/postal"}
+# Where each role lands after login.
+HOME = {"postal": "/staff/postal", "finance": "/staff/finance"}
 
 
 def home_path(role: str) -> str:

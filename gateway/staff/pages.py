@@ -34,6 +34,11 @@ def vn_time(value: datetime | None) -> str:
     return value.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if value else ""
 
 
+def vnd(value: int) -> str:
+    """Đồng as Vietnamese write them: 1.234.567."""
+    return f"{value:,}".replace(",", ".")
+
+
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=True,
@@ -41,7 +46,7 @@ _templates = jinja2.Environment(
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
 )
-_templates.filters.update(vn_time=vn_time)
+_templates.filters.update(vn_time=vn_time, vnd=vnd)
 _templates.globals.update(role_labels=ROLE_LABELS)
 
 

@@ -9,8 +9,11 @@ from playwright.sync_api import Browser
 from gateway.app import create_app
 from gateway.clock import Clock
 from gateway.settings import Settings
+from tests.reconciliation.world import finance
 from tests.staff.browser import chromium
 from tests.staff.helpers import GATEWAY, StaffWorld
+
+__all__ = ["finance"]  # the finance world (tests/reconciliation/world.py), for test_finance.py
 
 
 @pytest.fixture
