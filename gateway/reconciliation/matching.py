@@ -113,6 +113,24 @@ async def _mark_listed_before(session: AsyncSession, run_id: str, provider: str,
     await session.execute(
         update(ITEM).where(ITEM.c.run_id == run_id, ITEM.c.category.is_(None), listed).values(category="duplicate")
     )
+    # Each names the record the earlier file's row found: so that a payment both days' files list (one
+    # paid just after midnight) is not also reported missing from this day's file. Duplicates are few.
+    found_before = (
+        select(before.c.payment_id)
+        .where(
+            before.c.run_id.in_(earlier),
+            before.c.kind == ITEM.c.kind,
+            before.c.provider_txn_id == ITEM.c.provider_txn_id,
+            before.c.payment_id.is_not(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(ITEM)
+        .where(ITEM.c.run_id == run_id, ITEM.c.category == "duplicate", ITEM.c.line_no.is_not(None))
+        .values(payment_id=found_before)
+    )
 
 
 def _judged(gateway_amount: ColumnElement[Any], gateway_status: ColumnElement[Any]) -> dict[str, object]:

@@ -4,6 +4,7 @@ ledger and the receipts when each test ends (world.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -154,13 +155,23 @@ async def test_a_payos_payment_cannot_be_refunded_through_its_api(finance: Finan
 async def test_a_transaction_another_days_file_listed_is_a_duplicate(finance: Finance) -> None:
     await finance.add_payment(1)
     await finance.add_payment(2, status="processing")
-    first = (await finance.upload(momo_file(momo_row(1)))).json()
-    assert first["summary"]["categories"]["matched"]["count"] == 1
-    # The next day's file lists transaction 1 again beside its own; the day after next's only its own.
-    next_day = momo_file(momo_row(1), momo_row(2)).replace(str(MS).encode(), str(MS + 86_400_000).encode())
-    second = (await finance.upload(next_day, day="2026-11-21")).json()
-    by_line = {i["line_no"]: (i["category"], i["settled_by_file"]) for i in await finance.items(second["id"])}
-    assert by_line == {2: ("duplicate", False), 3: ("matched", True)}
+    await finance.add_payment(3, paid_at=datetime(2026, 11, 20, 17, 5, tzinfo=UTC))  # 00:05 on the 21st in Vietnam
+    first = (await finance.upload(momo_file(momo_row(1), momo_row(3)))).json()
+    assert first["summary"]["categories"]["matched"]["count"] == 2
+    # The next day's file lists transactions 1 and 3 again beside its own.
+    next_day = momo_file(momo_row(1), momo_row(2), momo_row(3))
+    second = (
+        await finance.upload(next_day.replace(str(MS).encode(), str(MS + 86_400_000).encode()), day="2026-11-21")
+    ).json()
+    by_line = {
+        i["line_no"]: (i["category"], i["settled_by_file"], i["payment_id"]) for i in await finance.items(second["id"])
+    }
+    assert by_line == {
+        2: ("duplicate", False, "pay_t000001"),
+        3: ("matched", True, "pay_t000002"),
+        # Paid on the 21st and listed by the 20th's file: a duplicate here, not also missing from this file.
+        4: ("duplicate", False, "pay_t000003"),
+    }
     # Outside the window, the same id is another transaction (some providers number theirs per month).
     later = (await finance.upload(momo_file(momo_row(1), momo_row(5)), day="2026-12-20")).json()
     assert later["summary"]["categories"]["duplicate"]["count"] == 0
