@@ -48,7 +48,8 @@ async def _paid_at_vnpay_expired_here(world: World, *, refund_pending: bool = Fa
     return created
 
 
-async def _status_mismatch(world: World) -> int:
+async def _import_today(world: World) -> list[dict[str, Any]]:
+    """VNPay's file of today imported: its items."""
     today = datetime.now(VN).date().isoformat()
     file = await world.sim.get("/_sim/vnpay/settlement", params={"date": today})
     r = await world.http.post(
@@ -58,10 +59,13 @@ async def _status_mismatch(world: World) -> int:
         headers=world.auth(),
     )
     assert r.status_code == 201, r.text
-    items = await world.http.get(
-        f"/v1/reconciliation/runs/{r.json()['id']}/items", params={"category": "status_mismatch"}, headers=world.auth()
-    )
-    [item] = items.json()["items"]
+    items = await world.http.get(f"/v1/reconciliation/runs/{r.json()['id']}/items", headers=world.auth())
+    return list(items.json()["items"])
+
+
+async def _status_mismatch(world: World) -> int:
+    [item] = await _import_today(world)
+    assert item["category"] == "status_mismatch"
     return int(item["id"])
 
 
@@ -157,4 +161,28 @@ async def test_a_refund_resolution_whose_send_was_cut_short_is_sent_by_the_resol
     assert await world.run_resolver() == 1
     payment = await world.get_payment(str(created["id"]))
     assert payment["refunded_amount"] == created["amount"]
+    assert await _books(world) == []
+
+
+async def test_a_row_the_import_could_not_place_is_refunded_once_its_payment_is_known(world: World) -> None:
+    """missing_in_gateway at the import (the payment's order reference was not the one VNPay reports, fixed
+    since): the resolution finds the payment by the row's order reference and refunds it the same way."""
+    from sqlalchemy import update
+
+    created = await _paid_at_vnpay_expired_here(world)
+    state = world.app.state
+
+    async def order_reference(value: str) -> None:
+        async with state.sessionmaker() as session:
+            await session.execute(update(Payment).where(Payment.id == created["id"]).values(provider_ref=value))
+            await session.commit()
+
+    await order_reference("WRONG-REF")
+    [item] = await _import_today(world)
+    assert (item["category"], item["payment_id"]) == ("missing_in_gateway", None)
+    await order_reference(reference_of(created))
+    answer = await _refund(world, int(item["id"]))
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["item"]["payment_id"], answer.json()["refund_status"]) == (created["id"], "succeeded")
+    assert await _clearing(world) == 0
     assert await _books(world) == []
