@@ -81,7 +81,7 @@ class Resolutions:
     ) -> tuple[ReconciliationItem, ReconciliationResolution]:
         try:
             item, resolution, refund = await self._resolve(item_id, action, note, reference, actor)
-        except BaseException:
+        except Exception:
             await self.session.rollback()  # nothing of a refused resolution stays in the caller's session
             raise
         if refund is not None:
@@ -277,6 +277,9 @@ class Resolutions:
     ) -> None:
         """The payment becomes succeeded by the file's row, through the same path as a notification: a
         late success of a failed, cancelled or expired payment is accepted (money was received)."""
+        # The charge that paid it is the row's: a failed attempt's id kept before would send its refund
+        # for the wrong transaction (`record` keeps an id it already has).
+        payment.provider_transaction_id = item.provider_txn_id or payment.provider_transaction_id
         result = ProviderResult(
             reference=payment.provider_ref,
             outcome=ProviderOutcome.SUCCEEDED,

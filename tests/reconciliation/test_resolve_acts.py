@@ -81,6 +81,9 @@ async def test_mark_paid_settles_an_expired_payment_through_the_one_path(finance
 
 async def test_mark_paid_names_the_payment_of_a_row_the_gateway_could_not_find(finance: Finance) -> None:
     await finance.add_payment(5, status="failed")
+    async with finance.app.state.sessionmaker() as session:  # its failed attempt had a transaction id
+        (await session.get_one(Payment, "pay_t000005")).provider_transaction_id = "FAILED5"
+        await session.commit()
     await finance.add_payment(6, status="failed", amount=60_000)
     await finance.add_payment(8, provider="zalopay", status="failed")
     item_id = await _item(finance, momo_file(momo_row(99)), "missing_in_gateway")
