@@ -63,7 +63,13 @@ class ResolveIn(BaseModel):
 
     action: Action
     note: str = Field(min_length=1, max_length=2000, pattern=r"^[^\u0000]*$")
-    reference: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[^\u0000]*$")
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\u0000]*$",
+        description="mark_paid: the gateway's id of the payment the row pays (pay_…); otherwise kept as given",
+    )
 
 
 class ResolutionOut(BaseModel):
