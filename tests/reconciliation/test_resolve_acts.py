@@ -128,7 +128,9 @@ async def test_mark_paid_is_refused_where_nothing_unpaid_is_shown(finance: Finan
 async def test_a_refund_that_cannot_be_made_is_refused_and_changes_nothing(finance: Finance) -> None:
     await finance.add_payment(1)
     await finance.add_payment(3, status="expired")
-    content = momo_file(momo_row(1), momo_row(1), momo_row(3, amount=30_000), momo_row(99))
+    await finance.add_payment(5)  # not in the file
+    await finance.add_payment(6)
+    content = momo_file(momo_row(1), momo_row(1), momo_row(3, amount=30_000), momo_row(99), momo_row(6, result=1006))
     run = (await finance.upload(content)).json()
     by_category = {i["category"]: i["id"] for i in await finance.items(run["id"])}
     before = await _state(finance)
@@ -136,6 +138,8 @@ async def test_a_refund_that_cannot_be_made_is_refused_and_changes_nothing(finan
         ("duplicate", "repeated_transaction"),
         ("amount_mismatch", "amounts_differ"),
         ("missing_in_gateway", "unknown_payment"),
+        ("missing_in_provider", "not_paid_at_provider"),
+        ("status_mismatch", "not_paid_at_provider"),  # the file says failed, the gateway succeeded
     ]:
         r = await _resolve(finance, by_category[category], "refund")
         assert (r.status_code, r.json().get("reason")) == (422, reason), r.text
