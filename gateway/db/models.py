@@ -528,6 +528,9 @@ class ReconciliationResolution(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(200))
     resolved_at: Mapped[datetime]
+    # What the resolution acted on: the payment it settled (mark_paid, refund) and the refund it sent.
+    payment_id: Mapped[str | None] = mapped_column(String(40))
+    refund_id: Mapped[str | None] = mapped_column(String(40))
 
 
 # Reconciliation matches a file's rows by the provider's own transaction id (gateway/reconciliation/matching.py).

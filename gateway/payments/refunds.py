@@ -77,6 +77,13 @@ class RefundService:
     ) -> Refund:
         """A pending refund, its amount reserved when the session commits (the caller commits)."""
         await self.payments.get(client, payment_id)  # another client's payment is not found
+        return await self.reserve_for(payment_id, data, requested_by, key)
+
+    async def reserve_for(
+        self, payment_id: str, data: RefundCreate, requested_by: str, key: str | None = None
+    ) -> Refund:
+        """`reserve` without the portal's ownership check: for finance, who act on every portal's payments
+        (gateway/reconciliation/resolutions.py). The caller commits."""
         payment = await self._lock(payment_id)
         if payment.status != PaymentStatus.SUCCEEDED.value:
             raise InvalidTransition(f"Payment is {payment.status}; only a succeeded payment can be refunded.")

@@ -15,6 +15,7 @@ from litestar.datastructures import State, UploadFile
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
+from gateway.db.models import Refund
 from gateway.db.request_session import READ_ONLY, request_session
 from gateway.errors import Unprocessable
 from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, problems
@@ -157,8 +158,11 @@ class ReconciliationController(Controller):
     async def resolve(
         self, request: Request[Any, Any, Any], state: State, item_id: ItemId, data: JSONBody[ResolveIn]
     ) -> ResolutionOut:
-        """Resolve a discrepancy with a note and an action; audited, final."""
+        """Resolve a discrepancy with a note and an action; audited, final. `mark_paid` settles the payment
+        whose id is the `reference`; `refund` sends a refund of the payment through its provider."""
         actor = await finance_actor(request, state)
-        resolutions = Resolutions(request_session(state, request.scope), state.clock)
+        session = request_session(state, request.scope)
+        resolutions = Resolutions(session, state.clock, state.providers, state.settings)
         item, resolution = await resolutions.resolve(item_id, data.action, data.note, data.reference, actor)
-        return resolution_out(item, resolution)
+        refund = await session.get(Refund, resolution.refund_id) if resolution.refund_id else None
+        return resolution_out(item, resolution, refund)

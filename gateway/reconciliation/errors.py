@@ -31,3 +31,24 @@ class AlreadyResolved(Conflict):
 class NothingToResolve(Conflict):
     type_slug = "nothing-to-resolve"
     title = "A matched item is not a discrepancy"
+
+
+class NotRefundable(Unprocessable):
+    """`reason` says why: not a payment row, a repeated transaction, amounts that differ, nothing paid at
+    the provider, no payment of the gateway's. The provider's own refund rules answer their own problems
+    (refund-not-offered for payOS, …)."""
+
+    type_slug = "not-refundable"
+    title = "This discrepancy cannot be resolved by a refund"
+
+
+class CannotMarkPaid(Unprocessable):
+    type_slug = "cannot-mark-paid"
+    title = "This discrepancy cannot be resolved by marking a payment paid"
+
+
+class PaidByAnotherCharge(Conflict):
+    """The payment already succeeded by another of the provider's transactions: the row is a second charge."""
+
+    type_slug = "paid-by-another-charge"
+    title = "The payment was paid by another transaction"

@@ -4,7 +4,9 @@ The database does the join: a handful of UPDATE … FROM and INSERT … SELECT s
 file's size, each using an index (payments by provider and transaction id or by provider_ref, refunds by
 transaction id, items by run). Order of the rules, first one wins:
 
-1. duplicate: a later row with the same kind and provider transaction id as an earlier row of the file;
+1. duplicate: a later row with the same kind and provider transaction id as an earlier row of the file,
+   or a row whose transaction (same kind and file status) the file of an earlier run of the same
+   provider for another business day, at most REPEAT_WINDOW_DAYS away, already listed;
 2. the provider's transaction id, then the order reference (our provider_ref), finds the record;
 3. none found: missing_in_gateway; amounts differ: amount_mismatch; the file's status and ours disagree:
    status_mismatch, except that a record still open (pending, processing) which the file proves paid is
@@ -20,16 +22,20 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, case, exists, func, insert, literal, null, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.models import Payment, ReconciliationItem, Refund, Shipment
+from gateway.db.models import Payment, ReconciliationItem, ReconciliationRun, Refund, Shipment
 from gateway.reconciliation.layouts import VN_TZ
 
 ITEM = cast(Table, ReconciliationItem.__table__)
+RUN = cast(Table, ReconciliationRun.__table__)
 PAY = cast(Table, Payment.__table__)
 RFD = cast(Table, Refund.__table__)
 SHIP = cast(Table, Shipment.__table__)
 
 OPEN = ("pending", "processing")
 NOT_PAID = ("failed", "cancelled", "expired")
+# How far apart two business days' files may be for a transaction in both to be a duplicate: a provider
+# re-sends within days; some number their transactions per day or month, so ids recur after longer.
+REPEAT_WINDOW_DAYS = 7
 CATEGORIES = ("matched", "missing_in_provider", "missing_in_gateway", "amount_mismatch", "status_mismatch", "duplicate")
 
 
@@ -45,6 +51,7 @@ async def match(session: AsyncSession, run_id: str, provider: str, day: date) ->
         await session.execute(text("ANALYZE reconciliation_items"))
     mine = ITEM.c.run_id == run_id
     await _mark_duplicates(session, mine, run_id)
+    await _mark_listed_before(session, run_id, provider, day)
     undecided = and_(mine, ITEM.c.category.is_(None))
     if provider == "vnpost":
         await _find_shipments(session, undecided)
@@ -74,6 +81,55 @@ async def _mark_duplicates(session: AsyncSession, mine: object, run_id: str) -> 
             ITEM.c.line_no > firsts.c.first,
         )
         .values(category="duplicate")
+    )
+
+
+async def _mark_listed_before(session: AsyncSession, run_id: str, provider: str, day: date) -> None:
+    """Rows another day's file already listed: a provider re-sending a transaction (one near midnight in
+    both days' files, a day's file sent again under another date). The earlier runs are those within the
+    window, a short list; each row is then looked up in them through the (run, kind, transaction) index,
+    so the statement's work is bounded by the file's size times the window, whatever the history."""
+    low, high = (day - timedelta(days=REPEAT_WINDOW_DAYS)).isoformat(), (day + timedelta(days=REPEAT_WINDOW_DAYS))
+    earlier = list(
+        await session.scalars(
+            select(RUN.c.id).where(
+                RUN.c.provider == provider,
+                RUN.c.id != run_id,
+                RUN.c.business_date != day.isoformat(),
+                RUN.c.business_date.between(low, high.isoformat()),
+            )
+        )
+    )
+    if not earlier:
+        return
+    before = ITEM.alias("before")
+    listed = exists().where(
+        before.c.run_id.in_(earlier),
+        before.c.kind == ITEM.c.kind,
+        before.c.provider_txn_id == ITEM.c.provider_txn_id,
+        before.c.line_no.is_not(None),
+        before.c.file_status == ITEM.c.file_status,
+    )
+    await session.execute(
+        update(ITEM).where(ITEM.c.run_id == run_id, ITEM.c.category.is_(None), listed).values(category="duplicate")
+    )
+    # Each names the record the earlier file's row found: so that a payment both days' files list (one
+    # paid just after midnight) is not also reported missing from this day's file. Duplicates are few.
+    found_before = (
+        select(before.c.payment_id)
+        .where(
+            before.c.run_id.in_(earlier),
+            before.c.kind == ITEM.c.kind,
+            before.c.provider_txn_id == ITEM.c.provider_txn_id,
+            before.c.payment_id.is_not(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(ITEM)
+        .where(ITEM.c.run_id == run_id, ITEM.c.category == "duplicate", ITEM.c.line_no.is_not(None))
+        .values(payment_id=found_before)
     )
 
 

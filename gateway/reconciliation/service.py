@@ -1,4 +1,4 @@
-"""Importing a settlement file as a run, reading runs and items, and resolving discrepancies.
+"""Importing a settlement file as a run, and reading runs and items (resolving them: resolutions.py).
 
 An import is one transaction: the file's rows are inserted in batches into reconciliation_items, matched
 by set-based SQL (matching.py), the open payments the file proves paid are settled through the payments'
@@ -9,7 +9,7 @@ row anywhere rolls all of it back. The same file again (same SHA-256) answers th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import IO, Any, cast
 
 import structlog
@@ -19,21 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.providers import ProviderOutcome, ProviderResult, RefundResult
 from gateway.clock import Clock
-from gateway.db.models import Payment, ReconciliationItem, ReconciliationResolution, ReconciliationRun, Refund
+from gateway.db.models import Payment, ReconciliationItem, ReconciliationRun, Refund
 from gateway.errors import NotFound, Unprocessable
 from gateway.ids import new_id
-from gateway.ledger import accounts
-from gateway.ledger.entries import NewEntry, discrepancy_resolved
-from gateway.ledger.posting import post_once
 from gateway.payments.providers import Providers
 from gateway.payments.refunds import RefundService
 from gateway.payments.service import PaymentService
-from gateway.reconciliation.errors import AlreadyResolved, NothingToResolve
 from gateway.reconciliation.layouts import LAYOUTS
 from gateway.reconciliation.matching import match, summarise
 from gateway.reconciliation.parsing import Progress, read_rows, sha256_of
+from gateway.reconciliation.resolutions import Resolutions, write_off_entry
 from gateway.settings import Settings
 
+__all__ = ["Imported", "ReconciliationService", "Resolutions", "RunReader", "write_off_entry"]
 log = structlog.get_logger()
 BATCH = 5_000
 ACTIONS = ("write_off", "refund", "mark_paid")
@@ -221,64 +219,3 @@ class RunReader:
         query = query.where(ReconciliationItem.id > after)
         rows = list(await self.session.scalars(query.order_by(ReconciliationItem.id).limit(limit + 1)))
         return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
-
-
-def write_off_entry(item: ReconciliationItem, provider: str, at: datetime, note: str) -> NewEntry | None:
-    """A written-off discrepancy in the ledger: money the gateway counted that the provider's file does not
-    show leaves the provider's clearing for write-offs; money the file shows that the gateway did not count
-    goes from the clearing to suspense until someone claims it. A refund or a payment marked paid is posted
-    by its own success, not here."""
-    file_amount, gateway_amount = item.amount or 0, item.gateway_amount or 0
-    if item.category == "missing_in_provider":
-        short = gateway_amount
-    elif item.category == "missing_in_gateway":
-        short = -file_amount
-    elif item.category == "amount_mismatch":
-        short = gateway_amount - file_amount
-    else:  # status_mismatch, duplicate: nothing moved that the ledger does not already show
-        return None
-    if short == 0:
-        return None
-    clearing = accounts.provider_clearing(provider)
-    debit, credit = (accounts.write_offs(provider), clearing) if short > 0 else (clearing, accounts.suspense(provider))
-    return discrepancy_resolved(f"recon-item-{item.id}", debit, credit, abs(short), at, note[:200])
-
-
-class Resolutions:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self.session = session
-        self.clock = clock
-
-    async def resolve(
-        self, item_id: int, action: str, note: str, reference: str | None, actor: str
-    ) -> tuple[ReconciliationItem, ReconciliationResolution]:
-        item = await self.session.get(ReconciliationItem, item_id, with_for_update=True)
-        if item is None:
-            raise NotFound(f"No reconciliation item {item_id}.")
-        if item.category == "matched":
-            raise NothingToResolve("A matched item needs no resolution.")
-        if item.resolution is not None:
-            raise AlreadyResolved(f"Item {item_id} was resolved ({item.resolution}); a resolution is final.")
-        if action == "mark_paid" and not reference:
-            raise Unprocessable("mark_paid needs the reference of the payment that settles it.", field="reference")
-        now = self.clock.now()
-        resolution = ReconciliationResolution(
-            item_id=item.id,
-            action=action,
-            note=note,
-            reference=reference,
-            category=item.category or "",
-            amount=item.amount if item.amount is not None else item.gateway_amount or 0,
-            actor=actor[:200],
-            resolved_at=now,
-        )
-        item.resolution = action
-        item.resolved_at = now
-        self.session.add(resolution)
-        if action == "write_off":
-            run = await self.session.get(ReconciliationRun, item.run_id)
-            if run is not None and (entry := write_off_entry(item, run.provider, now, note)) is not None:
-                await post_once(self.session, entry)
-        await self.session.commit()
-        log.info("reconciliation_resolved", item_id=item.id, action=action, category=item.category)
-        return item, resolution

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.db.models import ReconciliationItem, ReconciliationResolution, ReconciliationRun
+from gateway.db.models import ReconciliationItem, ReconciliationResolution, ReconciliationRun, Refund
 
 Category = Literal[
     "matched", "missing_in_provider", "missing_in_gateway", "amount_mismatch", "status_mismatch", "duplicate"
@@ -63,7 +63,13 @@ class ResolveIn(BaseModel):
 
     action: Action
     note: str = Field(min_length=1, max_length=2000, pattern=r"^[^\u0000]*$")
-    reference: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[^\u0000]*$")
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\u0000]*$",
+        description="mark_paid: the gateway's id of the payment the row pays (pay_…); otherwise kept as given",
+    )
 
 
 class ResolutionOut(BaseModel):
@@ -73,6 +79,9 @@ class ResolutionOut(BaseModel):
     reference: str | None
     actor: str
     resolved_at: datetime
+    payment_id: str | None = Field(default=None, description="The payment mark_paid or refund settled")
+    refund_id: str | None = Field(default=None, description="The refund a refund resolution sent")
+    refund_status: str | None = Field(default=None, description="That refund's status when the answer was made")
 
 
 def run_out(run: ReconciliationRun) -> RunOut:
@@ -83,7 +92,9 @@ def item_out(item: ReconciliationItem) -> ItemOut:
     return ItemOut.model_validate(item, from_attributes=True)
 
 
-def resolution_out(item: ReconciliationItem, resolution: ReconciliationResolution) -> ResolutionOut:
+def resolution_out(
+    item: ReconciliationItem, resolution: ReconciliationResolution, refund: Refund | None = None
+) -> ResolutionOut:
     return ResolutionOut(
         item=item_out(item),
         action=resolution.action,
@@ -91,4 +102,7 @@ def resolution_out(item: ReconciliationItem, resolution: ReconciliationResolutio
         reference=resolution.reference,
         actor=resolution.actor,
         resolved_at=resolution.resolved_at,
+        payment_id=resolution.payment_id,
+        refund_id=resolution.refund_id,
+        refund_status=refund.status if refund else None,
     )

@@ -235,7 +235,7 @@ class FinanceController(Controller):
                 request, state, staff, where, errors, 422, failed_item=item_id, entered=entered
             )
         try:
-            await Resolutions(session, state.clock).resolve(
+            await Resolutions(session, state.clock, state.providers, state.settings).resolve(
                 item_id, asked.action, asked.note, asked.reference, staff.actor
             )
         except NotFound:

@@ -18,6 +18,7 @@ ROWS = 2_000
 
 async def test_a_2000_row_file_finds_exactly_the_injected_discrepancies(finance: Finance, tmp_path: Path) -> None:
     state = finance.app.state
+    finance.check_books = False  # the bench's payments are bulk-inserted succeeded, without their entries
     await insert_payments(state.engine, ROWS)
     path = tmp_path / "momo.csv"
     write_file(path, ROWS)

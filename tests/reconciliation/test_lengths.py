@@ -28,7 +28,8 @@ async def _resolve(finance: Finance, field: str, value: str) -> tuple[int, list[
     await finance.add_payment(1)
     run = (await finance.upload(momo_file(momo_row(1, amount=1)))).json()
     [item] = await finance.items(str(run["id"]), "amount_mismatch")
-    body = {"action": "mark_paid", "note": "đã đối soát", "reference": "FT1", field: value}
+    # A write-off takes a reference too (finance's ticket, the provider's answer); any action stores it.
+    body = {"action": "write_off", "note": "đã đối soát", "reference": "FT1", field: value}
     r = await finance.http.post(f"/v1/reconciliation/items/{item['id']}/resolve", json=body, headers=finance.auth())
     async with finance.app.state.sessionmaker() as session:
         return r.status_code, list(await session.scalars(select(ReconciliationResolution)))

@@ -21,18 +21,18 @@ async def _discrepancy(finance: Finance) -> dict[str, object]:
 async def test_a_resolution_is_audited_and_final(finance: Finance) -> None:
     item = await _discrepancy(finance)
     url = f"/v1/reconciliation/items/{item['id']}/resolve"
-    body = {"action": "mark_paid", "note": "the rest came by bank transfer", "reference": "FT2611200001"}
+    body = {"action": "write_off", "note": "the provider will not pay the rest", "reference": "TICKET-2611"}
     r = await finance.http.post(url, json=body, headers=finance.auth())
     assert r.status_code == 200, r.text
-    assert r.json()["item"]["resolution"] == "mark_paid"
+    assert r.json()["item"]["resolution"] == "write_off"
     assert r.json()["actor"] == f"client:{finance.client.id}"
     again = await finance.http.post(url, json={"action": "write_off", "note": "x"}, headers=finance.auth())
     assert again.status_code == 409
     async with finance.app.state.sessionmaker() as session:
         [audit] = list(await session.scalars(select(ReconciliationResolution)))
     assert (audit.action, audit.reference, audit.category, audit.amount) == (
-        "mark_paid",
-        "FT2611200001",
+        "write_off",
+        "TICKET-2611",
         "amount_mismatch",
         40_000,
     )

@@ -13,6 +13,9 @@ from gateway.app import create_app
 from gateway.auth import new_client
 from gateway.clock import Clock
 from gateway.db.models import Client, Payment
+from gateway.ledger import money_events
+from gateway.ledger.checks import Violation, check_ledger
+from gateway.receipts.checks import check_receipts
 from gateway.settings import Settings
 from tests.harness import GATEWAY
 
@@ -29,6 +32,9 @@ class Finance:
     key: str
     other_key: str
     clock: Clock
+    # Whether the ledger's and the receipts' invariants are checked when the test ends: on for
+    # tests/reconciliation (its conftest), off where a test inserts succeeded rows without their entries.
+    check_books: bool = False
 
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.key}"}
@@ -64,8 +70,14 @@ class Finance:
         )
         async with self.app.state.sessionmaker() as session:
             session.add(payment)
+            if status == "succeeded":  # as the gateway's own success would have: its entry and receipt
+                money_events.payment_succeeded(session, self.app.state.settings, payment, now)
             await session.commit()
         return payment
+
+    async def books(self) -> list[Violation]:
+        async with self.app.state.sessionmaker() as session:
+            return [*await check_ledger(session), *await check_receipts(session)]
 
     async def upload(
         self, content: bytes, provider: str = "momo", day: str = DAY, name: str = "file.csv", key: str | None = None
@@ -117,4 +129,7 @@ async def finance(clean_database: str) -> AsyncIterator[Finance]:
             await session.commit()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=GATEWAY) as http:
-            yield Finance(app, http, client, key, other_key, clock)
+            finance = Finance(app, http, client, key, other_key, clock)
+            yield finance
+            if finance.check_books:
+                assert await finance.books() == []
