@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from gateway.db.models import ReconciliationItem, ReconciliationResolution, ReconciliationRun
+from gateway.db.models import JournalEntry, Payment, ReconciliationItem, ReconciliationResolution, ReconciliationRun
 from gateway.staff.accounts import Role
 from gateway.staff.chart import BOTTOM, TOP, bar_chart
 from tests.reconciliation.world import DAY, Finance, momo_file, momo_row
@@ -235,6 +235,24 @@ async def test_resolve_shows_success_and_every_refusal(fp: FinancePage) -> None:
     r = await fp.resolve(second, action="write_off", note="Không thu hồi được")
     assert r.status_code == 303
     assert await fp.count(ReconciliationResolution) == 2
+
+
+async def test_mark_paid_from_the_page_settles_the_payment(fp: FinancePage) -> None:
+    """The page's resolve acts as the API's does: a payment the file shows paid and the gateway expired
+    becomes succeeded, with its ledger entry, through the payments' own path."""
+    await fp.log_in()
+    await fp.finance.add_payment(7, lines=LINES, status="expired")
+    assert (await fp.upload(momo_file(momo_row(7)))).status_code == 303
+    [(item, category)] = (await fp.items())[2]
+    assert category == "status_mismatch"
+    r = await fp.resolve(item, action="mark_paid", note="Tiền đã về MoMo", reference="pay_t000007")
+    assert r.status_code == 303, r.text
+    async with fp.finance.app.state.sessionmaker() as session:
+        payment = await session.get_one(Payment, "pay_t000007")
+        assert payment.status == "succeeded"
+        assert await session.scalar(select(JournalEntry.cause).where(JournalEntry.cause_id == payment.id)) == (
+            "payment_succeeded"
+        )
 
 
 async def test_totals_chart_and_exports_in_the_session(fp: FinancePage) -> None:
