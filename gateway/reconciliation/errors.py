@@ -47,6 +47,11 @@ class CannotMarkPaid(Unprocessable):
     title = "This discrepancy cannot be resolved by marking a payment paid"
 
 
+class CannotWriteOff(Unprocessable):
+    type_slug = "cannot-write-off"
+    title = "This discrepancy cannot be written off"
+
+
 class PaidByAnotherCharge(Conflict):
     """The payment already succeeded by another of the provider's transactions: the row is a second charge."""
 

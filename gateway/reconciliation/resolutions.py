@@ -34,6 +34,7 @@ from gateway.payments.service import PaymentService, Recorded
 from gateway.reconciliation.errors import (
     AlreadyResolved,
     CannotMarkPaid,
+    CannotWriteOff,
     NothingToResolve,
     NotRefundable,
     PaidByAnotherCharge,
@@ -56,13 +57,42 @@ def write_off_entry(item: ReconciliationItem, provider: str, at: datetime, note:
         short = -file_amount
     elif item.category == "amount_mismatch":
         short = gateway_amount - file_amount
-    else:  # status_mismatch, duplicate: nothing moved that the ledger does not already show
+    elif item.category == "status_mismatch" and item.kind in ("payment", "refund"):
+        short = _status_short(item)
+    else:  # duplicate, and COD (the carrier's remittance): nothing moved that the ledger does not show
         return None
     if short == 0:
         return None
     clearing = accounts.provider_clearing(provider)
     debit, credit = (accounts.write_offs(provider), clearing) if short > 0 else (clearing, accounts.suspense(provider))
     return discrepancy_resolved(f"recon-item-{item.id}", debit, credit, abs(short), at, note[:200])
+
+
+def _status_short(item: ReconciliationItem) -> int:
+    """How much more the gateway's clearing counts than the provider holds, where the two disagree on whether
+    a payment or a refund succeeded (what the gateway counts a succeeded refund takes out of the clearing)."""
+    counted = (item.gateway_amount or 0) if item.gateway_status == "succeeded" else 0
+    shown = (item.amount or 0) if item.file_status == "succeeded" else 0
+    return counted - shown if item.kind == "payment" else shown - counted
+
+
+def refuse_unsafe_write_off(item: ReconciliationItem) -> None:
+    """A payment the provider's file shows paid while the gateway counts it failed, expired or cancelled
+    cannot be written off: the payment may still succeed late (a notification, a query), and its own entry
+    would then count the money a second time beside the write-off's. It is settled (mark_paid) or given back
+    (refund) instead, each of which posts through the payment."""
+    if (
+        item.category == "status_mismatch"
+        and item.kind == "payment"
+        and item.file_status == "succeeded"
+        and item.gateway_status != "succeeded"
+    ):
+        raise CannotWriteOff(
+            f"The provider's file shows this payment paid and the gateway counts it {item.gateway_status}: "
+            "resolve it with mark_paid (the money is the agency's) or refund (it goes back to the citizen). "
+            "A write-off would be counted again if the payment succeeded late.",
+            reason="may_still_succeed",
+        )
 
 
 class Resolutions:
@@ -109,6 +139,7 @@ class Resolutions:
         payment: Payment | None = None
         refund: Refund | None = None
         if action == "write_off":
+            refuse_unsafe_write_off(item)
             if (entry := write_off_entry(item, run.provider, now, note)) is not None:
                 await post_once(self.session, entry)
         elif action == "mark_paid":

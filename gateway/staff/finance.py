@@ -88,6 +88,7 @@ _RESOLVE_LEADS = {
     "not-refundable": "Không hoàn tiền được",
     "cannot-mark-paid": "Không đánh dấu đã thanh toán được",
     "paid-by-another-charge": "Khoản thanh toán đã được trả bằng giao dịch khác",
+    "cannot-write-off": "Không ghi giảm được",
 }
 
 

@@ -14,6 +14,7 @@ from gateway.db.models import (
     JournalEntry,
     Payment,
     PaymentEvent,
+    Posting,
     Receipt,
     ReconciliationItem,
     ReconciliationResolution,
@@ -186,3 +187,29 @@ async def test_a_transaction_another_days_file_listed_is_a_duplicate(finance: Fi
     again = (await finance.upload(momo_file(momo_row(2), momo_row(6)), day="2026-11-21")).json()
     assert again["summary"]["categories"]["duplicate"]["count"] == 0
     assert again["summary"]["categories"]["matched"]["count"] == 1
+
+
+async def test_a_payment_the_file_shows_paid_and_the_gateway_expired_is_not_written_off(finance: Finance) -> None:
+    await finance.add_payment(8, status="expired")
+    item_id = await _item(finance, momo_file(momo_row(8)), "status_mismatch")
+    before = await _state(finance)
+    r = await _resolve(finance, item_id, "write_off")
+    assert r.status_code == 422 and r.json()["type"].endswith("cannot-write-off"), r.text
+    assert r.json()["reason"] == "may_still_succeed" and "mark_paid" in r.json()["detail"]
+    assert await _state(finance) == before
+
+
+async def test_writing_off_a_payment_the_gateway_counts_and_the_file_shows_failed_takes_it_from_the_clearing(
+    finance: Finance,
+) -> None:
+    await finance.add_payment(9)
+    item_id = await _item(finance, momo_file(momo_row(9, result=1006)), "status_mismatch")
+    r = await _resolve(finance, item_id, "write_off")
+    assert r.status_code == 200, r.text
+    async with finance.app.state.sessionmaker() as session:
+        rows = await session.execute(
+            select(Posting.account_kind, Posting.account_key, Posting.amount)
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(JournalEntry.cause == "discrepancy_resolved")
+        )
+        assert sorted(rows) == [("provider_clearing", "momo", -50_000), ("write_offs", "momo", 50_000)]
