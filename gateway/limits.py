@@ -224,6 +224,9 @@ async def authenticated(request: Request[Any, Any, Any], state: State) -> Caller
     return caller
 
 
+CARRIER_PUSH_PATH = "/callbacks/vnpost"
+
+
 def _per_address(settings: Settings, path: str) -> tuple[str, int] | None:
     if path.startswith("/callbacks/"):
         return "callbacks", settings.rate_limit_callbacks_per_address
@@ -265,8 +268,13 @@ class LimitsMiddleware(ASGIMiddleware):
         if kind == "callbacks":
             if len(scope["query_string"]) > settings.callback_max_query_bytes:
                 raise too_large(414, f"A callback's query string is at most {settings.callback_max_query_bytes} bytes.")
+            cap = (
+                settings.carrier_push_max_body_bytes
+                if scope["path"].rstrip("/") == CARRIER_PUSH_PATH
+                else settings.callback_max_body_bytes
+            )
             length = _content_length(scope)
-            if length is not None and length > settings.callback_max_body_bytes:
-                raise too_large(413, f"A callback's body is at most {settings.callback_max_body_bytes} bytes.")
+            if length is not None and length > cap:
+                raise too_large(413, f"A callback's body is at most {cap} bytes.")
         address = source_address(scope, settings.trusted_proxies)
         await self._limiter.hit(f"{kind}:{address}", limit, f"Too many requests to /{kind} from this address.")

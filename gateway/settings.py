@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # query is under 1 KB and it sends no body.
     callback_max_query_bytes: int = Field(default=4096, ge=1)
     callback_max_body_bytes: int = Field(default=4096, ge=0)
+    # The carrier pushes a batch of tracking events in one signed body (`/callbacks/vnpost`): a few hundred
+    # bytes an event, so it has its own cap, still under request_max_body_bytes.
+    carrier_push_max_body_bytes: int = Field(default=64 * 1024, ge=0)
 
     # A provider's circuit breaker (gateway/payments/breaker.py): this many failed calls in a row pause its
     # new payments for the cooldown, then one call is let through to try it.

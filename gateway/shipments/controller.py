@@ -29,7 +29,7 @@ from gateway.db.request_session import READ_ONLY, request_session
 from gateway.deps import PortalContext, provide_client
 from gateway.documents.slips import render_slip
 from gateway.errors import NotFound
-from gateway.limits import source_address
+from gateway.limits import CARRIER_PUSH_PATH, source_address
 from gateway.notifications.controller import inbound_of
 from gateway.openapi import BODY, NO_NUL, PORTAL_KEY, IdempotentOperation, ok, problems
 from gateway.payments.controller import IdempotencyKeyHeader, idempotent
@@ -228,7 +228,7 @@ class TrackingController(Controller):
 class CarrierPushController(Controller):
     """The carrier's status pushes, answered in its own protocol (never a problem document)."""
 
-    path = "/callbacks/vnpost"
+    path = CARRIER_PUSH_PATH
     tags = ["provider callbacks"]
     include_in_schema = False
 

@@ -278,9 +278,20 @@ async def test_a_dossier_returned_goes_back_to_the_citizen(ship: ShipWorld) -> N
 
 async def test_a_push_over_its_size_bound_is_refused_unread(ship: ShipWorld) -> None:
     s = await ship.booked()
-    events = [ev(s, "6", S.PICKED_UP, minutes) for minutes in range(200)]
+    events = [ev(s, "6", S.PICKED_UP, minutes, description="Đã nhận hàng " * 20) for minutes in range(200)]
     body = ship.carrier.push_body(events)
-    assert len(body) > ship.settings.callback_max_body_bytes
+    assert len(body) > ship.settings.carrier_push_max_body_bytes
     r = await ship.push(body)
     assert r.status_code == 413
     assert (await ship.get(s["id"]))["status"] == "pending"
+
+
+async def test_a_batch_push_larger_than_a_payment_callback_is_read(ship: ShipWorld) -> None:
+    """A payment provider's notification fits in a few KB; the carrier's batch of events need not."""
+    s = await ship.booked()
+    events = [ev(s, "6", S.PICKED_UP, 1), *(ev(s, "7", S.IN_TRANSIT, minutes) for minutes in range(2, 40))]
+    body = ship.carrier.push_body(events)
+    assert ship.settings.callback_max_body_bytes < len(body) <= ship.settings.carrier_push_max_body_bytes
+    r = await ship.push(body)
+    assert r.status_code == 200, r.text
+    assert (await ship.get(s["id"]))["status"] == "in_transit"
