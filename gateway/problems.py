@@ -109,6 +109,8 @@ def from_lost_race(exc: Exception) -> ProblemDetailsException:
 
 def from_database_error(exc: Exception) -> ProblemDetailsException:
     if lost_race(exc):  # another request changed the same rows first: this one wrote nothing
+        constraint = getattr(getattr(exc, "orig", None), "constraint_name", None)
+        log.info("lost_race", error=type(exc).__name__, constraint=constraint)
         return from_lost_race(exc)
     if not database_unavailable(exc):
         log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)

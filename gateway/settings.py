@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, IPvAnyNetwork
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.carriers import carrier_settings_from_environment
@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     providers: dict[str, Any] = Field(default_factory=settings_from_environment)
     # Each carrier's own settings (adapters/carriers.py), read from its DVCGW_<NAME>_ variables.
     carriers: dict[str, Any] = Field(default_factory=carrier_settings_from_environment)
+
+    @model_validator(mode="after")
+    def _caps_fit(self) -> Settings:
+        # Every body is read under request_max_body_bytes first: a larger cap for pushes would never apply.
+        if self.carrier_push_max_body_bytes > self.request_max_body_bytes:
+            raise ValueError("carrier_push_max_body_bytes must not exceed request_max_body_bytes")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,10 +4,10 @@ provider clearing and agency balances would be short of them for ever.
 
 `dvc-gateway ledger backfill` posts each missing entry with the builder that posts it today (so the
 amounts are split exactly as a live success splits them), dated when the money moved and recorded now. It
-is safe to run again, or while the gateway runs: an entry is posted only where none exists for its cause,
-and the unique (cause, cause id) constraint refuses a second one if a live success races it. Receipts are
-not issued for such payments: a receipt is dated when the fee is collected, and one issued late under
-today's series is the agency's decision, not the ledger's.
+is safe to run again, or while the gateway runs: an entry is posted only where none exists for its cause;
+if a live success posts one between that look and the commit, the unique (cause, cause id) constraint
+refuses the batch, which is read again. Receipts are not issued for such payments: a receipt is dated
+when the fee is collected, and one issued late under today's series is the agency's decision.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.payments import PaymentStatus, RefundStatus
 from gateway.db.models import JournalEntry, Payment, Refund, Shipment
+from gateway.db.races import RACE_ERRORS, lost_race
 from gateway.ledger import entries
 from gateway.ledger.entries import Cause, NewEntry, UnbalancedEntry
 from gateway.ledger.posting import post_once
@@ -80,19 +81,29 @@ async def _each(
             rows = list(await session.scalars(query.where(key > after).order_by(key).limit(BATCH)))
             if not rows:
                 return posted
+            batch, refused, last = 0, [], rows[-1].id  # read before the commit expires the rows
             for row in rows:
                 try:
                     entry = await build(session, row)
                 except UnbalancedEntry as exc:
-                    done.refused.append(f"{row.id}: {exc}")
+                    refused.append(f"{row.id}: {exc}")
                     continue
                 if dry_run or await post_once(session, entry, now):
-                    posted += 1
-            after = rows[-1].id
+                    batch += 1
             if dry_run:
                 await session.rollback()
             else:
-                await session.commit()
+                try:
+                    await session.commit()
+                except RACE_ERRORS as exc:
+                    if not lost_race(exc):
+                        raise
+                    # A live success posted one of these meanwhile: the batch is read again without it.
+                    await session.rollback()
+                    continue
+            posted += batch
+            done.refused.extend(refused)
+            after = last
 
 
 async def _payment_entry(session: AsyncSession, payment: Payment) -> NewEntry:

@@ -14,7 +14,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.models import ReconciliationItem, ReconciliationResolution, ReconciliationRun
+from gateway.db.models import ReconciliationItem, ReconciliationResolution, ReconciliationRun, Refund
 from gateway.reconciliation.matching import CATEGORIES
 
 RUNS_PER_PAGE = 20
@@ -39,6 +39,7 @@ class Discrepancy:
     item: ReconciliationItem
     run: ReconciliationRun
     resolution: ReconciliationResolution | None
+    refund_status: str | None = None  # of the refund a `refund` resolution made: whether the money went back
 
 
 async def runs_page(session: AsyncSession, page: int) -> tuple[list[ReconciliationRun], bool]:
@@ -58,9 +59,10 @@ async def discrepancies(session: AsyncSession, where: ItemFilter) -> tuple[list[
     """A page of discrepancies matching `where`, newest item first; and the cursor of the next page."""
     item, run, resolution = ReconciliationItem, ReconciliationRun, ReconciliationResolution
     query = (
-        select(item, run, resolution)
+        select(item, run, resolution, Refund.status)
         .join(run, run.id == item.run_id)
         .outerjoin(resolution, resolution.item_id == item.id)
+        .outerjoin(Refund, Refund.id == resolution.refund_id)
         .where(item.category.in_([where.category] if where.category else DISCREPANCIES))
     )
     if where.run_id:
@@ -79,5 +81,5 @@ async def discrepancies(session: AsyncSession, where: ItemFilter) -> tuple[list[
     if where.before:
         query = query.where(item.id < where.before)
     rows = (await session.execute(query.order_by(item.id.desc()).limit(ITEMS_PER_PAGE + 1))).all()
-    found = [Discrepancy(i, r, res) for i, r, res in rows[:ITEMS_PER_PAGE]]
+    found = [Discrepancy(i, r, res, refunded) for i, r, res, refunded in rows[:ITEMS_PER_PAGE]]
     return found, (found[-1].item.id if len(rows) > ITEMS_PER_PAGE else None)

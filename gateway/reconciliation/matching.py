@@ -34,7 +34,8 @@ SHIP = cast(Table, Shipment.__table__)
 OPEN = ("pending", "processing")
 NOT_PAID = ("failed", "cancelled", "expired")
 # How far apart two business days' files may be for a transaction in both to be a duplicate: a provider
-# re-sends within days; some number their transactions per day or month, so ids recur after longer.
+# re-sends within days. Beyond that an id seen again is taken for another transaction (some providers
+# number theirs per day or month); within it, a row is a duplicate only with the same amount too.
 REPEAT_WINDOW_DAYS = 7
 CATEGORIES = ("matched", "missing_in_provider", "missing_in_gateway", "amount_mismatch", "status_mismatch", "duplicate")
 
@@ -109,27 +110,33 @@ async def _mark_listed_before(session: AsyncSession, run_id: str, provider: str,
         before.c.provider_txn_id == ITEM.c.provider_txn_id,
         before.c.line_no.is_not(None),
         before.c.file_status == ITEM.c.file_status,
+        # A provider that numbers its transactions per day reuses an id: the same id with another amount is
+        # another transaction.
+        before.c.amount == ITEM.c.amount,
     )
     await session.execute(
         update(ITEM).where(ITEM.c.run_id == run_id, ITEM.c.category.is_(None), listed).values(category="duplicate")
     )
-    # Each names the record the earlier file's row found: so that a payment both days' files list (one
-    # paid just after midnight) is not also reported missing from this day's file. Duplicates are few.
-    found_before = (
-        select(before.c.payment_id)
-        .where(
-            before.c.run_id.in_(earlier),
-            before.c.kind == ITEM.c.kind,
-            before.c.provider_txn_id == ITEM.c.provider_txn_id,
-            before.c.payment_id.is_not(None),
+
+    # Each names the record the earlier file's row found: so that a payment or refund both days' files list
+    # (one made just after midnight) is not also reported missing from this day's file. Duplicates are few.
+    def found_before(column: Any) -> Any:
+        return (
+            select(column)
+            .where(
+                before.c.run_id.in_(earlier),
+                before.c.kind == ITEM.c.kind,
+                before.c.provider_txn_id == ITEM.c.provider_txn_id,
+                column.is_not(None),
+            )
+            .limit(1)
+            .scalar_subquery()
         )
-        .limit(1)
-        .scalar_subquery()
-    )
+
     await session.execute(
         update(ITEM)
         .where(ITEM.c.run_id == run_id, ITEM.c.category == "duplicate", ITEM.c.line_no.is_not(None))
-        .values(payment_id=found_before)
+        .values(payment_id=found_before(before.c.payment_id), refund_id=found_before(before.c.refund_id))
     )
 
 

@@ -46,34 +46,39 @@ PAID = PaymentStatus.SUCCEEDED.value
 
 
 def write_off_entry(item: ReconciliationItem, provider: str, at: datetime, note: str) -> NewEntry | None:
-    """A written-off discrepancy in the ledger: money the gateway counted that the provider's file does not
-    show leaves the provider's clearing for write-offs; money the file shows that the gateway did not count
-    goes from the clearing to suspense until someone claims it. A refund or a payment marked paid is posted
-    by its own success, not here."""
-    file_amount, gateway_amount = item.amount or 0, item.gateway_amount or 0
-    if item.category == "missing_in_provider":
-        short = gateway_amount
-    elif item.category == "missing_in_gateway":
-        short = -file_amount
-    elif item.category == "amount_mismatch":
-        short = gateway_amount - file_amount
-    elif item.category == "status_mismatch" and item.kind in ("payment", "refund"):
-        short = _status_short(item)
-    else:  # duplicate, and COD (the carrier's remittance): nothing moved that the ledger does not show
+    """A written-off discrepancy in the ledger: money the gateway's clearing counts that the provider does
+    not hold leaves the clearing for write-offs; money the provider holds that the clearing does not count
+    goes into the clearing from suspense, until someone claims it. A refund or a payment marked paid is
+    posted by its own success, not here. A duplicate moved nothing the ledger does not show; a COD row is
+    the carrier's remittance, kept in its COD accounts, not a provider's clearing: neither posts here."""
+    if item.kind not in ("payment", "refund") or item.category == "duplicate":
         return None
-    if short == 0:
+    over = clearing_over(item)
+    if over == 0:
         return None
     clearing = accounts.provider_clearing(provider)
-    debit, credit = (accounts.write_offs(provider), clearing) if short > 0 else (clearing, accounts.suspense(provider))
-    return discrepancy_resolved(f"recon-item-{item.id}", debit, credit, abs(short), at, note[:200])
+    debit, credit = (accounts.write_offs(provider), clearing) if over > 0 else (clearing, accounts.suspense(provider))
+    return discrepancy_resolved(f"recon-item-{item.id}", debit, credit, abs(over), at, note[:200])
 
 
-def _status_short(item: ReconciliationItem) -> int:
-    """How much more the gateway's clearing counts than the provider holds, where the two disagree on whether
-    a payment or a refund succeeded (what the gateway counts a succeeded refund takes out of the clearing)."""
-    counted = (item.gateway_amount or 0) if item.gateway_status == "succeeded" else 0
-    shown = (item.amount or 0) if item.file_status == "succeeded" else 0
-    return counted - shown if item.kind == "payment" else shown - counted
+def clearing_over(item: ReconciliationItem) -> int:
+    """How much more the gateway's clearing counts than the provider holds, by this row. A payment the
+    gateway counts adds to the clearing; a refund it counts takes from it, so a refund's difference has
+    the opposite sign of a payment's."""
+    file_amount, gateway_amount = item.amount or 0, item.gateway_amount or 0
+    if item.category == "missing_in_provider":
+        over = gateway_amount
+    elif item.category == "missing_in_gateway":
+        over = -file_amount
+    elif item.category == "amount_mismatch":
+        over = gateway_amount - file_amount
+    elif item.category == "status_mismatch":
+        counted = gateway_amount if item.gateway_status == "succeeded" else 0
+        shown = file_amount if item.file_status == "succeeded" else 0
+        over = counted - shown
+    else:
+        return 0
+    return over if item.kind == "payment" else -over
 
 
 def refuse_unsafe_write_off(item: ReconciliationItem) -> None:
@@ -140,12 +145,13 @@ class Resolutions:
         refund: Refund | None = None
         if action == "write_off":
             refuse_unsafe_write_off(item)
+            await self._refuse_write_off_of_a_known_payment(item, run)
             if (entry := write_off_entry(item, run.provider, now, note)) is not None:
                 await post_once(self.session, entry)
         elif action == "mark_paid":
             payment = await self._mark_paid(item, run, str(reference), actor)
         elif action == "refund":
-            payment, refund = await self._refund(item, run, note, actor)
+            payment, refund = await self._refund(item, run, actor)
         resolution = ReconciliationResolution(
             item_id=item.id,
             action=action,
@@ -202,10 +208,9 @@ class Resolutions:
 
     # -- refund ----------------------------------------------------------------------------------------
 
-    async def _refund(
-        self, item: ReconciliationItem, run: ReconciliationRun, note: str, actor: str
-    ) -> tuple[Payment, Refund]:
-        """The money the file shows the provider took for a payment, given back in full through the provider."""
+    async def _refund(self, item: ReconciliationItem, run: ReconciliationRun, actor: str) -> tuple[Payment, Refund]:
+        """The money the file shows the provider took for a payment, given back in full through the provider.
+        The refund's reason goes to the provider and the portal: it names the item, never finance's note."""
         if item.kind != "payment":
             raise NotRefundable(
                 f"Only money a provider took for a payment can be refunded; this is a {item.kind} row.",
@@ -246,7 +251,7 @@ class Resolutions:
         payments = self._payments()
         refund = await RefundService(payments).reserve_for(
             payment.id,
-            RefundCreate(reason=f"reconciliation: {note}"[:500]),
+            RefundCreate(reason=f"Hoàn tiền theo đối soát, khoản {item.id}"),
             requested_by=actor,
         )
         return payment, refund
@@ -277,6 +282,21 @@ class Resolutions:
             raise PaidByAnotherCharge(
                 f"Payment {payment.id} succeeded by transaction {known}; the row is transaction "
                 f"{item.provider_txn_id}, another charge. Write it off, or refund it from the provider's portal.",
+                payment_id=payment.id,
+            )
+
+    async def _refuse_write_off_of_a_known_payment(self, item: ReconciliationItem, run: ReconciliationRun) -> None:
+        """A row the import found no payment for may name one now (created or paid since): written off, its
+        money would sit in suspense beside the payment's own entry, counted twice."""
+        if item.kind != "payment" or item.category != "missing_in_gateway":
+            return
+        payment = await self._payment_of(item, run)
+        if payment is not None:
+            raise CannotWriteOff(
+                f"Payment {payment.id} ({payment.status}) is this row's transaction or order now: resolve it "
+                "with mark_paid, or refund. A write-off would count the money a second time beside the "
+                "payment's own.",
+                reason="payment_known",
                 payment_id=payment.id,
             )
 

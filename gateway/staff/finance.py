@@ -39,6 +39,7 @@ from gateway.staff.finance_form import (
     CATEGORY_LABELS,
     MAX_ITEM_ID,
     MAX_NOTE,
+    REFUND_LABELS,
     STATE_LABELS,
     read_filters,
     read_page,
@@ -208,6 +209,7 @@ class FinanceController(Controller):
             filter_fields={"run": where.run_id, "provider": where.provider, "category": where.category},
             state_labels=STATE_LABELS,
             action_labels=ACTION_LABELS,
+            refund_labels=REFUND_LABELS,
             resolved=resolved[:12] if resolved.isdigit() else "",
             failed_item=failed_item,
             # A refusal about an item this list does not show as open (resolved meanwhile) goes on top.

@@ -20,6 +20,13 @@ CATEGORY_LABELS = {
     "duplicate": "Trùng lặp",
 }
 ACTION_LABELS = {"write_off": "Ghi giảm (xoá nợ)", "refund": "Hoàn tiền", "mark_paid": "Đã thanh toán"}
+# A refund resolution's refund, as it stands: a failed one means the money is still at the provider.
+REFUND_LABELS = {
+    "pending": "chờ gửi",
+    "processing": "đang xử lý",
+    "succeeded": "đã hoàn",
+    "failed": "nhà cung cấp từ chối: tiền chưa được hoàn",
+}
 STATE_LABELS = {"open": "Chưa xử lý", "resolved": "Đã xử lý", "all": "Tất cả"}
 MAX_NOTE = 2000  # as the finance API's ResolveIn
 MAX_REFERENCE = 100

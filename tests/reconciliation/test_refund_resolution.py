@@ -18,7 +18,9 @@ from gateway.ledger.balances import balances
 from gateway.ledger.checks import check_ledger
 from gateway.payments.service import PaymentService
 from gateway.receipts.checks import check_receipts
+from gateway.staff.accounts import Role
 from tests.harness import World, reference_of
+from tests.staff.helpers import StaffWorld
 
 pytestmark = pytest.mark.anyio
 VN = timezone(timedelta(hours=7))
@@ -104,6 +106,8 @@ async def test_a_refund_resolution_settles_the_payment_and_refunds_it_through_vn
         [refund] = list(await session.scalars(select(Refund)))
         [audit] = list(await session.scalars(select(ReconciliationResolution)))
         assert (audit.refund_id, audit.payment_id, audit.category) == (refund.id, created["id"], "status_mismatch")
+        # The reason goes to VNPay and the portal: it names the item; finance's own note stays here.
+        assert refund.reason == f"Hoàn tiền theo đối soát, khoản {item_id}" and audit.note not in refund.reason
         causes = sorted((e.cause, e.cause_id) for e in await session.scalars(select(JournalEntry)))
         assert causes == [("payment_succeeded", created["id"]), ("refund_succeeded", refund.id)]
         [receipt] = list(await session.scalars(select(Receipt)))
@@ -123,6 +127,12 @@ async def test_a_refund_vnpay_is_still_processing_is_queried_until_it_is_done(wo
     assert await _books(world) == []
     async with world.app.state.sessionmaker() as session:
         [refund] = list(await session.scalars(select(Refund)))
+    # Finance staff see on their page where the money is.
+    staff = StaffWorld(world.app, world.http, world.clock)
+    await staff.add_staff("ketoan.lan", Role.FINANCE, None)
+    assert (await staff.login("ketoan.lan")).status_code == 303
+    page = await world.http.get("/staff/finance/discrepancies", params={"state": "resolved"})
+    assert f"Hoàn tiền {refund.id}: đang xử lý" in page.text
     done = await world.sim.post(
         f"/_sim/vnpay/transactions/{reference_of(created)}/refunds/{refund.provider_request_id}",
         json={"transaction_status": "00"},
@@ -134,6 +144,8 @@ async def test_a_refund_vnpay_is_still_processing_is_queried_until_it_is_done(wo
     assert payment["refunded_amount"] == created["amount"]
     assert await _clearing(world) == 0
     assert await _books(world) == []
+    page = await world.http.get("/staff/finance/discrepancies", params={"state": "resolved"})
+    assert f"Hoàn tiền {refund.id}: đã hoàn" in page.text
 
 
 async def test_a_refund_resolution_whose_send_was_cut_short_is_sent_by_the_resolver(world: World) -> None:

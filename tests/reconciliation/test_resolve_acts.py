@@ -33,6 +33,12 @@ async def _item(finance: Finance, content: bytes, category: str, provider: str =
     return int(item["id"])
 
 
+async def _items_of(finance: Finance, content: bytes, category: str, provider: str = "momo") -> list[Any]:
+    r = await finance.upload(content, provider=provider)
+    assert r.status_code == 201, r.text
+    return list(await finance.items(str(r.json()["id"]), category))
+
+
 async def _resolve(finance: Finance, item_id: int, action: str, reference: str | None = None) -> Any:
     body = {"action": action, "note": "đã kiểm tra với nhà cung cấp", **({"reference": reference} if reference else {})}
     return await finance.http.post(f"/v1/reconciliation/items/{item_id}/resolve", json=body, headers=finance.auth())
@@ -213,3 +219,62 @@ async def test_writing_off_a_payment_the_gateway_counts_and_the_file_shows_faile
             .where(JournalEntry.cause == "discrepancy_resolved")
         )
         assert sorted(rows) == [("provider_clearing", "momo", -50_000), ("write_offs", "momo", 50_000)]
+
+
+async def _write_off_postings(finance: Finance) -> list[tuple[str, str, int]]:
+    async with finance.app.state.sessionmaker() as session:
+        rows = await session.execute(
+            select(Posting.account_kind, Posting.account_key, Posting.amount)
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(JournalEntry.cause == "discrepancy_resolved")
+        )
+        return sorted((str(kind), str(key), int(amount)) for kind, key, amount in rows)
+
+
+async def test_a_row_whose_payment_is_known_by_the_time_it_is_resolved_is_not_written_off(finance: Finance) -> None:
+    [item_id] = [int(i["id"]) for i in await _items_of(finance, momo_file(momo_row(7)), "missing_in_gateway")]
+    await finance.add_payment(7)  # paid meanwhile, by this very transaction: its own entry counts the money
+    before = await _state(finance)
+    r = await _resolve(finance, item_id, "write_off")
+    assert r.status_code == 422 and r.json()["reason"] == "payment_known", r.text
+    assert r.json()["payment_id"] == "pay_t000007"
+    assert await _state(finance) == before
+    # What does close it: mark_paid records the payment that settled it.
+    assert (await _resolve(finance, item_id, "mark_paid", "pay_t000007")).status_code == 200
+
+
+async def test_a_refund_rows_write_off_is_posted_from_the_clearings_side(finance: Finance) -> None:
+    await finance.add_payment(1)
+    await finance.add_refund("pay_t000001", 20_000, "RF1", PAID_AT)
+    # The gateway counts the refund; the provider's file does not: the provider still holds the money.
+    [item_id] = [int(i["id"]) for i in await _items_of(finance, momo_file(momo_row(1)), "missing_in_provider")]
+    assert (await _resolve(finance, item_id, "write_off")).status_code == 200
+    assert await _write_off_postings(finance) == [("provider_clearing", "momo", 20_000), ("suspense", "momo", -20_000)]
+
+
+async def test_a_cod_rows_write_off_posts_nothing_to_a_providers_clearing(finance: Finance) -> None:
+    header = "remittance_date,original_id,item_code,sale_order_code,customer_code,cod_amount,postage_collected,"
+    header += "remitted_amount,delivered_at,remitted_at"
+    at = "2026-11-20T10:00:00+07:00"
+    row = f"2026-11-20,ORD9,EA123456791VN,shp_t9,C1,50000,0,50000,{at},{at}"
+    [item_id] = [
+        int(i["id"])
+        for i in await _items_of(finance, f"{header}\r\n{row}\r\n".encode(), "missing_in_gateway", "vnpost")
+    ]
+    assert (await _resolve(finance, item_id, "write_off")).status_code == 200
+    assert await _write_off_postings(finance) == []
+
+
+async def test_a_refund_both_days_files_list_is_a_duplicate_naming_the_refund(finance: Finance) -> None:
+    await finance.add_payment(1)
+    await finance.add_refund("pay_t000001", 20_000, "RF1", datetime(2026, 11, 20, 17, 5, tzinfo=UTC))  # 00:05 the 21st
+    content = momo_file(momo_row(1), momo_row(1, amount=20_000, kind="refund", txn="RF1"))
+    await finance.upload(content)
+    second = (
+        await finance.upload(content.replace(str(MS).encode(), str(MS + 86_400_000).encode()), day="2026-11-21")
+    ).json()
+    items = {(i["kind"], i["category"], i["payment_id"], i["refund_id"]) for i in await finance.items(second["id"])}
+    assert items == {("payment", "duplicate", "pay_t000001", None), ("refund", "duplicate", "pay_t000001", "rfd_rf1")}
+    # The same transaction id with another amount is another transaction (ids numbered per day).
+    third = (await finance.upload(momo_file(momo_row(1, amount=70_000)), day="2026-11-22")).json()
+    assert third["summary"]["categories"]["duplicate"]["count"] == 0

@@ -12,7 +12,7 @@ from litestar import Litestar
 from gateway.app import create_app
 from gateway.auth import new_client
 from gateway.clock import Clock
-from gateway.db.models import Client, Payment
+from gateway.db.models import Client, Payment, Refund
 from gateway.ledger import money_events
 from gateway.ledger.checks import Violation, check_ledger
 from gateway.receipts.checks import check_receipts
@@ -74,6 +74,32 @@ class Finance:
                 money_events.payment_succeeded(session, self.app.state.settings, payment, now)
             await session.commit()
         return payment
+
+    async def add_refund(self, payment_id: str, amount: int, txn: str, at: datetime) -> Refund:
+        """A succeeded refund of `payment_id`, with what the gateway's own success writes beside it (the
+        payment's refunded amount, the ledger entry, the receipt's adjustment)."""
+        async with self.app.state.sessionmaker() as session:
+            payment = await session.get_one(Payment, payment_id)
+            refund = Refund(
+                id=f"rfd_{txn.lower()}",
+                payment_id=payment_id,
+                amount=amount,
+                status="succeeded",
+                reason="hồ sơ bị từ chối",
+                provider_request_id=f"req-{txn}",
+                provider_transaction_id=txn,
+                provider_codes={},
+                created_at=at,
+                updated_at=at,
+                next_query_at=None,
+                query_attempts=0,
+            )
+            session.add(refund)
+            refunded_before = payment.refunded_amount
+            payment.refunded_amount += amount
+            await money_events.refund_succeeded(session, self.app.state.settings, payment, refund, refunded_before, at)
+            await session.commit()
+        return refund
 
     async def books(self) -> list[Violation]:
         async with self.app.state.sessionmaker() as session:

@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from contracts.shipping import CarrierEvent, ShipmentStatus
 from gateway.clock import VN_TZ
 from gateway.db.models import NotificationRejection
 from gateway.errors import NotFound
+from gateway.settings import Settings
 from gateway.shipments.errors import ShipmentTransition
 from gateway.shipments.service import StaffEvent
 from tests.shipments.bodies import shipment_body
@@ -295,3 +297,9 @@ async def test_a_batch_push_larger_than_a_payment_callback_is_read(ship: ShipWor
     r = await ship.push(body)
     assert r.status_code == 200, r.text
     assert (await ship.get(s["id"]))["status"] == "in_transit"
+
+
+def test_a_push_cap_above_the_request_cap_is_refused_at_start() -> None:
+    """Every body is read under request_max_body_bytes first: a larger push cap would silently not apply."""
+    with pytest.raises(ValidationError, match="carrier_push_max_body_bytes"):
+        Settings(carrier_push_max_body_bytes=128 * 1024, request_max_body_bytes=64 * 1024)
