@@ -3,17 +3,21 @@ with no entries) gets the entries a live success would have posted, once, and th
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.models import JournalEntry, Posting
 from gateway.ledger import accounts
+from gateway.ledger import backfill as backfill_module
 from gateway.ledger.backfill import backfill
 from gateway.ledger.balances import balances
 from gateway.ledger.checks import check_ledger
-from tests.harness import World
+from gateway.ledger.entries import NewEntry
+from gateway.ledger.posting import post
+from tests.harness import ON_POSTGRES, World
 from tests.ledger.world import before_the_ledger
 from tests.receipts.helpers import paid, refund
 
@@ -63,3 +67,36 @@ async def test_old_payments_and_refunds_are_posted_once_as_a_live_success_posts_
 
     again = await backfill(sessionmaker, world.clock.now())
     assert (again.payments, again.refunds, again.cod) == (0, 0, 0)
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="SQLite begins every transaction IMMEDIATE: no live success can post inside the batch"
+)
+async def test_a_batch_that_loses_a_race_to_a_live_success_is_read_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as old:
+        before_the_ledger(old)
+        await paid(world)
+        await paid(world)
+    sessionmaker = world.app.state.sessionmaker
+    raced: list[str] = []
+
+    async def live_success_first(session: AsyncSession, entry: NewEntry, recorded_at: datetime | None = None) -> bool:
+        """The first entry the backfill posts is committed first by another transaction, as a live success
+        posting between the backfill's look and its commit would; the backfill's own copy then goes in
+        unchecked, so its commit meets the unique constraint."""
+        if not raced:
+            raced.append(entry.cause_id)
+            async with sessionmaker() as other:
+                post(other, entry, recorded_at)
+                await other.commit()
+        post(session, entry, recorded_at)
+        return True
+
+    with monkeypatch.context() as racing:
+        racing.setattr(backfill_module, "post_once", live_success_first)
+        done = await backfill(sessionmaker, world.clock.now())
+    assert raced and (done.payments, done.refused) == (1, [])  # the raced one is the live success's
+    async with sessionmaker() as session:
+        assert await check_ledger(session) == []
