@@ -81,6 +81,19 @@ def clearing_over(item: ReconciliationItem) -> int:
     return over if item.kind == "payment" else -over
 
 
+def paid_by_row(item: ReconciliationItem, payment: Payment, source: str) -> ProviderResult:
+    """What a settlement file's row says of `payment`: paid, by the row's transaction, amount and time.
+    `source` says who took it from the file (the import, a resolution), for the payment's audit."""
+    return ProviderResult(
+        reference=payment.provider_ref,
+        outcome=ProviderOutcome.SUCCEEDED,
+        amount=item.amount,
+        transaction_id=item.provider_txn_id,
+        paid_at=item.occurred_at,
+        message=f"{source} line {item.line_no}",
+    )
+
+
 def refuse_unsafe_write_off(item: ReconciliationItem) -> None:
     """A payment the provider's file shows paid while the gateway counts it failed, expired or cancelled
     cannot be written off: the payment may still succeed late (a notification, a query), and its own entry
@@ -327,14 +340,7 @@ class Resolutions:
         # The charge that paid it is the row's: a failed attempt's id kept before would send its refund
         # for the wrong transaction (`record` keeps an id it already has).
         payment.provider_transaction_id = item.provider_txn_id or payment.provider_transaction_id
-        result = ProviderResult(
-            reference=payment.provider_ref,
-            outcome=ProviderOutcome.SUCCEEDED,
-            amount=item.amount,
-            transaction_id=item.provider_txn_id,
-            paid_at=item.occurred_at,
-            message=f"{action} by {actor[:100]}: settlement file, run {run.id} line {item.line_no}",
-        )
+        result = paid_by_row(item, payment, f"{action} by {actor[:100]}: settlement file, run {run.id}")
         recorded = self._payments().record(payment, result, "reconciliation")
         if recorded is not Recorded.CHANGED:  # the checks above make this unreachable; never settle silently
             raise CannotMarkPaid(f"Payment {payment.id} could not be settled ({recorded.value}).", reason="not_settled")

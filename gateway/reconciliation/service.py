@@ -17,7 +17,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.providers import ProviderOutcome, ProviderResult, RefundResult
+from contracts.providers import ProviderOutcome, RefundResult
 from gateway.clock import Clock
 from gateway.db.models import Payment, ReconciliationItem, ReconciliationRun, Refund
 from gateway.errors import NotFound, Unprocessable
@@ -28,7 +28,7 @@ from gateway.payments.service import PaymentService
 from gateway.reconciliation.layouts import LAYOUTS
 from gateway.reconciliation.matching import match, summarise
 from gateway.reconciliation.parsing import Progress, read_rows, sha256_of
-from gateway.reconciliation.resolutions import Resolutions, write_off_entry
+from gateway.reconciliation.resolutions import Resolutions, paid_by_row, write_off_entry
 from gateway.settings import Settings
 
 __all__ = ["Imported", "ReconciliationService", "Resolutions", "RunReader", "write_off_entry"]
@@ -153,15 +153,7 @@ class ReconciliationService:
             )
         )
         for item, payment in settled:
-            result = ProviderResult(
-                reference=payment.provider_ref,
-                outcome=ProviderOutcome.SUCCEEDED,
-                amount=item.amount,
-                transaction_id=item.provider_txn_id,
-                paid_at=item.occurred_at,
-                message=f"settlement file, run {run_id} line {item.line_no}",
-            )
-            service.record(payment, result, "settlement")
+            service.record(payment, paid_by_row(item, payment, f"settlement file, run {run_id}"), "settlement")
 
     async def _settle_refunds(self, run_id: str) -> None:
         """Refunds the file proves made: each in its own transaction, as RefundService records any answer.
